@@ -1,0 +1,140 @@
+/* main.c -- run one netc-generated network once on a fixed input and print
+ * every output value, for a bare-metal Cortex-M (with startup.c) or, unchanged,
+ * for the host (the "host twin" whose output the target's is compared with).
+ *
+ * The network is chosen when compiling:
+ *     -DNET_HEADER='"fsrcnn.h"' -DNET=fsrcnn
+ * Everything else comes from the NET_model descriptor (docs/generated-c.md), so
+ * any generated network works.  Output, one value per line:
+ *     net NAME batch B layout nchw state BYTES
+ *     input NAME [shape] COUNT            (for each input)
+ *     output NAME [shape] COUNT           (for each output, then its values:)
+ *     NAME[i] = %.9g 0xBITS
+ *     forward ticks T                     (target: SysTick ticks; host: ns)
+ *     checksum N values sum S abs A fnv1a 0xH
+ * %.9g prints a float so that it reads back to the same bits; the hex is the
+ * bits themselves.  The fnv1a hash of the bits tells whether two runs agree
+ * exactly; sum/abs are for a tolerant comparison.
+ */
+#include <stdio.h>
+#include <stdint.h>
+#include <string.h>
+
+#if !defined(NET_HEADER) || !defined(NET)
+#error "compile with -DNET_HEADER='\"NAME.h\"' -DNET=NAME"
+#endif
+#include NET_HEADER
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+#define NET_state CAT(NET, _state)
+#define NET_model CAT(NET, _model)
+
+#ifndef NET_SEED
+#define NET_SEED 1          /* seed for NET_init's initialisers */
+#endif
+
+#if defined(__arm__) && !defined(__linux__)
+/* ---- bare metal: startup.c and the linker script provide these ---------- */
+#define FW_TARGET 1
+unsigned long long systick_count(void);
+/* The state goes to section .bss.netram (big external RAM on the AN386);
+ * the I/O buffers come from the free memory after it. */
+#define NETRAM __attribute__((section(".bss.netram"), aligned(8)))
+extern char __netram_free[], __netram_end[];
+static char *arena_next = __netram_free;
+static void *arena_alloc(size_t bytes)
+{
+    size_t room = (size_t)(__netram_end - arena_next);
+    void *p = arena_next;
+    bytes = (bytes + 7u) & ~(size_t)7u;
+    if (bytes > room) return NULL;
+    arena_next += bytes;
+    return p;
+}
+static unsigned long long ticks(void) { return systick_count(); }
+#else
+/* ---- host twin ----------------------------------------------------------- */
+#include <stdlib.h>
+#include <time.h>
+#define NETRAM
+static void *arena_alloc(size_t bytes) { return malloc(bytes); }
+static unsigned long long ticks(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (unsigned long long)t.tv_sec * 1000000000ull + (unsigned long long)t.tv_nsec;
+}
+#endif
+
+static NET_state state NETRAM;
+
+/* The input: a fixed formula of the element's index over all inputs, in
+ * [-1, 1], computed with integers and one correctly rounded division so that
+ * every machine produces the same bits. */
+static float input_value(unsigned long k)
+{
+    return (float)((k * 7919ul + 13ul) % 2001ul) / 1000.0f - 1.0f;
+}
+
+static void print_tensor_head(const char *what, const netc_tensor *t)
+{
+    printf("%s %s [", what, t->name);
+    for (int d = 0; d < t->rank; d++) printf(d ? ",%ld" : "%ld", t->shape[d]);
+    printf("] %ld\n", t->count);
+}
+
+int main(void)
+{
+    const netc_model *m = &NET_model;
+    static const float *in[64];
+    static float *out[64];
+
+    printf("net %s batch %d layout %s state %lu\n", m->name, m->batch,
+           m->layout ? "nhwc" : "nchw", m->state_bytes);
+    if (m->state_bytes != sizeof(NET_state) || m->ninputs > 64 || m->noutputs > 64) {
+        printf("error: descriptor does not match the header\n");
+        return 2;
+    }
+
+    unsigned long k = 0;
+    for (int i = 0; i < m->ninputs; i++) {
+        float *p = arena_alloc((size_t)m->inputs[i].count * sizeof(float));
+        if (!p) { printf("error: no memory for input %s\n", m->inputs[i].name); return 3; }
+        for (long j = 0; j < m->inputs[i].count; j++) p[j] = input_value(k++);
+        in[i] = p;
+        print_tensor_head("input", &m->inputs[i]);
+    }
+    for (int i = 0; i < m->noutputs; i++) {
+        out[i] = arena_alloc((size_t)m->outputs[i].count * sizeof(float));
+        if (!out[i]) { printf("error: no memory for output %s\n", m->outputs[i].name); return 3; }
+    }
+
+    m->init(&state, NET_SEED);
+    unsigned long long t0 = ticks();
+    m->run(&state, in, out);
+    unsigned long long t1 = ticks();
+
+    double sum = 0, abs_sum = 0;
+    uint32_t fnv = 2166136261u;
+    long n = 0;
+    for (int i = 0; i < m->noutputs; i++) {
+        const netc_tensor *t = &m->outputs[i];
+        print_tensor_head("output", t);
+        for (long j = 0; j < t->count; j++) {
+            float v = out[i][j];
+            uint32_t bits;
+            memcpy(&bits, &v, sizeof bits);
+            printf("%s[%ld] = %.9g 0x%08lx\n", t->name, j, (double)v, (unsigned long)bits);
+            sum += v;
+            abs_sum += v < 0 ? -v : v;
+            for (int b = 0; b < 4; b++) fnv = (fnv ^ ((bits >> (8 * b)) & 0xFFu)) * 16777619u;
+            n++;
+        }
+    }
+    printf("forward ticks %llu\n", t1 - t0);
+    printf("checksum %ld values sum %.9g abs %.9g fnv1a 0x%08lx\n", n, sum, abs_sum,
+           (unsigned long)fnv);
+    fflush(stdout);
+    return 0;
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# tests/firmware/suite.sh — the firmware path: generated C on a Cortex-M4F
+# (QEMU mps2-an386) must compute what the same C computes on the host.
+#
+# First the harness itself (examples/firmware/startup.c, run.sh) is probed:
+# exit status passed through semihosting, a fault ends the run, a hang is cut
+# off, FPU/.data/.bss set up.  Then, for the hand-written fixture
+# (fixture/tiny.{c,h}) and, when build/netc exists, every network of every
+# examples/*.net:
+#   host     build the host twin with gcc and run it
+#   m4f      cross-build for the Cortex-M4F (flash/RAM printed) and run it in QEMU
+#   compare  every output value of the two runs: |m4f - host| <= 1e-6 + 1e-5*|host|
+#            (the two differ only by FMA contraction and newlib's vs glibc's
+#            libm, so they must agree to float rounding)
+#   m0       link for the Cortex-M0, soft float (flash/RAM printed)
+# Ends with "N passed, N failed".  Writes only to a mktemp -d it removes.
+set -uo pipefail
+root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+fw=$root/examples/firmware
+here=$root/tests/firmware
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+start=$(date +%s)
+budget=150          # seconds: networks not started by then are skipped
+pass=0; fail=0
+
+ok()  { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+# run a command, keeping its output in a log shown only when it fails
+quiet() { local log=$tmp/log; "$@" >"$log" 2>&1 || { sed 's/^/     | /' "$log" | tail -n 30; return 1; }; }
+
+for tool in arm-none-eabi-gcc qemu-system-arm gcc; do
+    command -v "$tool" >/dev/null || { bad "$tool is missing (tests/deps.sh installs it)"; echo "$pass passed, $fail failed"; exit 1; }
+done
+
+# ---- the harness ----------------------------------------------------------
+probe() {   # probe N EXPECTED_STATUS WHAT
+    local elf=$tmp/probe$1.elf rc
+    if ! quiet arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard \
+            -Os -Wall -Wextra -Werror -DPROBE="$1" "$here/probe.c" "$fw/startup.c" \
+            --specs=rdimon.specs -nostartfiles -T "$fw/mps2-an386.ld" -o "$elf"; then
+        bad "probe $1 builds"; return
+    fi
+    "$fw/run.sh" -t 3 "$elf" >"$tmp/probe$1.out" 2>&1; rc=$?
+    if [ "$rc" -eq "$2" ]; then ok "probe: $3 (exit $rc)"
+    else bad "probe: $3: exit $rc, expected $2"; sed 's/^/     | /' "$tmp/probe$1.out"; fi
+}
+probe 1 7   "main's return value reaches QEMU's exit status"
+probe 2 103 "a HardFault ends the run with 100 + exception number"
+probe 3 124 "a program that never ends is stopped by run.sh's timeout"
+probe 4 0   "FPU enabled, .data copied, 2 MB .bss zeroed"
+
+# ---- one network through host, M4F, compare and M0 --------------------------
+# compare A B: A is the target's output, B the host's; prints a summary line
+compare() {
+    awk -v rt=1e-5 -v at=1e-6 '
+        function abs(x) { return x < 0 ? -x : x }
+        FNR == 1 { f++ }
+        / = / { if (f == 1) { ta[$1] = $3; tb[$1] = $4; na++ } else { hv[$1] = $3; hb[$1] = $4; nb++ } ; next }
+        /^(net|input|output) / { s = $0; sub(/ state [0-9]+$/, "", s)   # sizeof may differ by ABI
+                                   if (f == 1) sa = sa s "\n"; else sb = sb s "\n" }
+        /^checksum / { if (f == 1) ca = $2; else cb = $2 }
+        END {
+            if (sa != sb) { print "     interfaces differ:"; print sa; print sb; exit 1 }
+            if (na != nb || ca != na || cb != nb || na == 0) {
+                printf "     value counts differ or a run is incomplete: m4f %d (checksum %s), host %d (checksum %s)\n", na, ca, nb, cb; exit 1 }
+            for (k in hv) {
+                if (!(k in ta)) { print "     missing on m4f: " k; exit 1 }
+                a = ta[k] + 0; b = hv[k] + 0; d = abs(a - b)
+                if (ta[k] ~ /nan/ || hv[k] ~ /nan/) { if (ta[k] != hv[k]) { bads++; if (!w) w = k } ; continue }
+                if (tb[k] == hb[k]) same++
+                if (d > maxd) maxd = d
+                r = d / (abs(b) > 1e-30 ? abs(b) : 1e-30); if (d > 0 && r > maxr) maxr = r
+                if (d > at + rt * abs(b)) { bads++; if (!w) { w = k; wa = ta[k]; wb = hv[k] } }
+            }
+            printf "     %d values, %d bit-identical, max abs diff %.3g, max rel diff %.3g\n", nb, same, maxd, maxr
+            if (bads) { printf "     %d outside tolerance, e.g. %s: m4f %s host %s\n", bads, w, wa, wb; exit 1 }
+        }' "$1" "$2"
+}
+
+check_net() {   # check_net DIR NAME LABEL
+    local dir=$1 name=$2 label=$3 out=$tmp/$3 rc strict=()
+    mkdir -p "$out"
+    [ "$label" = tiny ] && strict=(CFLAGS_EXTRA=-Werror)   # our own code: no warnings
+    if quiet env "${strict[@]}" "$fw/build.sh" -t host "$dir" "$name" "$out" &&
+       "$out/$name.host" >"$out/host.txt" 2>"$out/host.err"; then
+        ok "$label host: built, ran ($(grep -c ' = ' "$out/host.txt") values)"
+    else bad "$label host: build or run failed"; sed 's/^/     | /' "$out/host.err" 2>/dev/null | tail; return; fi
+
+    if env "${strict[@]}" "$fw/build.sh" -t m4f "$dir" "$name" "$out" >"$out/size.txt" 2>"$out/build.err"; then
+        sed 's/^/     /' "$out/size.txt"
+        "$fw/run.sh" -t 60 "$out/$name.m4f.elf" >"$out/m4f.txt" 2>"$out/m4f.err"; rc=$?
+        if [ "$rc" -eq 0 ]; then
+            local t; t=$(awk '/^forward ticks/ { print $3 }' "$out/m4f.txt")
+            ok "$label m4f: built, ran in qemu; forward pass $t SysTick ticks = ~$((t * 40)) instructions"
+            if compare "$out/m4f.txt" "$out/host.txt"; then ok "$label compare: m4f matches host within 1e-5 rel / 1e-6 abs"
+            else bad "$label compare: m4f and host outputs differ"; fi
+        else
+            bad "$label m4f: run exited $rc"; tail -n 5 "$out/m4f.txt" "$out/m4f.err" | sed 's/^/     | /'
+        fi
+    else bad "$label m4f: build failed"; sed 's/^/     | /' "$out/build.err" | tail -n 30; fi
+
+    if env "${strict[@]}" "$fw/build.sh" -t m0 "$dir" "$name" "$out" >"$out/size0.txt" 2>"$out/build0.err"; then
+        sed 's/^/     /' "$out/size0.txt"; ok "$label m0: links for the Cortex-M0 (soft float)"
+    else bad "$label m0: link failed"; sed 's/^/     | /' "$out/build0.err" | tail -n 30; fi
+}
+
+check_net "$here/fixture" tiny tiny
+
+# ---- every example, when the compiler exists --------------------------------
+netc=$root/build/netc
+shopt -s nullglob
+nets=("$root"/examples/*.net)
+if [ ! -x "$netc" ]; then
+    echo "skip examples: $netc not built (run ninja); only the fixture was checked"
+elif [ ${#nets[@]} -eq 0 ]; then
+    echo "skip examples: no examples/*.net"
+else
+    for f in "${nets[@]}"; do
+        base=$(basename "$f" .net); gen=$tmp/gen-$base
+        if [ $(( $(date +%s) - start )) -gt $budget ]; then
+            echo "skip $base: the suite's ${budget}s budget is spent"; continue
+        fi
+        if ! quiet "$netc" build "$f" -o "$gen"; then bad "$base: netc build failed"; continue; fi
+        hs=("$gen"/*.h)
+        [ ${#hs[@]} -gt 0 ] || { bad "$base: netc wrote no header"; continue; }
+        for h in "${hs[@]}"; do
+            n=$(basename "$h" .h)
+            [ -f "$gen/$n.c" ] && check_net "$gen" "$n" "$base/$n"
+        done
+    done
+fi
+
+echo "firmware: $(( $(date +%s) - start ))s"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
