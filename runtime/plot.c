@@ -56,7 +56,7 @@ static int write_png(cairo_surface_t *s, const char *path, char *err, size_t err
         int e = errno;
         free(tmp);
         return fail(err, errlen, "cannot write %s: cannot create a file in %.*s: %s", path,
-                    dirlen ? (int)dirlen : 1, dirlen ? path : ".", strerror(e));
+                    dirlen > 1 ? (int)dirlen - 1 : 1, dirlen ? path : ".", strerror(e));
     }
     FILE *f = fdopen(fd, "wb");
     if (!f) { close(fd); unlink(tmp); free(tmp); return fail(err, errlen, "%s: fdopen failed", path); }
@@ -134,7 +134,7 @@ static uint32_t pixel(const netc_grid_row *r, const float *img, int y, int x)
 int netc_png_grid_rows(const char *path, const netc_grid_row *rows, int nrows, int count,
                        char *err, size_t errlen)
 {
-    enum { MARGIN = 12, GAP = 6, ROWGAP = 10, LABELPAD = 16 };
+    enum { MARGIN = NETC_GRID_MARGIN, GAP = NETC_GRID_GAP, ROWGAP = NETC_GRID_ROWGAP, LABELPAD = 16 };
     if (!path || !*path) return fail(err, errlen, "png grid: no output path");
     if (!rows || nrows < 1 || count < 1)
         return fail(err, errlen, "%s: grid needs at least one row and one image per row", path);

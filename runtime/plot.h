@@ -17,6 +17,10 @@
  * images are centred.  Each image is enlarged by an integer factor with nearest
  * neighbour; scale <= 0 picks one automatically so that every row's images come
  * out about the same size (the largest image, enlarged to at least 96 pixels). */
+#define NETC_GRID_MARGIN 12  /* white border around the grid, in pixels */
+#define NETC_GRID_GAP    6   /* between the columns of a row            */
+#define NETC_GRID_ROWGAP 10  /* between rows                            */
+
 typedef struct netc_grid_row {
     const char  *label;     /* drawn at the left of the row; NULL or "" for none  */
     const float *pixels;    /* count * channels * h * w floats                    */
