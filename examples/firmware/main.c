@@ -84,7 +84,7 @@ static void print_tensor_head(const char *what, const netc_tensor *t)
     printf("] %ld\n", t->count);
 }
 
-int main(void)
+static int run(void)
 {
     const netc_model *m = &NET_model;
     static const float *in[64];
@@ -110,6 +110,7 @@ int main(void)
         if (!out[i]) { printf("error: no memory for output %s\n", m->outputs[i].name); return 3; }
     }
 
+    fflush(stdout);       /* so that a fault in the network still shows the above */
     m->init(&state, NET_SEED);
     unsigned long long t0 = ticks();
     m->run(&state, in, out);
@@ -135,6 +136,16 @@ int main(void)
     printf("forward ticks %llu\n", t1 - t0);
     printf("checksum %ld values sum %.9g abs %.9g fnv1a 0x%08lx\n", n, sum, abs_sum,
            (unsigned long)fnv);
-    fflush(stdout);
     return 0;
+}
+
+int main(void)
+{
+    /* Fully buffered stdout: far fewer semihosting calls (each one a trap to
+     * the debugger) than newlib's line buffering of a terminal.  startup.c
+     * exits straight through semihosting, so flush before returning. */
+    setvbuf(stdout, NULL, _IOFBF, 1024);
+    int status = run();
+    fflush(stdout);
+    return status;
 }

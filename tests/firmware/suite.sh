@@ -5,7 +5,8 @@
 # First the harness itself (examples/firmware/startup.c, run.sh) is probed:
 # exit status passed through semihosting, a fault ends the run, a hang is cut
 # off, FPU/.data/.bss set up.  Then, for the hand-written fixture
-# (fixture/tiny.{c,h}) and, when build/netc exists, every network of every
+# (fixture/tiny.{c,h}, itself checked against PyTorch by fixture/oracle.py)
+# and, when build/netc exists, every network of every
 # examples/*.net:
 #   host     build the host twin with gcc and run it
 #   m4f      cross-build for the Cortex-M4F (flash/RAM printed) and run it in QEMU
@@ -106,6 +107,12 @@ check_net() {   # check_net DIR NAME LABEL
 }
 
 check_net "$here/fixture" tiny tiny
+# The fixture's own oracle: what it computes is PyTorch's conv_transpose2d.
+if [ -f "$tmp/tiny/host.txt" ]; then
+    if /usr/bin/python3 "$here/fixture/oracle.py" "$tmp/tiny/host.txt" >"$tmp/oracle.txt" 2>&1; then
+        ok "tiny oracle: $(tail -n 1 "$tmp/oracle.txt")"
+    else bad "tiny oracle"; sed 's/^/     | /' "$tmp/oracle.txt" | tail; fi
+fi
 
 # ---- every example, when the compiler exists --------------------------------
 netc=$root/build/netc
