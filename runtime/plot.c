@@ -255,7 +255,7 @@ typedef struct {
     int log;
     int n;
     double at[MAXTICKS];      /* tick positions, same units as lo/hi */
-    char label[MAXTICKS][24];
+    char label[MAXTICKS][32];
     int nminor;
     double minor[MAXTICKS];
 } axis;
@@ -266,16 +266,39 @@ static double nice_step(double raw)
     return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * pow(10, e);
 }
 
-static void fmt_linear(char *out, double v, double step, double maxabs)
+/* appends "10" with exponent e in superscript digits */
+static void put_pow10(char *out, size_t size, int e)
+{
+    static const char *sup[] = { "⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹" };
+    char digits[12];
+    size_t n = strlen(out);
+    n += snprintf(out + n, size - n, "10%s", e < 0 ? "⁻" : "");
+    snprintf(digits, sizeof digits, "%d", abs(e));
+    for (char *d = digits; *d && n < size; d++) n += snprintf(out + n, size - n, "%s", sup[*d - '0']);
+}
+
+/* a typographic minus sign in place of a leading '-' */
+static void minus_sign(char *out, size_t size)
+{
+    size_t n = strlen(out);
+    if (out[0] != '-' || n + 2 >= size) return;
+    memmove(out + 3, out + 1, n);
+    memcpy(out, "\xe2\x88\x92", 3);
+}
+
+/* tick label v on an axis with tick spacing step and largest magnitude maxabs */
+static void fmt_linear(char *out, size_t size, double v, double step, double maxabs)
 {
     int e = (int)floor(log10(step) + 1e-9);
     if (fabs(v) < step * 1e-6) v = 0;
-    if (maxabs >= 1e7 || e < -5) {
-        int sig = (int)floor(log10(maxabs)) - e + 1;
-        snprintf(out, 24, "%.*g", sig < 1 ? 1 : sig > 9 ? 9 : sig, v);
+    if (v != 0 && (maxabs >= 1e7 || e < -5)) {   /* 2.5×10⁷ */
+        int E = (int)floor(log10(maxabs) + 1e-9), d = E - e;
+        snprintf(out, size, "%.*f×", d < 0 ? 0 : d > 9 ? 9 : d, v / pow(10, E));
+        put_pow10(out, size, E);
     } else {
-        snprintf(out, 24, "%.*f", e < 0 ? -e : 0, v);
+        snprintf(out, size, "%.*f", e < 0 ? -e : 0, v);
     }
+    minus_sign(out, size);
 }
 
 static void linear_ticks(axis *a, double lo, double hi, int target, int logmap)
@@ -288,24 +311,21 @@ static void linear_ticks(axis *a, double lo, double hi, int target, int logmap)
         double v = k * step;
         if (logmap && v <= 0) continue;
         a->at[a->n] = logmap ? log10(v) : v;
-        fmt_linear(a->label[a->n], v, step, maxabs);
+        fmt_linear(a->label[a->n], sizeof a->label[0], v, step, maxabs);
         a->n++;
     }
 }
 
-/* "10⁻⁵", "2×10⁶" or plain decimals for modest exponents */
-static void fmt_pow(char *out, int m, int e)
+/* m×10^e on a log axis: plain decimals for modest exponents, else "10⁻⁵", "2×10⁶" */
+static void fmt_pow(char *out, size_t size, int m, int e)
 {
-    static const char *sup[] = { "⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹" };
     if (e >= -3 && e <= 4) {
-        snprintf(out, 24, "%.*f", e < 0 ? -e : 0, m * pow(10, e));
+        snprintf(out, size, "%.*f", e < 0 ? -e : 0, m * pow(10, e));
         return;
     }
-    int n = m == 1 ? snprintf(out, 24, "10") : snprintf(out, 24, "%d×10", m);
-    if (e < 0) n += snprintf(out + n, 24 - n, "⁻");
-    char digits[12];
-    snprintf(digits, sizeof digits, "%d", abs(e));
-    for (char *d = digits; *d; d++) n += snprintf(out + n, 24 - n, "%s", sup[*d - '0']);
+    out[0] = '\0';
+    if (m != 1) snprintf(out, size, "%d×", m);
+    put_pow10(out, size, e);
 }
 
 static void log_ticks(axis *a)
@@ -318,7 +338,7 @@ static void log_ticks(axis *a)
     for (int e = e0; e <= e1 && a->n < MAXTICKS; e++)
         if (e % every == 0) {
             a->at[a->n] = e;
-            fmt_pow(a->label[a->n++], 1, e);
+            fmt_pow(a->label[a->n++], sizeof a->label[0], 1, e);
         }
     if (a->n < 3) {          /* under two decades: label 1, 2 and 5 of each */
         a->n = 0;
@@ -327,7 +347,7 @@ static void log_ticks(axis *a)
                 double v = log10(m) + e;
                 if (v >= lo - 1e-9 && v <= hi + 1e-9 && a->n < MAXTICKS) {
                     a->at[a->n] = v;
-                    fmt_pow(a->label[a->n++], m, e);
+                    fmt_pow(a->label[a->n++], sizeof a->label[0], m, e);
                 }
             }
     }
@@ -377,7 +397,8 @@ static double fy(const frame *f, double y) { return f->r.y1 - (y - f->ylo) / (f-
 static const unsigned palette[] = { 0x1f77b4, 0xd62728, 0x2ca02c, 0xff7f0e,
                                     0x9467bd, 0x8c564b, 0xe377c2, 0x17becf };
 
-static void draw_series(cairo_t *cr, const frame *f, const netc_series *s, unsigned colour, int log_y)
+/* draws one series; returns whether it has a dot at every point */
+static int draw_series(cairo_t *cr, const frame *f, const netc_series *s, unsigned colour, int log_y)
 {
     double lw = s->width > 0 ? s->width : 2, alpha = s->alpha > 0 ? fmin(s->alpha, 1) : 1;
     double x, y, px = 0, py = 0;
@@ -395,6 +416,7 @@ static void draw_series(cairo_t *cr, const frame *f, const netc_series *s, unsig
     for (int i = 0; i <= s->n; i++) {
         int ok = i < s->n && point(s, i, log_y, &x, &y);
         double X = ok ? fx(f, x) : 0, Y = ok ? fy(f, y) : 0;
+        valid += ok;
         if (ok && cn > 0 && floor(X) == col) {
             cmin = fmax(cmin, Y); cmax = fmin(cmax, Y); clast = Y; cn++;
             continue;
@@ -418,18 +440,18 @@ static void draw_series(cairo_t *cr, const frame *f, const netc_series *s, unsig
         }
         if (seg++ == 0) cairo_move_to(cr, X, Y);
         else cairo_line_to(cr, X, Y);
-        valid++;
         px = X; py = Y; col = floor(X);
         cfirst = cmin = cmax = clast = Y; cn = 1;
     }
     cairo_stroke(cr);
-    if (valid > 60) return;
+    if (valid > 60) return 0;
     for (int i = 0; i < s->n; i++)
         if (point(s, i, log_y, &x, &y)) {
             cairo_new_sub_path(cr);
             cairo_arc(cr, fx(f, x), fy(f, y), lw + 1.5, 0, 2 * M_PI);
         }
     cairo_fill(cr);
+    return valid > 0;
 }
 
 /* how many points of the plot fall inside r (to place the legend where data is not) */
@@ -447,7 +469,7 @@ static long crowding(const frame *f, const netc_series *series, int nseries, int
 }
 
 static void draw_legend(cairo_t *cr, const frame *f, const netc_series *series, int nseries,
-                        const unsigned *colour, int log_y)
+                        const unsigned *colour, const char *markers, int log_y)
 {
     double maxw = 0;
     int k = 0;
@@ -494,6 +516,10 @@ static void draw_legend(cairo_t *cr, const frame *f, const netc_series *series, 
         cairo_move_to(cr, r.x0 + 12, y);
         cairo_line_to(cr, r.x0 + 40, y);
         cairo_stroke(cr);
+        if (markers[i]) {
+            cairo_arc(cr, r.x0 + 26, y, (s->width > 0 ? s->width : 2) + 1.5, 0, 2 * M_PI);
+            cairo_fill(cr);
+        }
         rgb(cr, 0x222222);
         text_at(cr, s->name, r.x0 + 48, y, 0);
         y += 22;
@@ -511,7 +537,12 @@ int netc_plot_curves(const char *path, const netc_series *series, int nseries,
         if (series[i].n < 0 || (series[i].n > 0 && !series[i].y))
             return fail(err, errlen, "%s: series %d has no values", path, i);
     unsigned *colour = calloc((size_t)nseries + 1, sizeof *colour);
-    if (!colour) return fail(err, errlen, "%s: out of memory", path);
+    char *markers = calloc((size_t)nseries + 1, 1);
+    if (!colour || !markers) {
+        free(colour);
+        free(markers);
+        return fail(err, errlen, "%s: out of memory", path);
+    }
     for (int i = 0, next = 0; i < nseries; i++)
         colour[i] = series[i].rgb ? series[i].rgb & 0xffffff
                                   : palette[next++ % (sizeof palette / sizeof *palette)];
@@ -527,7 +558,7 @@ int netc_plot_curves(const char *path, const netc_series *series, int nseries,
             }
     static axis ax_zero;
     axis *xa = malloc(sizeof *xa), *ya = malloc(sizeof *ya);
-    if (!xa || !ya) { free(xa); free(ya); free(colour); return fail(err, errlen, "%s: out of memory", path); }
+    if (!xa || !ya) { free(xa); free(ya); free(colour); free(markers); return fail(err, errlen, "%s: out of memory", path); }
     *xa = *ya = ax_zero;
     ya->log = log_y != 0;
     set_limits(xa, xmin, xmax, any);
@@ -580,7 +611,7 @@ int netc_plot_curves(const char *path, const netc_series *series, int nseries,
     cairo_save(cr);
     cairo_rectangle(cr, f.r.x0, f.r.y0, f.r.x1 - f.r.x0, f.r.y1 - f.r.y0);
     cairo_clip(cr);
-    for (int k = 0; k < nseries; k++) draw_series(cr, &f, &series[k], colour[k], log_y);
+    for (int k = 0; k < nseries; k++) markers[k] = (char)draw_series(cr, &f, &series[k], colour[k], log_y);
     cairo_restore(cr);
 
     /* frame and ticks */
@@ -625,13 +656,14 @@ int netc_plot_curves(const char *path, const netc_series *series, int nseries,
         rgb(cr, 0x111111);
         text_at(cr, title, (f.r.x0 + f.r.x1) / 2, 26, 0.5);
     }
-    draw_legend(cr, &f, series, nseries, colour, log_y);
+    draw_legend(cr, &f, series, nseries, colour, markers, log_y);
 
     cairo_status_t st = cairo_status(cr);
     cairo_destroy(cr);
     free(xa);
     free(ya);
     free(colour);
+    free(markers);
     int rc = st != CAIRO_STATUS_SUCCESS
                  ? fail(err, errlen, "%s: cairo: %s", path, cairo_status_to_string(st))
                  : write_png(s, path, err, errlen);
