@@ -1,0 +1,125 @@
+/*
+ * diag.c — diagnostics as data.  Passes append (severity, location, message, hint);
+ * the driver prints them in gcc's format:
+ *
+ *     file.net:5:22: error: unknown attribute 'filter' for 'tconv'
+ *         5 |     d1 = tconv(e2) { filter = 16 };
+ *           |                      ^~~~~~
+ *           = hint: did you mean 'filters'?
+ *
+ * and decides the exit code from the error count.
+ */
+#include "netc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void diag_add(Diags *d, Severity sev, Loc loc, const char *hint, const char *fmt, ...) {
+    if (sev == SEV_ERROR) d->errors++;
+    if (sev == SEV_WARNING) d->warnings++;
+    if (d->max_errors && d->n >= d->max_errors) return;
+    if (d->n == d->cap) {
+        int cap = d->cap ? d->cap * 2 : 16;
+        Diag *v = arena_alloc(d->arena, sizeof(Diag) * (size_t)cap);
+        if (d->n) memcpy(v, d->v, sizeof(Diag) * (size_t)d->n);
+        d->v = v;
+        d->cap = cap;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    Diag *g = &d->v[d->n++];
+    g->sev = sev;
+    g->loc = loc;
+    g->msg = arena_vprintf(d->arena, fmt, ap);
+    g->hint = hint ? arena_strdup(d->arena, hint) : NULL;
+    va_end(ap);
+}
+
+/* Print the source line of `loc` and a caret run under the located token. */
+static void print_excerpt(const Loc *loc, FILE *out) {
+    const Source *src = loc->src;
+    if (!src || loc->line < 1) return;
+    const char *p = src->text, *end = src->text + src->len;
+    for (int line = 1; line < loc->line && p < end; p++)
+        if (*p == '\n') line++;
+    const char *e = p;
+    while (e < end && *e != '\n') e++;
+    int width = fprintf(out, "%5d", loc->line);
+    fprintf(out, " | ");
+    for (const char *q = p; q < e; q++) fputc(*q == '\t' ? ' ' : (unsigned char)*q < 32 ? '?' : *q, out);
+    fputc('\n', out);
+    fprintf(out, "%*s | ", width, "");
+    int col = loc->col < 1 ? 1 : loc->col;
+    for (int i = 1; i < col; i++) fputc(' ', out);
+    fputc('^', out);
+    int len = loc->len;
+    int room = (int)(e - p) - col;                 /* keep the run on the line */
+    if (len - 1 > room) len = room + 1;
+    for (int i = 1; i < len; i++) fputc('~', out);
+    fputc('\n', out);
+}
+
+/* Diagnostics print in source order (stable for equal positions), whichever
+ * pass found them. */
+void diags_print(const Diags *d, FILE *out) {
+    static const char *const sev_name[] = {"error", "warning", "note"};
+    int *order = arena_alloc(d->arena, sizeof(int) * (size_t)(d->n + 1));
+    for (int i = 0; i < d->n; i++) {
+        int j = i;
+        const Loc *l = &d->v[i].loc;
+        while (j > 0) {
+            const Loc *p = &d->v[order[j - 1]].loc;
+            if (p->line < l->line || (p->line == l->line && p->col <= l->col)) break;
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    for (int i = 0; i < d->n; i++) {
+        const Diag *g = &d->v[order[i]];
+        if (g->loc.src)
+            fprintf(out, "%s:%d:%d: %s: %s\n", g->loc.src->path, g->loc.line, g->loc.col,
+                    sev_name[g->sev], g->msg);
+        else
+            fprintf(out, "netc: %s: %s\n", sev_name[g->sev], g->msg);
+        print_excerpt(&g->loc, out);
+        if (g->hint) fprintf(out, "      = hint: %s\n", g->hint);
+    }
+    if (d->max_errors && d->errors + d->warnings > d->n)
+        fprintf(out, "netc: %d more diagnostics not shown\n", d->errors + d->warnings - d->n);
+}
+
+/* Edit distance counting a swap of neighbours as one edit (optimal string
+ * alignment), so "cnov" is one step from "conv"; words over 64 characters are
+ * never close. */
+static int edit_distance(const char *a, const char *b) {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64) return 1 << 20;
+    int d[65][65];
+    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+const char *did_you_mean(const char *word, const char *const *cands) {
+    const char *best = NULL;
+    int best_d = 1 << 20;
+    size_t lw = strlen(word);
+    for (const char *const *c = cands; c && *c; c++) {
+        int dist = edit_distance(word, *c);
+        if (dist < best_d) { best_d = dist; best = *c; }
+    }
+    /* close enough: at most a third of the word, and at least one edit allowed */
+    int limit = (int)(lw / 3) > 1 ? (int)(lw / 3) : 1;
+    if (lw >= 5) limit = limit < 2 ? 2 : limit;
+    return best_d <= limit ? best : NULL;
+}

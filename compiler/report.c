@@ -1,0 +1,139 @@
+/*
+ * report.c — what `netc check` prints: per network a table (layer, kind, input →
+ * output shape, parameters, multiply-accumulates, activation bytes) and totals,
+ * or the same as JSON.  Activation memory is that of a simple schedule: layers in
+ * source order, each tensor alive from its producer to its last reader.
+ */
+#include "netc.h"
+
+#include <string.h>
+
+int64_t net_param_count(const Net *net) {
+    int64_t n = 0;
+    for (int i = 0; i < net->layers.n; i++) n += ((Layer *)net->layers.v[i])->params;
+    return n;
+}
+
+static int64_t act_bytes(const Net *net, const Layer *L) { return L->shaped ? net->batch * shape_count(&L->shape) * 4 : 0; }
+
+int64_t net_peak_activation_bytes(const Net *net) {
+    int n = net->layers.n;
+    int64_t peak = 0;
+    for (int step = 0; step < n; step++) {
+        int64_t live = 0;
+        for (int i = 0; i <= step; i++) {
+            const Layer *L = net->layers.v[i];
+            int last = L->is_output || L->is_input ? n : i;   /* inputs/outputs: caller-owned but live */
+            for (int j = i + 1; j < n; j++) {
+                const Layer *R = net->layers.v[j];
+                for (int k = 0; k < R->nin; k++) if (R->in[k] == L && j > last) last = j;
+            }
+            if (last >= step) live += act_bytes(net, L);
+        }
+        if (live > peak) peak = live;
+    }
+    return peak;
+}
+
+static void fmt_count(char *buf, size_t n, int64_t v) {
+    char tmp[32];
+    snprintf(tmp, sizeof tmp, "%lld", (long long)v);
+    size_t len = strlen(tmp), k = 0;
+    for (size_t i = 0; i < len && k + 2 < n; i++) {
+        if (i && (len - i) % 3 == 0 && tmp[0] != '-') buf[k++] = ',';
+        buf[k++] = tmp[i];
+    }
+    buf[k] = 0;
+}
+
+static void fmt_bytes(char *buf, size_t n, int64_t v) {
+    if (v < 1024) snprintf(buf, n, "%lld B", (long long)v);
+    else if (v < 1024 * 1024) snprintf(buf, n, "%.1f KiB", v / 1024.0);
+    else snprintf(buf, n, "%.1f MiB", v / 1048576.0);
+}
+
+void report_table(const Program *p, FILE *out) {
+    Arena *a = arena_new();
+    for (int ni = 0; ni < p->nets.n; ni++) {
+        const Net *net = p->nets.v[ni];
+        fprintf(out, "%snetwork %s: batch %lld, layout %s\n\n", ni ? "\n" : "", net->name, (long long)net->batch,
+                net->layout == LAYOUT_NHWC ? "nhwc" : "nchw");
+        fprintf(out, "  %-14s %-10s %-36s %12s %14s %12s\n", "layer", "kind", "input -> output", "params", "MACs/sample", "activations");
+        int64_t macs = 0;
+        for (int i = 0; i < net->layers.n; i++) {
+            const Layer *L = net->layers.v[i];
+            char shapes[256], params[32], m[32], bytes[32];
+            if (L->is_input) snprintf(shapes, sizeof shapes, "-> %s", shape_str(a, &L->shape));
+            else {
+                int k = 0;
+                for (int j = 0; j < L->nin && k < 200; j++)
+                    k += snprintf(shapes + k, sizeof shapes - (size_t)k, "%s%s", j ? " + " : "", L->in[j] ? shape_str(a, &L->in[j]->shape) : "?");
+                snprintf(shapes + k, sizeof shapes - (size_t)k, " -> %s", shape_str(a, &L->shape));
+            }
+            fmt_count(params, sizeof params, L->params);
+            fmt_count(m, sizeof m, L->macs);
+            fmt_bytes(bytes, sizeof bytes, act_bytes(net, L));
+            fprintf(out, "  %-14s %-10s %-36s %12s %14s %12s%s\n", L->name, L->is_input ? "input" : L->kind->name, shapes,
+                    params, m, bytes, L->is_output ? "  (output)" : L->target_only ? "  (target)" : "");
+            macs += L->macs;
+        }
+        char params[32], wbytes[32], peak[32], m[32];
+        int64_t np = net_param_count(net);
+        fmt_count(params, sizeof params, np);
+        fmt_bytes(wbytes, sizeof wbytes, np * 4);
+        fmt_bytes(peak, sizeof peak, net_peak_activation_bytes(net));
+        fmt_count(m, sizeof m, macs);
+        fprintf(out, "\n  parameters %s (%s of weights), %s MACs per sample, peak activations %s (batch %lld)\n",
+                params, wbytes, m, peak, (long long)net->batch);
+    }
+    arena_free(a);
+}
+
+static void json_shape(FILE *out, const Shape *s) {
+    fputc('[', out);
+    for (int i = 0; i < s->rank; i++) fprintf(out, "%s%lld", i ? "," : "", (long long)s->d[i]);
+    fputc(']', out);
+}
+
+/* Names are identifiers ([A-Za-z_][A-Za-z0-9_]*), so they need no escaping. */
+void report_json(const Program *p, FILE *out) {
+    fprintf(out, "{\"networks\":[");
+    for (int ni = 0; ni < p->nets.n; ni++) {
+        const Net *net = p->nets.v[ni];
+        fprintf(out, "%s{\"name\":\"%s\",\"batch\":%lld,\"layout\":\"%s\",\"inputs\":[", ni ? "," : "", net->name,
+                (long long)net->batch, net->layout == LAYOUT_NHWC ? "nhwc" : "nchw");
+        int k = 0;
+        for (int i = 0; i < net->layers.n; i++) {
+            const Layer *L = net->layers.v[i];
+            if (!L->is_input) continue;
+            fprintf(out, "%s{\"name\":\"%s\",\"shape\":", k++ ? "," : "", L->name);
+            json_shape(out, &L->shape);
+            fprintf(out, ",\"target_only\":%s}", L->target_only ? "true" : "false");
+        }
+        fprintf(out, "],\"outputs\":[");
+        for (int i = 0; i < net->outputs.n; i++) {
+            const Layer *L = net->outputs.v[i];
+            fprintf(out, "%s{\"name\":\"%s\",\"shape\":", i ? "," : "", L->name);
+            json_shape(out, &L->shape);
+            fputc('}', out);
+        }
+        fprintf(out, "],\"layers\":[");
+        k = 0;
+        int64_t macs = 0;
+        for (int i = 0; i < net->layers.n; i++) {
+            const Layer *L = net->layers.v[i];
+            if (L->is_input) continue;
+            fprintf(out, "%s{\"name\":\"%s\",\"kind\":\"%s\",\"inputs\":[", k++ ? "," : "", L->name, L->kind->name);
+            for (int j = 0; j < L->nin; j++) fprintf(out, "%s\"%s\"", j ? "," : "", L->in[j]->name);
+            fprintf(out, "],\"output_shape\":");
+            json_shape(out, &L->shape);
+            fprintf(out, ",\"params\":%lld,\"macs\":%lld,\"activation_bytes\":%lld}", (long long)L->params,
+                    (long long)L->macs, (long long)act_bytes(net, L));
+            macs += L->macs;
+        }
+        int64_t np = net_param_count(net);
+        fprintf(out, "],\"params\":%lld,\"weight_bytes\":%lld,\"macs\":%lld,\"peak_activation_bytes\":%lld}", (long long)np,
+                (long long)np * 4, (long long)macs, (long long)net_peak_activation_bytes(net));
+    }
+    fprintf(out, "]}\n");
+}
