@@ -638,7 +638,8 @@ int netc_plot_curves(const char *path, const netc_series *series, int nseries,
     if (!any) {
         rgb(cr, 0x888888);
         set_font(cr, 16, 0);
-        text_at(cr, "no finite values to plot", (f.r.x0 + f.r.x1) / 2, (f.r.y0 + f.r.y1) / 2, 0.5);
+        text_at(cr, log_y ? "no positive finite values to plot" : "no finite values to plot",
+                (f.r.x0 + f.r.x1) / 2, (f.r.y0 + f.r.y1) / 2, 0.5);
     }
 
     rgb(cr, 0x222222);

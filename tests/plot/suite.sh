@@ -21,6 +21,16 @@ for b in build build/asan; do
     bad=$((total - ok))
     if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
     pass=$((pass + ok)); fail=$((fail + bad))
+
+    # the sample pictures (Fashion-MNIST when installed) come out as PNGs
+    sample=$root/$b/tests/plot/plot_sample
+    mkdir -p "$tmp/$b/sample"
+    if "$sample" "$tmp/$b/sample" && [ "$(cd "$tmp/$b/sample" && ls)" = "$(printf '%s\n' grid.png loss.png loss_log.png superres.png)" ] &&
+       head -c 8 "$tmp/$b/sample/loss.png" | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'; then
+        echo "[       OK ] plot_sample writes grid.png loss.png loss_log.png superres.png"; pass=$((pass + 1))
+    else
+        echo "[  FAILED  ] plot_sample"; fail=$((fail + 1))
+    fi
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
