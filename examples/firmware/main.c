@@ -8,6 +8,7 @@
  * any generated network works.  Output, one value per line:
  *     net NAME batch B layout nchw state BYTES
  *     input NAME [shape] COUNT            (for each input)
+ *     stack peak N bytes ...              (target only: stack high-water mark)
  *     output NAME [shape] COUNT           (for each output, then its values:)
  *     NAME[i] = %.9g 0xBITS
  *     forward ticks T                     (target: SysTick ticks; host: ns)
@@ -38,6 +39,8 @@
 /* ---- bare metal: startup.c and the linker script provide these ---------- */
 #define FW_TARGET 1
 unsigned long long systick_count(void);
+void stack_paint(void);
+unsigned long stack_peak(void);
 /* The state goes to section .bss.netram (big external RAM on the AN386);
  * the I/O buffers come from the free memory after it. */
 #define NETRAM __attribute__((section(".bss.netram"), aligned(8)))
@@ -111,10 +114,16 @@ static int run(void)
     }
 
     fflush(stdout);       /* so that a fault in the network still shows the above */
+#ifdef FW_TARGET
+    stack_paint();
+#endif
     m->init(&state, NET_SEED);
     unsigned long long t0 = ticks();
     m->run(&state, in, out);
     unsigned long long t1 = ticks();
+#ifdef FW_TARGET
+    printf("stack peak %lu bytes (main + init + forward)\n", stack_peak());
+#endif
 
     double sum = 0, abs_sum = 0;
     uint32_t fnv = 2166136261u;

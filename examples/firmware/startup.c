@@ -3,14 +3,16 @@
  * semihosting set up, main called), the fault handler, and the semihosting
  * calls that end the program with main's status.  No assembler file is needed:
  * on Cortex-M the hardware loads the stack pointer from the vector table and
- * calls the reset handler as an ordinary C function.  Symbols _estack, _sidata,
- * _sdata, _edata, _sbss, _ebss, _snetram, _enetram come from mps2-an386.ld.
+ * calls the reset handler as an ordinary C function.  It also offers main a
+ * SysTick tick counter and a stack high-water mark.  Symbols _estack, _sidata,
+ * _sdata, _edata, _sbss, _ebss, _snetram, _enetram, end come from mps2-an386.ld.
  */
 #include <stdint.h>
 #include <string.h>
 
 extern uint32_t _estack[], _sidata[], _sdata[], _edata[], _sbss[], _ebss[];
 extern uint32_t _snetram[], _enetram[];
+extern char end[];                        /* first byte of the heap */
 
 int main(void);
 void initialise_monitor_handles(void);   /* newlib's librdimon: opens stdin/out/err */
@@ -67,6 +69,31 @@ static void systick_start(void)
     SYST_CSR = 7;                 /* ENABLE | TICKINT | CLKSOURCE=processor */
     while (SYST_CVR == 0) {}      /* wait for the first reload: until then the
                                      count would read as a full period */
+}
+
+/* ---- stack high-water mark ----------------------------------------------- */
+/* stack_paint() fills the free stack (from HEAP_RESERVE above the heap's start
+ * up to just below the current stack pointer) with a pattern; stack_peak()
+ * finds the lowest word that no longer holds it and returns the deepest the
+ * stack has been since, in bytes below _estack. */
+#define STACK_PATTERN 0xA5C3A5C3u
+#define HEAP_RESERVE  (64u * 1024u)       /* newlib's stdio buffers live there */
+static uint32_t *stack_floor;
+
+void stack_paint(void)
+{
+    uint32_t *sp;
+    __asm__ volatile ("mov %0, sp" : "=r"(sp));
+    volatile uint32_t *p = (uint32_t *)(((uintptr_t)end + HEAP_RESERVE) & ~(uintptr_t)7);
+    stack_floor = (uint32_t *)p;
+    while (p < sp - 32) *p++ = STACK_PATTERN;    /* volatile: no memset call that */
+}                                                /* would use the stack it paints */
+
+unsigned long stack_peak(void)
+{
+    const uint32_t *p = stack_floor;
+    while (p < _estack && *p == STACK_PATTERN) p++;
+    return (unsigned long)((char *)_estack - (char *)p);
 }
 
 /* ---- reset -------------------------------------------------------------- */
