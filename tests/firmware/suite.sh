@@ -70,7 +70,12 @@ compare() {
             for (k in hv) {
                 if (!(k in ta)) { print "     missing on m4f: " k; exit 1 }
                 a = ta[k] + 0; b = hv[k] + 0; d = abs(a - b)
-                if (ta[k] ~ /nan/ || hv[k] ~ /nan/) { if (ta[k] != hv[k]) { bads++; if (!w) w = k } ; continue }
+                # non-finite values must match in kind (the sign of a NaN may not)
+                if (ta[k] ~ /(nan|inf)/ || hv[k] ~ /(nan|inf)/) {
+                    x = ta[k]; y = hv[k]; sub(/^-nan/, "nan", x); sub(/^-nan/, "nan", y)
+                    if (x != y) { bads++; if (!w) { w = k; wa = ta[k]; wb = hv[k] } }
+                    continue
+                }
                 if (tb[k] == hb[k]) same++
                 if (d > maxd) maxd = d
                 r = d / (abs(b) > 1e-30 ? abs(b) : 1e-30); if (d > 0 && r > maxr) maxr = r
