@@ -410,22 +410,22 @@ static int draw_series(cairo_t *cr, const frame *f, const netc_series *s, unsign
     cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
     cairo_new_path(cr);
     /* lines; an isolated point becomes a dot; thousands of points in one pixel column
-     * reduce to the column's first, lowest, highest and last value */
-    double col = NAN, cfirst = 0, cmin = 0, cmax = 0, clast = 0;
+     * reduce to the column's first, extreme and last values (bottom/top on screen) */
+    double col = NAN, cfirst = 0, cbot = 0, ctop = 0, clast = 0;
     int cn = 0;
     for (int i = 0; i <= s->n; i++) {
         int ok = i < s->n && point(s, i, log_y, &x, &y);
         double X = ok ? fx(f, x) : 0, Y = ok ? fy(f, y) : 0;
         valid += ok;
         if (ok && cn > 0 && floor(X) == col) {
-            cmin = fmax(cmin, Y); cmax = fmin(cmax, Y); clast = Y; cn++;
+            cbot = fmax(cbot, Y); ctop = fmin(ctop, Y); clast = Y; cn++;
             continue;
         }
         if (cn > 0) {        /* flush the pending column */
             if (cn > 2) {
                 int up = cfirst > clast;   /* pixel y grows downwards */
-                cairo_line_to(cr, px, up ? cmin : cmax);
-                cairo_line_to(cr, px, up ? cmax : cmin);
+                cairo_line_to(cr, px, up ? cbot : ctop);
+                cairo_line_to(cr, px, up ? ctop : cbot);
             }
             if (cn > 1) cairo_line_to(cr, px, clast);
             cn = 0;
@@ -441,7 +441,7 @@ static int draw_series(cairo_t *cr, const frame *f, const netc_series *s, unsign
         if (seg++ == 0) cairo_move_to(cr, X, Y);
         else cairo_line_to(cr, X, Y);
         px = X; py = Y; col = floor(X);
-        cfirst = cmin = cmax = clast = Y; cn = 1;
+        cfirst = cbot = ctop = clast = Y; cn = 1;
     }
     cairo_stroke(cr);
     if (valid > 60) return 0;
@@ -454,17 +454,26 @@ static int draw_series(cairo_t *cr, const frame *f, const netc_series *s, unsign
     return valid > 0;
 }
 
-/* how many points of the plot fall inside r (to place the legend where data is not) */
+/* how much of the drawn data falls inside r: points, and every 8 pixels along the
+ * lines between them (to place the legend where the data is not) */
 static long crowding(const frame *f, const netc_series *series, int nseries, int log_y, rect r)
 {
     long hits = 0;
     double x, y;
-    for (int k = 0; k < nseries; k++)
-        for (int i = 0; i < series[k].n; i++)
-            if (point(&series[k], i, log_y, &x, &y)) {
-                double X = fx(f, x), Y = fy(f, y);
-                hits += X >= r.x0 - 6 && X <= r.x1 + 6 && Y >= r.y0 - 6 && Y <= r.y1 + 6;
+    for (int k = 0; k < nseries; k++) {
+        double PX = 0, PY = 0;
+        int prev = 0;
+        for (int i = 0; i < series[k].n; i++) {
+            if (!point(&series[k], i, log_y, &x, &y)) { prev = 0; continue; }
+            double X = fx(f, x), Y = fy(f, y);
+            int steps = prev ? (int)fmin(hypot(X - PX, Y - PY) / 8, 1000) : 0;
+            for (int j = 0; j <= steps; j++) {
+                double t = steps ? (double)j / steps : 1, U = PX + t * (X - PX), V = PY + t * (Y - PY);
+                hits += U >= r.x0 - 6 && U <= r.x1 + 6 && V >= r.y0 - 6 && V <= r.y1 + 6;
             }
+            PX = X; PY = Y; prev = 1;
+        }
+    }
     return hits;
 }
 
@@ -556,10 +565,11 @@ int netc_plot_curves(const char *path, const netc_series *series, int nseries,
                 xmin = fmin(xmin, x); xmax = fmax(xmax, x);
                 ymin = fmin(ymin, y); ymax = fmax(ymax, y);
             }
-    static axis ax_zero;
-    axis *xa = malloc(sizeof *xa), *ya = malloc(sizeof *ya);
-    if (!xa || !ya) { free(xa); free(ya); free(colour); free(markers); return fail(err, errlen, "%s: out of memory", path); }
-    *xa = *ya = ax_zero;
+    axis *xa = calloc(1, sizeof *xa), *ya = calloc(1, sizeof *ya);
+    if (!xa || !ya) {
+        free(xa); free(ya); free(colour); free(markers);
+        return fail(err, errlen, "%s: out of memory", path);
+    }
     ya->log = log_y != 0;
     set_limits(xa, xmin, xmax, any);
     set_limits(ya, ymin, ymax, any);

@@ -14,9 +14,11 @@
  * A row of the grid: `count` images stored back to back, each channels*h*w floats
  * with values in [0,1] (out-of-range values are clamped; NaN shows as magenta).
  * Rows may differ in size: every column is as wide as its widest image and smaller
- * images are centred.  Each image is enlarged by an integer factor with nearest
- * neighbour; scale <= 0 picks one automatically so that every row's images come
- * out about the same size (the largest image, enlarged to at least 96 pixels). */
+ * images are centred.  Each image is enlarged by a whole factor with nearest
+ * neighbour; scale <= 0 picks one so that the row comes out about as large as the
+ * largest explicitly scaled row, or, when no row is, as the largest image enlarged
+ * to at least 96 pixels.  So super-resolution rows "input" (16x16), "bicubic",
+ * "netc", "target" (64x64) with scale 0 all come out 128 pixels (x8 and x2). */
 #define NETC_GRID_MARGIN 12  /* white border around the grid, in pixels */
 #define NETC_GRID_GAP    6   /* between the columns of a row            */
 #define NETC_GRID_ROWGAP 10  /* between rows                            */
@@ -62,9 +64,11 @@ int netc_plot_curves(const char *path, const netc_series *series, int nseries,
                      const char *title, const char *xlabel, const char *ylabel,
                      int log_y, char *err, size_t errlen);
 
-/* Exponential moving average for a smoothed loss curve: out[i] = beta*m + (1-beta)*in[i]
- * with bias correction as in Adam; non-finite inputs give NaN and are not averaged
- * in.  in and out may be the same array. */
+/* Exponential moving average for a smoothed loss curve (0 <= beta < 1, e.g. 0.98):
+ * m = beta*m + (1-beta)*in[i], out[i] = m / (1 - beta^k) after k finite inputs (the
+ * bias correction of Adam, so the curve starts at the first value, not at 0).
+ * Non-finite inputs give NaN (a gap) and are left out of the average.  in and out
+ * may be the same array. */
 void netc_ema(const float *in, float *out, int n, float beta);
 
 /* Frees the font caches cairo and fontconfig keep for the whole process (else leak
