@@ -123,11 +123,20 @@ static int64_t gz_read_all(gzFile g, unsigned char *dst, uint64_t n)
     return (int64_t)got;
 }
 
-static int gz_fail(gzFile g, const char *path, const char *when, netc_file_error *err)
+/* zlib's message, without the "PATH: " it puts in front. */
+static const char *gz_message(gzFile g, const char *path)
 {
     int code;
     const char *m = gzerror(g, &code);
-    return netc_fail(err, "%s: %s: %s", path, when, code == Z_ERRNO ? "read error" : m);
+    size_t pl = strlen(path);
+    if (code == Z_ERRNO) return "read error";
+    if (strncmp(m, path, pl) == 0 && m[pl] == ':' && m[pl + 1] == ' ') m += pl + 2;
+    return m;
+}
+
+static int gz_fail(gzFile g, const char *path, const char *when, netc_file_error *err)
+{
+    return netc_fail(err, "%s: gzip error %s: %s", path, when, gz_message(g, path));
 }
 
 int netc_idx_load(netc_array *a, const char *path, int flags, size_t max_bytes, netc_file_error *err)
@@ -158,9 +167,9 @@ int netc_idx_load(netc_array *a, const char *path, int flags, size_t max_bytes, 
     if (got < 0) { gz_fail(g, path, "while reading the data", err); goto out; }
     if ((uint64_t)got < h.need) {
         int code;
-        const char *m = gzerror(g, &code);
-        if (code != Z_OK) netc_fail(err, "%s: after %lld of %llu data bytes: %s", path, (long long)got,
-                                    (unsigned long long)h.need, code == Z_ERRNO ? "read error" : m);
+        gzerror(g, &code);
+        if (code != Z_OK) netc_fail(err, "%s: gzip error after %lld of %llu data bytes: %s", path, (long long)got,
+                                    (unsigned long long)h.need, gz_message(g, path));
         else netc_fail(err, "%s: header declares %s = %llu bytes, file holds %lld", path, h.dims,
                        (unsigned long long)h.need, (long long)got);
         goto out;
