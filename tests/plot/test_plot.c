@@ -201,6 +201,25 @@ static void test_grid_row_sizes(void **state)
     assert_int_equal(px(&im, M + 97, M + 98 + RG), grey(0.75f));
     unload(&im);
 
+    /* the super-resolution layout from plot.h: 16x16 input, three 64x64 RGB rows */
+    float *in = calloc(3 * 16 * 16, sizeof *in), *rgb = calloc(3 * 3 * 64 * 64, sizeof *rgb);
+    assert_non_null(in);
+    assert_non_null(rgb);
+    in[16 * 16 + 15] = 1;                           /* image 1, top right pixel */
+    for (int i = 0; i < 3 * 3 * 64 * 64; i++) rgb[i] = 0.5f;
+    netc_grid_row sr[] = { { "input", in, 1, 16, 16, 0, 0 }, { "bicubic", rgb, 3, 64, 64, 0, 0 },
+                           { "netc", rgb, 3, 64, 64, 1, 0 }, { "target", rgb, 3, 64, 64, 0, 0 } };
+    assert_int_equal(netc_png_grid_rows(path, sr, 4, 3, err, sizeof err), 0);
+    im = load(path);
+    int left = im.w - M - 3 * 128 - 2 * G;
+    assert_int_equal(im.h, 2 * M + 4 * 128 + 3 * RG);
+    assert_int_equal(px(&im, left + 128 + G + 127 - 7, M), 0xffffff);   /* an 8x8 block */
+    assert_int_equal(px(&im, left + 128 + G + 127 - 8, M + 7), 0);
+    assert_int_equal(px(&im, left + 2 * (128 + G) + 127, M + 3 * (128 + RG) + 127), grey(0.5f));
+    unload(&im);
+    free(in);
+    free(rgb);
+
     /* explicit scales of different widths: the narrow image is centred in its cell */
     netc_grid_row rows2[] = { { NULL, small, 1, 7, 7, 0, 2 }, { NULL, big, 1, 7, 14, 0, 2 } };
     assert_int_equal(netc_png_grid_rows(path, rows2, 2, 2, err, sizeof err), 0);
