@@ -7,7 +7,7 @@
  * Everything else comes from the NET_model descriptor (docs/generated-c.md), so
  * any generated network works.  Output, one value per line:
  *     net NAME batch B layout nchw state BYTES
- *     input NAME [shape] COUNT            (for each input)
+ *     input NAME [shape] COUNT fnv1a 0xH  (for each input; H hashes its values)
  *     stack peak N bytes ...              (target only: stack high-water mark)
  *     output NAME [shape] COUNT           (for each output, then its values:)
  *     NAME[i] = %.9g 0xBITS
@@ -74,17 +74,35 @@ static NET_state state NETRAM;
 
 /* The input: a fixed formula of the element's index over all inputs, in
  * [-1, 1], computed with integers and one correctly rounded division so that
- * every machine produces the same bits. */
+ * every machine produces the same bits.  (k * 7919 + 13) mod 2001, with k
+ * reduced first so that a 32-bit long cannot overflow. */
 static float input_value(unsigned long k)
 {
-    return (float)((k * 7919ul + 13ul) % 2001ul) / 1000.0f - 1.0f;
+    return (float)(((k % 2001ul) * 7919ul + 13ul) % 2001ul) / 1000.0f - 1.0f;
 }
 
-static void print_tensor_head(const char *what, const netc_tensor *t)
+/* FNV-1a over the four bytes of a float's bits, least significant first. */
+static uint32_t fnv1a(uint32_t h, float v)
+{
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    for (int b = 0; b < 4; b++) h = (h ^ ((bits >> (8 * b)) & 0xFFu)) * 16777619u;
+    return h;
+}
+#define FNV_START 2166136261u
+
+/* "input x [2,1,4,4] 32" -- and for an input, the hash of the values given to it */
+static void print_tensor_head(const char *what, const netc_tensor *t, const float *in)
 {
     printf("%s %s [", what, t->name);
     for (int d = 0; d < t->rank; d++) printf(d ? ",%ld" : "%ld", t->shape[d]);
-    printf("] %ld\n", t->count);
+    printf("] %ld", t->count);
+    if (in) {
+        uint32_t h = FNV_START;
+        for (long j = 0; j < t->count; j++) h = fnv1a(h, in[j]);
+        printf(" fnv1a 0x%08lx", (unsigned long)h);
+    }
+    printf("\n");
 }
 
 static int run(void)
@@ -106,7 +124,7 @@ static int run(void)
         if (!p) { printf("error: no memory for input %s\n", m->inputs[i].name); return 3; }
         for (long j = 0; j < m->inputs[i].count; j++) p[j] = input_value(k++);
         in[i] = p;
-        print_tensor_head("input", &m->inputs[i]);
+        print_tensor_head("input", &m->inputs[i], p);
     }
     for (int i = 0; i < m->noutputs; i++) {
         out[i] = arena_alloc((size_t)m->outputs[i].count * sizeof(float));
@@ -126,11 +144,11 @@ static int run(void)
 #endif
 
     double sum = 0, abs_sum = 0;
-    uint32_t fnv = 2166136261u;
+    uint32_t fnv = FNV_START;
     long n = 0;
     for (int i = 0; i < m->noutputs; i++) {
         const netc_tensor *t = &m->outputs[i];
-        print_tensor_head("output", t);
+        print_tensor_head("output", t, NULL);
         for (long j = 0; j < t->count; j++) {
             float v = out[i][j];
             uint32_t bits;
@@ -138,7 +156,7 @@ static int run(void)
             printf("%s[%ld] = %.9g 0x%08lx\n", t->name, j, (double)v, (unsigned long)bits);
             sum += v;
             abs_sum += v < 0 ? -v : v;
-            for (int b = 0; b < 4; b++) fnv = (fnv ^ ((bits >> (8 * b)) & 0xFFu)) * 16777619u;
+            fnv = fnv1a(fnv, v);
             n++;
         }
     }

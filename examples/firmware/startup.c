@@ -67,8 +67,10 @@ static void systick_start(void)
     SYST_RVR = 0xFFFFFFu;
     SYST_CVR = 0;                 /* any write clears it */
     SYST_CSR = 7;                 /* ENABLE | TICKINT | CLKSOURCE=processor */
-    while (SYST_CVR == 0) {}      /* wait for the first reload: until then the
-                                     count would read as a full period */
+    for (int i = 0; i < 100000 && SYST_CVR == 0; i++) {}
+                                  /* wait for the first reload: until then the
+                                     count would read as a full period (bounded,
+                                     as SysTick is optional on a Cortex-M0) */
 }
 
 /* ---- stack high-water mark ----------------------------------------------- */
@@ -85,13 +87,14 @@ void stack_paint(void)
     uint32_t *sp;
     __asm__ volatile ("mov %0, sp" : "=r"(sp));
     volatile uint32_t *p = (uint32_t *)(((uintptr_t)end + HEAP_RESERVE) & ~(uintptr_t)7);
-    stack_floor = (uint32_t *)p;
+    stack_floor = p < sp - 32 ? (uint32_t *)p : NULL;   /* NULL: RAM too small */
     while (p < sp - 32) *p++ = STACK_PATTERN;    /* volatile: no memset call that */
 }                                                /* would use the stack it paints */
 
 unsigned long stack_peak(void)
 {
     const uint32_t *p = stack_floor;
+    if (!p) return 0;
     while (p < _estack && *p == STACK_PATTERN) p++;
     return (unsigned long)((char *)_estack - (char *)p);
 }
@@ -124,7 +127,7 @@ void Fault_Handler(void)
 {
     uint32_t ipsr;
     __asm__ volatile ("mrs %0, ipsr" : "=r"(ipsr));
-    semihost(SYS_WRITE0, "\nfirmware: fault, exception number in exit status - 100\n");
+    semihost(SYS_WRITE0, "\nfirmware: fault; exit status = 100 + exception number\n");
     semihost_exit(100 + (int)(ipsr & 0x1FF));
 }
 
