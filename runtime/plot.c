@@ -221,7 +221,7 @@ int netc_png_grid_rows(const char *path, const netc_grid_row *rows, int nrows, i
     top = MARGIN;
     for (int r = 0; r < nrows; r++) {
         long ih = (long)rows[r].h * scale[r];
-        if (rows[r].label && *rows[r].label) text_at(cr, rows[r].label, MARGIN, top + ih / 2.0, 0);
+        if (rows[r].label && *rows[r].label) text_at(cr, rows[r].label, left - 12, top + ih / 2.0, 1);
         top += ih + ROWGAP;
     }
     free(scale);
