@@ -222,6 +222,9 @@ typedef struct {
     long long stack_bytes;
     int *chain; size_t nchain, capchain;   /* the deepest chain, root first */
     int stack_unbounded;
+    /* the last file named, valid during one translation unit */
+    CXFile last_file;
+    char *last_name;
 } Lint;
 
 static void lint_diag(Lint *L, const char *file, unsigned line, unsigned col,
@@ -243,6 +246,7 @@ static void lint_diag(Lint *L, const char *file, unsigned line, unsigned col,
 /* The name of a file as printed: relative to DIR when it lies inside it. */
 static char *lint_relname(Lint *L, CXFile f)
 {
+    if (L->last_file && clang_File_isEqual(L->last_file, f)) return lint_strdup(L->last_name);
     CXString s = clang_getFileName(f);
     const char *p = clang_getCString(s);
     char *real = p ? realpath(p, NULL) : NULL;
@@ -254,6 +258,9 @@ static char *lint_relname(Lint *L, CXFile f)
         out = lint_strdup(p ? p : "<unknown>");
     free(real);
     clang_disposeString(s);
+    free(L->last_name);                      /* one-entry cache: realpath is slow */
+    L->last_file = f;
+    L->last_name = lint_strdup(out);
     return out;
 }
 
@@ -666,7 +673,10 @@ static void lint_check_var(Walk *w, CXCursor c)
     CXType t = clang_getCursorType(c);
     if (lint_has_vla(t))
         lint_report(w->L, c, "vla", lint_fmt("'%s' is a variable-length array", name));
-    if (clang_Cursor_hasVarDeclGlobalStorage(c) && !lint_is_const(t))
+    /* an extern declaration is judged where the object is defined */
+    int declaration_only = clang_Cursor_getStorageClass(c) == CX_SC_Extern &&
+                           !clang_isCursorDefinition(c);
+    if (clang_Cursor_hasVarDeclGlobalStorage(c) && !declaration_only && !lint_is_const(t))
         lint_report(w->L, c, "mutable-global",
                     lint_fmt("%s '%s' is not const",
                              lint_is_file_scope(c) ? "file-scope object" : "static object",
@@ -808,6 +818,7 @@ static int lint_file(Lint *L, CXIndex idx, const char *path)
     clang_visitChildren(clang_getTranslationUnitCursor(tu), lint_visit, &w);
     free(w.covered);
     clang_disposeTranslationUnit(tu);
+    L->last_file = NULL;
     return 0;
 }
 
@@ -840,21 +851,32 @@ static Graph lint_graph(Lint *L)
     Graph g;
     g.first = calloc(n + 1, sizeof *g.first);
     g.to = malloc((L->ncalls + 1) * sizeof *g.to);
-    int *seen = malloc((n + 1) * sizeof *seen);
-    if (!g.first || !g.to || !seen) { fprintf(stderr, "lint: out of memory\n"); exit(2); }
+    int *seen = malloc((n + 1) * sizeof *seen), *order = malloc((L->ncalls + 1) * sizeof *order);
+    int *start = calloc(n + 2, sizeof *start);
+    if (!g.first || !g.to || !seen || !order || !start) {
+        fprintf(stderr, "lint: out of memory\n");
+        exit(2);
+    }
+    /* bucket the call sites by caller (a counting sort, which keeps their
+     * order): afterwards caller f's sites are order[start[f] .. start[f+1]) */
+    for (size_t i = 0; i < L->ncalls; i++) start[L->calls[i].caller + 2]++;
+    for (size_t f = 0; f < n; f++) start[f + 2] += start[f + 1];
+    for (size_t i = 0; i < L->ncalls; i++) order[start[L->calls[i].caller + 1]++] = (int)i;
+    for (size_t i = 0; i < n; i++) seen[i] = -1;
     size_t m = 0;
     for (size_t f = 0; f < n; f++) {
         g.first[f] = (int)m;
-        for (size_t i = 0; i < n; i++) seen[i] = 0;
-        for (size_t i = 0; i < L->ncalls; i++) {
-            Call *k = &L->calls[i];
-            if (k->caller != (int)f || !L->fns[k->callee].defined || seen[k->callee]) continue;
-            seen[k->callee] = 1;
-            g.to[m++] = k->callee;
+        for (int j = start[f]; j < start[f + 1]; j++) {
+            int callee = L->calls[order[j]].callee;
+            if (!L->fns[callee].defined || seen[callee] == (int)f) continue;
+            seen[callee] = (int)f;
+            g.to[m++] = callee;
         }
     }
     g.first[n] = (int)m;
     free(seen);
+    free(order);
+    free(start);
     return g;
 }
 
@@ -1457,6 +1479,7 @@ static void lint_free(Lint *L)
     free(L->files);
     free(L->chain);
     free(L->cflags);
+    free(L->last_name);
 }
 
 int lint_main(int argc, char **argv)

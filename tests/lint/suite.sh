@@ -2,8 +2,9 @@
 # tests/lint/suite.sh — golden tests of `netc lint` (compiler/lint.c), run through
 # the standalone build/netc-lint and again through build/asan/netc-lint.
 #
-# Each case is cases/NAME.c (plus cases/NAME.h when it has one), linted alone in a
-# fresh directory with the options in cases/NAME.args, if any.  The breach lines
+# Each case is cases/NAME.c (plus cases/NAME.h when it has one) or a directory
+# cases/NAME/ of several files, linted alone in a fresh directory with the options
+# in cases/NAME.args, if any.  The breach lines
 # it prints (`file:line:col: rule: message`) must equal cases/NAME.expected line for
 # line; the exit status must be 0 when that file is empty and 1 otherwise.  Then
 # come the summary and --json output, the limits passing when they are met, and
@@ -36,8 +37,12 @@ run_case() {
     local bin=$1/netc-lint name=$2 tag=$3
     local dir=$tmp/$tag-$name
     mkdir -p "$dir"
-    cp "$cases/$name.c" "$dir/"
-    [ -f "$cases/$name.h" ] && cp "$cases/$name.h" "$dir/"
+    if [ -d "$cases/$name" ]; then
+        cp "$cases/$name"/* "$dir/"
+    else
+        cp "$cases/$name.c" "$dir/"
+        [ -f "$cases/$name.h" ] && cp "$cases/$name.h" "$dir/"
+    fi
     local args=()
     [ -f "$cases/$name.args" ] && read -r -a args <"$cases/$name.args"
     "$bin" "$dir" "${args[@]}" >"$dir.out" 2>"$dir.err"
@@ -59,7 +64,7 @@ run_case() {
 for variant in build build/asan; do
     tag=release
     [ "$variant" = build/asan ] && tag=asan
-    for c in "$cases"/*.c; do
+    for c in "$cases"/*.c "$cases"/*/; do
         run_case "$variant" "$(basename "$c" .c)" "$tag"
     done
 done
