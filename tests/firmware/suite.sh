@@ -6,8 +6,8 @@
 # exit status passed through semihosting, a fault ends the run, a hang is cut
 # off, FPU/.data/.bss set up.  Then, for the hand-written fixture
 # (fixture/tiny.{c,h}, itself checked against PyTorch by fixture/oracle.py)
-# and, when build/netc exists, every network of every
-# examples/*.net:
+# and, when build/netc exists, every network of every examples/*.net and of
+# the firmware benchmark anchors bench/nets/fw*.net:
 #   host     build the host twin with gcc and run it
 #   m4f      cross-build for the Cortex-M4F (flash/RAM printed), run it in QEMU
 #            (mps2-an386), compare every output value with the host's:
@@ -144,12 +144,14 @@ fi
 # ---- every example, when the compiler exists --------------------------------
 netc=$root/build/netc
 shopt -s nullglob
-nets=("$root"/examples/*.net)
+# the examples, and the firmware benchmark anchors (bench/nets/fw*.net: small
+# single-layer networks, here for their instruction counts on the M4F)
+nets=("$root"/examples/*.net "$root"/bench/nets/fw*.net)
 if [ ! -x "$netc" ]; then
     echo "skip examples: $netc not built (run ninja); only the fixture was checked"
 elif [ ${#nets[@]} -eq 0 ]; then
-    echo "skip examples: no examples/*.net"
-elif "$netc" build --help 2>&1 | grep -q "unknown command"; then
+    echo "skip examples: no examples/*.net nor bench/nets/fw*.net"
+elif [[ $("$netc" build --help 2>&1) == *"unknown command"* ]]; then
     echo "skip examples: this netc has no build command yet"
 else
     for f in "${nets[@]}"; do
