@@ -23,7 +23,12 @@ void global_reset(void)
     for (i = 0; i < 4; i++) global_running_mean[i] = 0.0f;
 }
 
-void global_clear(void)
+static struct { int count; float last[2]; } global_stats;
+
+void global_clear(float *out)
 {
     memset(global_running_mean, 0, sizeof global_running_mean);
+    global_stats.count -= 1;
+    global_stats.last[1] = out[0];
+    out[1] = (float)global_stats.count;
 }
