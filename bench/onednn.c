@@ -224,10 +224,12 @@ int main(int argc, char **argv)
         }
         CHECK(dnnl_primitive_create(&c.prim, pd));
         bench_result r = bench_time(run_once, &c, &t);
-        printf("{\"impl\": \"onednn\", \"dir\": \"%s\", \"threads\": %d, \"omp_max_threads\": %d, "
+        const dnnl_version_t *v = dnnl_version();
+        printf("{\"impl\": \"onednn\", \"version\": \"%d.%d.%d\", \"dir\": \"%s\", \"threads\": %d, "
+               "\"omp_max_threads\": %d, "
                "\"median_ms\": %.6f, \"min_ms\": %.6f, \"reps\": %d, \"gflops\": %.4f, "
                "\"impl_info\": \"%s\", \"timed\": \"primitive execution only, reorders excluded\"}\n",
-               dirs[d], threads, used, r.median_ms, r.min_ms, r.reps,
+               v->major, v->minor, v->patch, dirs[d], threads, used, r.median_ms, r.min_ms, r.reps,
                bench_flops(&s) / (r.median_ms * 1e6), impl_name(pd));
         fflush(stdout);
         if (dump) {

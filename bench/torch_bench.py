@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+# bench/torch_bench.py: PyTorch's conv_transpose{1,2,3}d on the benchmark anchors,
+# forward and both backward passes, at each requested thread count; and the
+# correctness oracle of the benchmark: the outputs the C programs dumped
+# (DIR/<anchor>/<impl>_<dir>.f32) are compared with PyTorch's on the same
+# deterministic data (bench/common.h's fill, reproduced bit for bit below).
+#
+# Backward passes are timed separately through aten::convolution_backward with an
+# output mask, which is what autograd calls for a transposed convolution: input
+# gradient alone, weight gradient alone.
+#
+#   torch_bench.py [--anchors a,b] [--threads 1,2] [--budget S] [--min-reps R]
+#                  [--warmup W] [--once] [--check DIR] [--batch-override N]
+#
+# Prints JSON lines: one "torch_info" (versions, BLAS, backend chosen), one per
+# timing, one per comparison ("check").
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import anchors as A  # noqa: E402
+
+SEED_X, SEED_W, SEED_DY = 1, 2, 3
+TOLERANCE = 1e-4
+
+
+def bench_fill(count, seed):
+    """bench/common.h's bench_value for i = 0..count-1, as float32."""
+    with np.errstate(over="ignore"):
+        i = np.arange(count, dtype=np.uint32)
+        h = i * np.uint32(0x9E3779B1) + np.uint32((seed * 0x85EBCA77) & 0xFFFFFFFF)
+        h ^= h >> np.uint32(15)
+        h *= np.uint32(0x2C1B3C6D)
+        h ^= h >> np.uint32(12)
+        h *= np.uint32(0x297A2D39)
+        h ^= h >> np.uint32(15)
+    return ((h >> np.uint32(8)).astype(np.float32) * np.float32(1.0 / 8388608.0)
+            - np.float32(1.0))
+
+
+def tensors(a, n):
+    r = A.rank(a)
+    xs = [n, a["cin"]] + a["size"]
+    ws = [a["cin"], a["cout"]] + [a["k"]] * r
+    ys = [n, a["cout"]] + A.out_size(a)
+    x = torch.from_numpy(bench_fill(A.prod(xs), SEED_X).reshape(xs))
+    w = torch.from_numpy(bench_fill(A.prod(ws), SEED_W).reshape(ws))
+    dy = torch.from_numpy(bench_fill(A.prod(ys), SEED_DY).reshape(ys))
+    return x, w, dy
+
+
+def ops(a, x, w, dy):
+    r = A.rank(a)
+    conv = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[r]
+    st, pd, op, dl = [a["s"]] * r, [a["p"]] * r, [a["op"]] * r, [1] * r
+
+    def fwd():
+        return conv(x, w, None, st, pd, op)
+
+    def bwd(mask, pick):
+        def f():
+            return torch.ops.aten.convolution_backward(
+                dy, x, w, None, st, pd, dl, True, op, 1, mask)[pick]
+        return f
+
+    return {"fwd": fwd,
+            "bwd_data": bwd([True, False, False], 0),
+            "bwd_weights": bwd([False, True, False], 1)}
+
+
+def time_fn(fn, warmup, min_reps, budget):
+    out = None
+    for _ in range(warmup):
+        out = fn()
+    ms = []
+    start = time.perf_counter()
+    while True:
+        t0 = time.perf_counter()
+        out = fn()
+        ms.append(1e3 * (time.perf_counter() - t0))
+        if len(ms) >= min_reps and time.perf_counter() - start >= budget:
+            break
+    return out, statistics.median(ms), min(ms), len(ms)
+
+
+def blas_line():
+    """BLAS_INFO from torch's build configuration (e.g. "generic": whatever
+    libblas.so.3 the system provides)."""
+    m = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+    return "BLAS_INFO=" + (m.group(1) if m else "unknown")
+
+
+def libblas_target():
+    """What the libblas.so.3 that torch links resolves to (Debian alternatives)."""
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                if "libblas" in line or "openblas" in line or "blis" in line or "mkl" in line:
+                    return os.path.realpath(line.split()[-1])
+    except OSError:
+        pass
+    return "unknown"
+
+
+def compare(ref, path, prefix_ok):
+    """max |got - ref| / max |ref|.  When the dump holds more samples than the
+    reference (netc compiled at full batch, reference at a reduced one), the first
+    ref.size values are compared if prefix_ok (forward and input gradients only:
+    the fill is by flat index, so leading samples are identical)."""
+    got = np.fromfile(path, dtype=np.float32)
+    ref = ref.detach().contiguous().numpy().reshape(-1)
+    if got.size != ref.size:
+        if not (prefix_ok and got.size > ref.size and got.size % ref.size == 0):
+            return None, f"size {got.size} != {ref.size}"
+        got = got[:ref.size]
+    scale = float(np.max(np.abs(ref))) or 1.0
+    err = float(np.max(np.abs(got.astype(np.float64) - ref.astype(np.float64)))) / scale
+    return err, None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--anchors", default="")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--budget", type=float, default=1.0)
+    ap.add_argument("--min-reps", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--once", action="store_true", help="one untimed-quality call each")
+    ap.add_argument("--check", metavar="DIR", help="compare dumps under DIR/<anchor>/")
+    ap.add_argument("--batch-override", type=int, default=0,
+                    help="run anchors whose N is larger at this batch")
+    o = ap.parse_args()
+    if o.once:
+        o.warmup, o.min_reps, o.budget = 0, 1, 0.0
+    wanted = [s for s in o.anchors.split(",") if s]
+    threads = [int(t) for t in o.threads.split(",") if t]
+
+    torch.set_grad_enabled(False)
+    info = {"impl": "torch_info", "torch": torch.__version__,
+            "blas_info": blas_line(), "libblas": libblas_target(),
+            "mkldnn_available": torch.backends.mkldnn.is_available(),
+            "config": torch.__config__.show()}
+    print(json.dumps(info), flush=True)
+
+    for a in A.ANCHORS:
+        if wanted and a["name"] not in wanted:
+            continue
+        n = min(a["n"], o.batch_override) if o.batch_override else a["n"]
+        x, w, dy = tensors(a, n)
+        r = A.rank(a)
+        try:
+            backend = str(torch._C._select_conv_backend(
+                x, w, None, [a["s"]] * r, [a["p"]] * r, [1] * r, True, [a["op"]] * r, 1))
+        except Exception as e:  # private API; only informative
+            backend = f"unknown ({type(e).__name__})"
+        fns = ops(a, x, w, dy)
+        results = {}
+        for t in threads:
+            torch.set_num_threads(t)
+            for d in A.DIRECTIONS:
+                out, med, mn, reps = time_fn(fns[d], o.warmup, o.min_reps, o.budget)
+                results[d] = out
+                print(json.dumps({"impl": "torch", "anchor": a["name"], "dir": d, "threads": t,
+                                  "torch_threads": torch.get_num_threads(), "batch": n,
+                                  "median_ms": med, "min_ms": mn, "reps": reps,
+                                  "backend": backend}), flush=True)
+        if o.check:
+            sub = os.path.join(o.check, a["name"])
+            for d in A.DIRECTIONS:
+                for impl in ("naive", "onednn", "netc"):
+                    path = os.path.join(sub, f"{impl}_{d}.f32")
+                    if not os.path.exists(path):
+                        continue
+                    err, why = compare(results[d], path, d != "bwd_weights")
+                    rec = {"check": impl, "anchor": a["name"], "dir": d, "batch": n,
+                           "rel_err": err, "ok": err is not None and err <= TOLERANCE}
+                    if why:
+                        rec["why"] = why
+                    print(json.dumps(rec), flush=True)
+
+
+if __name__ == "__main__":
+    main()
