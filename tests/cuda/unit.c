@@ -1,0 +1,191 @@
+/* tests/cuda/unit.c — unit checks of the CUDA building blocks that need no GPU:
+ * image choice, the ptxas log parser, the loader's error paths (no driver, a driver
+ * with no device, a driver missing a symbol; through stand-in libraries built from
+ * tests/cuda/stub_driver.c), and the emulator's strictness.
+ *   unit STUBDIR      (STUBDIR holds libcuda_stub.so and libcuda_nolaunch.so)
+ * Ends with "N passed, N failed".
+ */
+#include "cuda_driver.h"
+#include "nvrtc.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+
+static void check(int ok, const char *what, const char *detail)
+{
+    ok ? passed++ : failed++;
+    printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", what, detail && *detail ? ": " : "",
+           detail ? detail : "");
+}
+
+static void test_pick(void)
+{
+    static const char dummy[] = "x";
+    netc_cuda_image im[] = {
+        { NETC_CUDA_IMAGE_CUBIN, 75, dummy, 1 }, { NETC_CUDA_IMAGE_CUBIN, 80, dummy, 1 },
+        { NETC_CUDA_IMAGE_CUBIN, 86, dummy, 1 }, { NETC_CUDA_IMAGE_CUBIN, 90, dummy, 1 },
+        { NETC_CUDA_IMAGE_CUBIN, 120, dummy, 1 }, { NETC_CUDA_IMAGE_PTX, 75, dummy, 2 },
+        { NETC_CUDA_IMAGE_HOST, 0, dummy, 1 },
+    };
+    struct { int major, minor, emulated, n, want; const char *what; } t[] = {
+        { 8, 6, 0, 7, 2, "cc 8.6 takes the sm_86 cubin" },
+        { 8, 7, 0, 7, 2, "cc 8.7 takes sm_86 (same major, lower minor)" },
+        { 8, 9, 0, 7, 2, "cc 8.9 takes sm_86" },
+        { 8, 0, 0, 7, 1, "cc 8.0 takes sm_80" },
+        { 9, 0, 0, 7, 3, "cc 9.0 takes sm_90" },
+        { 10, 0, 0, 7, 5, "cc 10.0 falls back to the PTX" },
+        { 12, 1, 0, 7, 4, "cc 12.1 takes sm_120" },
+        { 7, 5, 0, 7, 0, "cc 7.5 takes sm_75" },
+        { 7, 0, 0, 7, -1, "cc 7.0 has no usable image" },
+        { 8, 6, 1, 7, 6, "the emulator takes the host image" },
+        { 8, 6, 1, 6, -1, "the emulator cannot run a cubin" },
+        { 8, 6, 0, 0, -1, "no images" },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        int got = netc_cuda_pick_image(im, t[i].n, t[i].major, t[i].minor, t[i].emulated);
+        char d[64];
+        snprintf(d, sizeof d, "got %d, want %d", got, t[i].want);
+        check(got == t[i].want, t[i].what, got == t[i].want ? "" : d);
+    }
+}
+
+static void test_ptxas(void)
+{
+    const char *log =
+        "ptxas info    : 0 bytes gmem\n"
+        "ptxas info    : Compiling entry function 'netc_tconv_fwd' for 'sm_86'\n"
+        "ptxas info    : Function properties for netc_tconv_fwd\n"
+        "ptxas         .     24 bytes stack frame, 8 bytes spill stores, 12 bytes spill loads\n"
+        "ptxas info    : Used 40 registers, used 0 barriers, 1024 bytes smem, 384 bytes cmem[0]\n"
+        "ptxas info    : Compiling entry function 'netc_tconv_dx' for 'sm_86'\n"
+        "ptxas info    : Function properties for netc_tconv_dx\n"
+        "ptxas         .     0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads\n"
+        "ptxas info    : Used 255 registers, used 1 barriers, 376 bytes cmem[0]\n";
+    netc_kernel_stats s[4];
+    int n = netc_ptxas_parse(log, 86, s, 4);
+    check(n == 2, "ptxas log: two kernels", NULL);
+    check(n == 2 && !strcmp(s[0].name, "netc_tconv_fwd") && s[0].regs == 40 && s[0].smem == 1024 &&
+          s[0].cmem == 384 && s[0].stack == 24 && s[0].spill_stores == 8 && s[0].spill_loads == 12 &&
+          s[0].arch == 86, "ptxas log: figures of the first kernel", NULL);
+    check(n == 2 && !strcmp(s[1].name, "netc_tconv_dx") && s[1].regs == 255 && s[1].smem == 0 &&
+          s[1].spill_stores == 0, "ptxas log: figures of the second kernel", NULL);
+    check(netc_log_has_warning("k.cu(3): warning #177-D: variable \"x\" was declared but never referenced"),
+          "a front-end warning is seen", NULL);
+    check(netc_log_has_warning("ptxas warning : Registers are spilled"), "a ptxas warning is seen", NULL);
+    check(!netc_log_has_warning(log), "ptxas info lines are not warnings", NULL);
+    const char *defs[] = { "NETC_N=2", "NETC_FLAG" };
+    netc_kernel_src src = { "k.cu", "int x;", defs, 2, NULL, 0 };
+    char *t = netc_kernel_text(&src);
+    check(t && strstr(t, "#define NETC_N 2\n#define NETC_FLAG\nint x;"), "defines are prepended", t);
+    free(t);
+}
+
+static void expect_open_fail(const char *driver, const char *init, const char *want, const char *what)
+{
+    char err[2048] = "";
+    netc_cuda *cu = NULL;
+    if (driver) setenv("NETC_CUDA_DRIVER", driver, 1); else unsetenv("NETC_CUDA_DRIVER");
+    if (init) setenv("NETC_STUB_INIT", init, 1); else unsetenv("NETC_STUB_INIT");
+    int rc = netc_cuda_open(&cu, 0, 0, err, sizeof err);
+    check(rc == -1 && !cu && strstr(err, want) == err, what, err);
+    netc_cuda_close(cu);
+}
+
+static void test_loader(const char *stubdir)
+{
+    char stub[4096], nolaunch[4096];
+    snprintf(stub, sizeof stub, "%s/libcuda_stub.so", stubdir);
+    snprintf(nolaunch, sizeof nolaunch, "%s/libcuda_nolaunch.so", stubdir);
+    expect_open_fail("/nonexistent/libcuda.so.1", NULL,
+                     "netc: no CUDA driver (/nonexistent/libcuda.so.1 not found): ",
+                     "no driver: clear message");
+    void *real = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (real) {
+        dlclose(real);
+        printf("skip the default driver name: this machine has libcuda.so.1\n");
+    } else {
+        expect_open_fail(NULL, NULL, "netc: no CUDA driver (libcuda.so.1 not found): ",
+                         "no libcuda.so.1: clear message");
+    }
+    expect_open_fail(stub, NULL, "netc: no CUDA device: cuInit: CUDA_ERROR_NO_DEVICE",
+                     "driver without a device: clear message");
+    expect_open_fail(nolaunch, "0", "netc: the CUDA driver ", "driver lacking a symbol: named");
+    {
+        char err[2048] = "";
+        netc_cuda *cu = NULL;
+        setenv("NETC_CUDA_DRIVER", nolaunch, 1);
+        netc_cuda_open(&cu, 0, 0, err, sizeof err);
+        check(strstr(err, "cuLaunchKernel") != NULL, "the missing symbol is named", err);
+        netc_cuda_close(cu);
+    }
+    /* A driver that opens: the real dlopen path resolves every symbol and reads the
+     * device; loading then finds no image for cc 8.6 among PTX-only-for-9.0 images. */
+    char err[2048] = "";
+    netc_cuda *cu = NULL;
+    setenv("NETC_CUDA_DRIVER", stub, 1);
+    setenv("NETC_STUB_INIT", "0", 1);
+    int rc = netc_cuda_open(&cu, 0, 0, err, sizeof err);
+    check(rc == 0 && cu && cu->major == 8 && cu->minor == 6 && !cu->api.emulated &&
+          !strcmp(cu->name, "netc stub device"), "a stub driver opens through dlopen", err);
+    if (cu) {
+        netc_cuda_image im = { NETC_CUDA_IMAGE_PTX, 90, "", 1 };
+        netc_cuda_module *m = NULL;
+        rc = netc_cuda_load(cu, &im, 1, &m);
+        check(rc == -1 && strstr(netc_cuda_error(cu), "no kernel image for netc stub device"),
+              "no image for the device: clear message", netc_cuda_error(cu));
+        im.arch = 80;
+        rc = netc_cuda_load(cu, &im, 1, &m);
+        check(rc == -1 && strstr(netc_cuda_error(cu), "CUDA_ERROR"),
+              "a driver error on load is reported", netc_cuda_error(cu));
+        netc_cuda_close(cu);
+    }
+    unsetenv("NETC_CUDA_DRIVER");
+    unsetenv("NETC_STUB_INIT");
+}
+
+static void test_fake(void)
+{
+    char err[2048] = "";
+    netc_cuda *cu = NULL;
+    int rc = netc_cuda_open(&cu, 1, 0, err, sizeof err);
+    check(rc == 0 && cu && cu->api.emulated, "the emulator opens", err);
+    if (!cu) return;
+    char e1[2048];
+    rc = netc_cuda_open(&(netc_cuda *){ NULL }, 1, 1, e1, sizeof e1);
+    check(rc == -1 && strstr(e1, "netc: CUDA device 1 not present (1 device)"),
+          "the emulator has one device", e1);
+    netc_cu_deviceptr p = 0;
+    float h[8] = { 0 };
+    rc = netc_cuda_alloc(cu, &p, sizeof h);
+    check(rc == 0 && p, "emulator: allocate", netc_cuda_error(cu));
+    check(netc_cuda_upload(cu, p, h, sizeof h) == 0, "emulator: copy in bounds", netc_cuda_error(cu));
+    check(netc_cuda_upload(cu, p + 4, h, sizeof h) == -1 &&
+          strstr(netc_cuda_error(cu), "CUDA_ERROR_INVALID_VALUE"),
+          "emulator: a copy past the allocation fails", netc_cuda_error(cu));
+    check(netc_cuda_download(cu, h, p + 1000, 4) == -1, "emulator: a stray pointer fails", NULL);
+    check(netc_cuda_free(cu, p) == 0 && netc_cuda_free(cu, p) == -1,
+          "emulator: double free fails", netc_cuda_error(cu));
+    static const unsigned char cubin[64] = { 0x7f, 'E', 'L', 'F', 2, 1, 1, 0x33, [16] = 2, [18] = 190 };
+    netc_cuda_image im = { NETC_CUDA_IMAGE_HOST, 0, cubin, sizeof cubin };
+    netc_cuda_module *m = NULL;
+    rc = netc_cuda_load(cu, &im, 1, &m);
+    check(rc == -1 && strstr(netc_cuda_error(cu), "CUDA_ERROR_INVALID_IMAGE") &&
+          strstr(netc_cuda_error(cu), "ELF machine 190"),
+          "emulator: a CUBIN is not a host image", netc_cuda_error(cu));
+    netc_cuda_close(cu);
+}
+
+int main(int argc, char **argv)
+{
+    const char *stubdir = argc > 1 ? argv[1] : ".";
+    test_pick();
+    test_ptxas();
+    test_loader(stubdir);
+    test_fake();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
