@@ -160,7 +160,8 @@ static int run(void)
             n++;
         }
     }
-    printf("forward ticks %llu\n", t1 - t0);
+    /* %lu, not %llu: newlib-nano's printf has no long long (it prints "lu") */
+    printf("forward ticks %lu\n", (unsigned long)(t1 - t0));
     printf("checksum %ld values sum %.9g abs %.9g fnv1a 0x%08lx\n", n, sum, abs_sum,
            (unsigned long)fnv);
     return 0;
