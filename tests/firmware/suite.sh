@@ -123,6 +123,8 @@ run_target() {
     "$fw/run.sh" -t "$(left)" -m "$machine" "$out/$name.$tgt.elf" >"$out/$tgt.txt" 2>"$out/$tgt.err"; rc=$?
     if [ "$rc" -eq 3 ] && grep -q '^error: no memory' "$out/$tgt.txt"; then
         echo "skip $label $tgt: $(grep '^error: no memory' "$out/$tgt.txt") (AN386's 16 MB PSRAM)"; return
+    elif [ "$rc" -eq 124 ] && [ "$(date +%s)" -ge "$deadline" ]; then
+        echo "skip $label $tgt: stopped at the suite's 3-minute deadline"; return
     elif [ "$rc" -ne 0 ]; then
         bad "$label $tgt: run exited $rc ($what)"; tail -n 5 "$out/$tgt.txt" "$out/$tgt.err" | sed 's/^/     | /'; return
     fi
