@@ -63,10 +63,8 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,9 +431,9 @@ static void lint_unop(CXTranslationUnit tu, CXCursor c, char *out, size_t n)
 }
 
 /* The variable an lvalue expression ultimately names, looking through members,
- * subscripts, dereferences, casts and pointer arithmetic; a null cursor when it
- * is something else (a call's result, a parameter's pointee is still the
- * parameter, which is fine: only globals matter). */
+ * subscripts, dereferences, casts and pointer arithmetic (`s->a[i]` names the
+ * parameter s, `g.x[2]` the global g); a null cursor when the root is not a
+ * variable, e.g. a call's result. */
 static CXCursor lint_target(CXCursor e)
 {
     for (int depth = 0; depth < 64; depth++) {
@@ -778,7 +776,8 @@ static void lint_inclusion(CXFile inc, CXSourceLocation *stack, unsigned depth,
 /* Parse one file and run every per-file check on it. */
 static int lint_file(Lint *L, CXIndex idx, const char *path)
 {
-    const char *args[64];
+    const char **args = malloc(((size_t)L->ncflags + 8) * sizeof *args);
+    if (!args) { fprintf(stderr, "lint: out of memory\n"); exit(2); }
     int nargs = 0;
     char *inc = lint_fmt("-I%s", L->dir);
     args[nargs++] = "-std=c99";
@@ -786,7 +785,7 @@ static int lint_file(Lint *L, CXIndex idx, const char *path)
     args[nargs++] = "-Wextra";
     args[nargs++] = "-pedantic";
     args[nargs++] = inc;
-    for (int i = 0; i < L->ncflags && nargs < 60; i++)
+    for (int i = 0; i < L->ncflags; i++)
         if (strncmp(L->cflags[i], "-D", 2) == 0 || strncmp(L->cflags[i], "-U", 2) == 0 ||
             strncmp(L->cflags[i], "-I", 2) == 0)
             args[nargs++] = L->cflags[i];
@@ -794,6 +793,7 @@ static int lint_file(Lint *L, CXIndex idx, const char *path)
     enum CXErrorCode err = clang_parseTranslationUnit2(
         idx, path, args, nargs, NULL, 0, CXTranslationUnit_KeepGoing, &tu);
     free(inc);
+    free(args);
     if (err != CXError_Success || !tu) {
         fprintf(stderr, "lint: libclang could not parse %s (error %d)\n", path, (int)err);
         return -1;
@@ -1112,13 +1112,14 @@ static void lint_compile(Lint *L)
     int ok = 1;
     for (size_t i = 0; i < L->nfiles; i++) {
         objs[i] = lint_fmt("%s/%zu.o", dir, i);
-        char *argv[80];
+        char **argv = malloc(((size_t)L->ncflags + 12) * sizeof *argv);
+        if (!argv) { fprintf(stderr, "lint: out of memory\n"); exit(2); }
         int n = 0;
         argv[n++] = (char *)L->cc;
         argv[n++] = "-std=c99";
         argv[n++] = "-Os";
         argv[n++] = "-fstack-usage";
-        for (int j = 0; j < L->ncflags && n < 72; j++) argv[n++] = L->cflags[j];
+        for (int j = 0; j < L->ncflags; j++) argv[n++] = L->cflags[j];
         argv[n++] = inc;
         argv[n++] = "-c";
         argv[n++] = L->files[i];
@@ -1127,6 +1128,7 @@ static void lint_compile(Lint *L)
         argv[n] = NULL;
         char *err = NULL;
         int rc = lint_run(argv, NULL, &err);
+        free(argv);
         if (rc != 0) {
             ok = 0;
             const char *rel = L->files[i] + strlen(L->dir) + 1;
@@ -1416,7 +1418,8 @@ static int lint_bytes(const char *s, long long *out)
 /* Split --cflags on blanks (no quoting: flags with spaces are not supported). */
 static void lint_split(Lint *L, char *s)
 {
-    for (char *t = strtok(s, " \t\n"); t; t = strtok(NULL, " \t\n")) {
+    char *save = NULL;
+    for (char *t = strtok_r(s, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
         L->cflags = lint_grow(L->cflags, &L->capcflags, (size_t)L->ncflags + 1,
                               sizeof *L->cflags);
         L->cflags[L->ncflags++] = t;
