@@ -21,5 +21,7 @@ void double_forward(const float *in, float *out)
     {
         double keep = in[7];
         out[5] = (float)keep;
+        keep++;
+        out[6] = (float)-keep;
     }
 }
