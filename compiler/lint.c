@@ -1396,12 +1396,19 @@ static void lint_print_json(Lint *L)
 
 /* --------------------------------------------------------------- driver */
 
+static const char lint_usage_text[] =
+    "usage: netc lint DIR [--max-ram BYTES] [--max-stack BYTES] [--cc CC]\n"
+    "                     [--cflags \"...\"] [--allow-double] [--json]\n"
+    "Check the C files in DIR against the firmware rules (no heap, no libc beyond\n"
+    "memcpy/memset and float <math.h>, no recursion, no VLAs, no double, no writes\n"
+    "to globals, const file-scope data, no clang warnings) and report static RAM,\n"
+    "flash (CC -Os, default gcc) and the deepest call chain's stack.\n"
+    "Exit status: 0 clean, 1 breaches, 2 usage error.\n";
+
 static int lint_usage(const char *why)
 {
     if (why) fprintf(stderr, "netc lint: %s\n", why);
-    fprintf(stderr,
-            "usage: netc lint DIR [--max-ram BYTES] [--max-stack BYTES] [--cc CC]\n"
-            "                     [--cflags \"...\"] [--allow-double] [--json]\n");
+    fputs(lint_usage_text, stderr);
     return 2;
 }
 
@@ -1506,6 +1513,10 @@ int lint_main(int argc, char **argv)
             if (!has_value) { free(cflags); return lint_usage("--cflags needs a value"); }
             free(cflags);
             cflags = lint_strdup(argv[++i]);
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(lint_usage_text, stdout);
+            free(cflags);
+            return 0;
         } else if (strcmp(a, "--json") == 0) {
             L.json = 1;
         } else if (strcmp(a, "--allow-double") == 0) {
