@@ -1084,16 +1084,17 @@ static void lint_su_line(Lint *L, char *line)
     best->dynamic |= dynamic;
 }
 
-static void lint_read_su(Lint *L, const char *path)
+static int lint_read_su(Lint *L, const char *path)
 {
     FILE *fp = fopen(path, "r");
-    if (!fp) return;
+    if (!fp) return -1;
     char line[4096];
     while (fgets(line, sizeof line, fp)) {
         line[strcspn(line, "\n")] = 0;
         lint_su_line(L, line);
     }
     fclose(fp);
+    return 0;
 }
 
 /* Compile every file with CC -Os -fstack-usage; read frames and sizes. */
@@ -1109,7 +1110,7 @@ static void lint_compile(Lint *L)
     }
     char **objs = calloc(L->nfiles + 1, sizeof *objs);
     char *inc = lint_fmt("-I%s", L->dir);
-    int ok = 1;
+    int ok = 1, su_ok = 1;
     for (size_t i = 0; i < L->nfiles; i++) {
         objs[i] = lint_fmt("%s/%zu.o", dir, i);
         char **argv = malloc(((size_t)L->ncflags + 12) * sizeof *argv);
@@ -1139,7 +1140,11 @@ static void lint_compile(Lint *L)
         }
         free(err);
         char *su = lint_fmt("%s/%zu.su", dir, i);
-        lint_read_su(L, su);
+        if (rc == 0 && lint_read_su(L, su) != 0) {
+            fprintf(stderr, "lint: %s wrote no stack usage for %s (no -fstack-usage?); "
+                    "stack not measured\n", L->cc, L->files[i]);
+            su_ok = 0;
+        }
         unlink(su);
         free(su);
     }
@@ -1170,7 +1175,7 @@ static void lint_compile(Lint *L)
         free(argv);
         free(size);
     }
-    L->stack_known = ok;
+    L->stack_known = ok && su_ok;
     for (size_t i = 0; i < L->nfiles; i++) {
         unlink(objs[i]);
         free(objs[i]);
@@ -1252,6 +1257,10 @@ static void lint_check_limits(Lint *L)
                   0, lint_fmt("static RAM is %lld bytes (%s is %lld), over --max-ram %lld",
                               L->ram, big->name, big->bytes, L->max_ram));
     }
+    if (L->max_stack >= 0 && !L->stack_known)      /* a limit we cannot prove is a breach */
+        lint_diag(L, L->files[0] + strlen(L->dir) + 1, 1, 1, "stack-limit", 0,
+                  lint_fmt("stack not measured, so --max-stack %lld is not proven",
+                           L->max_stack));
     if (L->max_stack >= 0 && L->stack_known && L->stack_bytes > L->max_stack && L->nchain) {
         Fn *root = &L->fns[L->chain[0]];
         char *chain = lint_chain_text(L);

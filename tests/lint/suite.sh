@@ -142,6 +142,13 @@ if [ $rc -eq 1 ] && grep -q '^clean.c:1:1: build: /nonexistent/gcc could not com
 else
     bad "--cc with a missing compiler (exit $rc)" "$out"
 fi
+out=$("$lint" "$clean" --cc true --max-stack 4096 2>/dev/null)
+rc=$?
+if [ $rc -eq 1 ] && grep -q '^clean.c:1:1: stack-limit: stack not measured, so --max-stack 4096 is not proven$' <<<"$out"; then
+    ok "--max-stack with a compiler that writes no .su is a breach"
+else
+    bad "--max-stack without .su files (exit $rc)" "$out"
+fi
 dir=$tmp/cflags
 mkdir -p "$dir"
 printf '#ifndef LINT_OK\n#error LINT_OK not defined\n#endif\nvoid cflags_f(float *o) { o[0] = 1.0f; }\n' >"$dir/cflags.c"
