@@ -12,7 +12,10 @@
 static const char *value_desc(Arena *a, const Value *v) {
     switch (v->kind) {
     case V_INT: return arena_printf(a, "integer %lld", v->i);
-    case V_REAL: return arena_printf(a, "number %g", v->r);
+    case V_REAL: {   /* 3.0 prints as "3.0", not "3": it is not an integer */
+        char *t = arena_printf(a, "number %g", v->r);
+        return strpbrk(t + 7, ".eEin") ? t : arena_printf(a, "%s.0", t);
+    }
     case V_STRING: return arena_printf(a, "string \"%s\"", v->s);
     case V_BOOL: return v->i ? "true" : "false";
     case V_IDENT: return arena_printf(a, "'%s'", v->s);
@@ -173,7 +176,12 @@ static bool read_padding(Diags *d, const Value *v, Padding *p) {
         return true;
     }
     p->form = PAD_EXPLICIT;
-    if (v->kind == V_INT) { p->nvals = 0; for (int i = 0; i < MAX_SPATIAL; i++) p->v[i][0] = p->v[i][1] = v->i; return true; }
+    if (v->kind == V_INT) {
+        if (v->i < 0) { error_at(d, v->loc, "padding must be at least 0, not %lld", v->i); return false; }
+        p->nvals = 0;
+        for (int i = 0; i < MAX_SPATIAL; i++) p->v[i][0] = p->v[i][1] = v->i;
+        return true;
+    }
     const char *forms = "none, same, half_kernel, an integer, a list per axis such as [1, 2], or [begin, end] pairs such as [[0, 1], [1, 1]]";
     if (v->kind != V_LIST || v->n < 1) { wrong_type(d, "padding", v, "a padding", forms); return false; }
     bool lists = v->items[0]->kind == V_LIST;

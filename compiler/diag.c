@@ -35,25 +35,60 @@ void diag_add(Diags *d, Severity sev, Loc loc, const char *hint, const char *fmt
     va_end(ap);
 }
 
-/* Print the source line of `loc` and a caret run under the located token. */
+/* Length of the UTF-8 sequence starting at p (< end), or 0 if it is not one. */
+static int utf8_len(const unsigned char *p, const unsigned char *end) {
+    int n = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0 || end - p < n) return 0;
+    for (int i = 1; i < n; i++) if ((p[i] & 0xc0) != 0x80) return 0;
+    return n;
+}
+
+/* Print the source line of `loc` and a caret run under the located token.
+ * Columns count bytes (as in the file:line:col heading); the excerpt counts
+ * characters, so a UTF-8 comment does not shift the caret, and shows control
+ * characters and bytes that are not UTF-8 as '?'.  A long line is cut to a
+ * window around the caret, marked with "...". */
 static void print_excerpt(const Loc *loc, FILE *out) {
+    enum { WINDOW = 100 };
     const Source *src = loc->src;
     if (!src || loc->line < 1) return;
-    const char *p = src->text, *end = src->text + src->len;
+    const unsigned char *p = (const unsigned char *)src->text, *end = p + src->len;
     for (int line = 1; line < loc->line && p < end; p++)
         if (*p == '\n') line++;
-    const char *e = p;
+    const unsigned char *e = p;
     while (e < end && *e != '\n') e++;
+    int col = loc->col < 1 ? 1 : loc->col;
+    const unsigned char *at = p + col - 1 < e ? p + col - 1 : e;
+    const unsigned char *from = p, *to = e;
+    if (e - p > WINDOW + 10) {
+        if (at - from > WINDOW / 2 + 10) from = at - WINDOW / 2;
+        if (to - from > WINDOW + 10) to = from + WINDOW;
+    }
+    while (from > p && from < e && (*from & 0xc0) == 0x80) from--;   /* whole characters */
+    while (to < e && (*to & 0xc0) == 0x80) to++;
     int width = fprintf(out, "%5d", loc->line);
     fprintf(out, " | ");
-    for (const char *q = p; q < e; q++) fputc(*q == '\t' ? ' ' : (unsigned char)*q < 32 ? '?' : *q, out);
+    int caret = 0, shown = 0;
+    if (from > p) { fputs("...", out); shown = 3; }
+    for (const unsigned char *q = from; q < to;) {
+        if (q == at) caret = shown;
+        int n = utf8_len(q, to);
+        if (n > 1) fwrite(q, 1, (size_t)n, out);
+        else fputc(n == 0 || *q < 32 || *q == 127 ? (*q == '\t' ? ' ' : '?') : *q, out);
+        if (n == 0) n = 1;
+        /* a caret inside a multi-byte character lands on the character */
+        if (at > q && at < q + n) caret = shown;
+        q += n;
+        shown++;
+    }
+    if (at >= to) caret = shown;
+    if (to < e) fputs("...", out);
     fputc('\n', out);
     fprintf(out, "%*s | ", width, "");
-    int col = loc->col < 1 ? 1 : loc->col;
-    for (int i = 1; i < col; i++) fputc(' ', out);
+    for (int i = 0; i < caret; i++) fputc(' ', out);
     fputc('^', out);
     int len = loc->len;
-    int room = (int)(e - p) - col;                 /* keep the run on the line */
+    int room = (int)(to - at) - 1;                 /* keep the run on the shown line */
     if (len - 1 > room) len = room + 1;
     for (int i = 1; i < len; i++) fputc('~', out);
     fputc('\n', out);
@@ -85,7 +120,8 @@ void diags_print(const Diags *d, FILE *out) {
         print_excerpt(&g->loc, out);
         if (g->hint) fprintf(out, "      = hint: %s\n", g->hint);
     }
-    if (d->max_errors && d->errors + d->warnings > d->n)
+    /* only when the limit dropped some: a driver may count an error it printed itself */
+    if (d->max_errors && d->n >= d->max_errors && d->errors + d->warnings > d->n)
         fprintf(out, "netc: %d more diagnostics not shown\n", d->errors + d->warnings - d->n);
 }
 
@@ -118,8 +154,10 @@ const char *did_you_mean(const char *word, const char *const *cands) {
         int dist = edit_distance(word, *c);
         if (dist < best_d) { best_d = dist; best = *c; }
     }
-    /* close enough: at most a third of the word, and at least one edit allowed */
+    /* close enough: at most a third of the word, and at least one edit allowed;
+     * but never every letter of the word ('f' is not a misspelt 'x') */
     int limit = (int)(lw / 3) > 1 ? (int)(lw / 3) : 1;
     if (lw >= 5) limit = limit < 2 ? 2 : limit;
+    if (!best || best_d >= (int)lw) return NULL;
     return best_d <= limit ? best : NULL;
 }

@@ -9,7 +9,7 @@
 static bool infer_batchnorm(Net *net, Layer *L, Diags *d) {
     (void)net;
     const Layer *X = L->in[0];
-    bool td = L->a[A_TIME_DISTRIBUTED].i;
+    bool td = L->a[A_TIME_DISTRIBUTED].i || X->td;   /* channels follow T in [T, C, ...] */
     int off = td ? 1 : 0;
     if (X->shape.rank < 1 + off) {
         error_at(d, L->in_loc[0], "'batchnorm' needs a channel axis; '%s' has shape %s", X->name,
@@ -18,7 +18,7 @@ static bool infer_batchnorm(Net *net, Layer *L, Diags *d) {
     }
     int64_t C = X->shape.d[off];
     L->shape = X->shape;
-    L->td = td || X->td;
+    L->td = td;
     L->params = 2 * C;
     L->buffers = 2 * C;
     L->macs = shape_count(&X->shape) * 2;

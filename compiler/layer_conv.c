@@ -17,14 +17,31 @@ static const char *axis_name(int nsp, int axis) {
     return names[nsp - 1][axis];
 }
 
+/* The axes from `i` on whose geometry equals axis i's (one number given for every
+ * axis makes them equal), named for a message: "axis width", "axes height and
+ * width"; they are marked in *done so each mistake is reported once. */
+static const char *axes_like(Arena *a, const ConvGeom *g, int i, unsigned *done) {
+    int same[MAX_SPATIAL], n = 0;
+    for (int j = i; j < g->nsp; j++)
+        if (!(*done & (1u << j)) && g->in[j] == g->in[i] && g->k[j] == g->k[i] && g->s[j] == g->s[i] &&
+            g->dil[j] == g->dil[i] && g->pb[j] == g->pb[i] && g->pe[j] == g->pe[i] && g->op[j] == g->op[i]) {
+            same[n++] = j;
+            *done |= 1u << j;
+        }
+    if (n == 1) return arena_printf(a, "axis %s", axis_name(g->nsp, i));
+    if (n == 2) return arena_printf(a, "axes %s and %s", axis_name(g->nsp, same[0]), axis_name(g->nsp, same[1]));
+    return arena_printf(a, "axes %s, %s and %s", axis_name(g->nsp, same[0]), axis_name(g->nsp, same[1]),
+                        axis_name(g->nsp, same[2]));
+}
+
 /* Expand a one-or-per-axis attribute to nsp values; false after an error. */
 static bool expand(Diags *d, Layer *L, AttrId id, int nsp, int64_t *out) {
     const AttrVal *v = &L->a[id];
     if (v->sp.n == 0) { for (int i = 0; i < nsp; i++) out[i] = v->sp.v[0]; return true; }
     if (v->sp.n != nsp) {
         error_hint(d, v->loc, arena_printf(d->arena, "give one number for every axis, or %d (outer to inner)", nsp),
-                   "'%s' has %d entries, but the input of '%s' has %d spatial ax%s",
-                   attr_info[id].name, v->sp.n, L->name, nsp, nsp == 1 ? "is" : "es");
+                   "'%s' has %d entr%s, but the input of '%s' has %d spatial ax%s",
+                   attr_info[id].name, v->sp.n, v->sp.n == 1 ? "y" : "ies", L->name, nsp, nsp == 1 ? "is" : "es");
         return false;
     }
     for (int i = 0; i < nsp; i++) out[i] = v->sp.v[i];
@@ -94,6 +111,7 @@ bool conv_resolve_geometry(Net *net, Layer *L, bool transposed, Diags *d) {
         Arena *a = d->arena;
         error_hint(d, L->in_loc[0],
                    td ? "a time-distributed layer reads [T, C, W], [T, C, H, W] or [T, C, D, H, W]"
+                   : nsp > MAX_SPATIAL ? "a leading T axis needs time_distributed = true"
                       : "reshape the input to add spatial axes, e.g. reshape(x) { shape = [C, H, W] }",
                    "'%s' needs an input of shape %s; '%s' has shape %s", L->kind_name,
                    td ? "[T, C, spatial...] with 1 to 3 spatial axes" : "[C, W], [C, H, W] or [C, D, H, W]",
@@ -138,19 +156,21 @@ bool conv_resolve_geometry(Net *net, Layer *L, bool transposed, Diags *d) {
             int64_t want[MAX_SPATIAL];
             if (!expand(d, L, A_OUTPUT_SHAPE, nsp, want)) return false;
             bool ok = true;
+            int64_t base[MAX_SPATIAL], span[MAX_SPATIAL];
             for (int i = 0; i < nsp; i++) {
-                int64_t base = (g->in[i] - 1) * g->s[i] - g->pb[i] - g->pe[i] + g->dil[i] * (g->k[i] - 1) + 1;
-                int64_t span = g->s[i] > g->dil[i] ? g->s[i] : g->dil[i];
-                int64_t a = want[i] - base;
-                if (a < 0 || a >= span) {
-                    error_hint(d, os->loc,
-                               span == 1 ? arena_printf(d->arena, "with this kernel, stride and padding the only size is %lld", (long long)base)
-                                         : arena_printf(d->arena, "sizes %lld to %lld can be reached (output_padding 0 to %lld)",
-                                                        (long long)base, (long long)(base + span - 1), (long long)(span - 1)),
-                               "'output_shape' %lld on axis %s cannot be reached", (long long)want[i], axis_name(nsp, i));
-                    ok = false;
-                }
-                g->op[i] = a;
+                base[i] = (g->in[i] - 1) * g->s[i] - g->pb[i] - g->pe[i] + g->dil[i] * (g->k[i] - 1) + 1;
+                span[i] = g->s[i] > g->dil[i] ? g->s[i] : g->dil[i];
+                g->op[i] = want[i] - base[i];
+            }
+            unsigned done = 0;
+            for (int i = 0; i < nsp; i++) {
+                if (done & (1u << i) || (g->op[i] >= 0 && g->op[i] < span[i])) continue;
+                error_hint(d, os->loc,
+                           span[i] == 1 ? arena_printf(d->arena, "with this kernel, stride and padding the only size is %lld", (long long)base[i])
+                                        : arena_printf(d->arena, "sizes %lld to %lld can be reached (output_padding 0 to %lld)",
+                                                       (long long)base[i], (long long)(base[i] + span[i] - 1), (long long)(span[i] - 1)),
+                           "'output_shape' %lld on %s cannot be reached", (long long)want[i], axes_like(d->arena, g, i, &done));
+                ok = false;
             }
             if (!ok) return false;
         }
@@ -160,6 +180,7 @@ bool conv_resolve_geometry(Net *net, Layer *L, bool transposed, Diags *d) {
     if (td) out.d[out.rank++] = X->shape.d[0];
     out.d[out.rank++] = g->cout;
     bool ok = true;
+    unsigned done = 0;
     for (int i = 0; i < nsp; i++) {
         int64_t ii = g->in[i], k = g->k[i], s = g->s[i], dd = g->dil[i], pb = g->pb[i], pe = g->pe[i], a = g->op[i];
         int64_t o;
@@ -174,12 +195,15 @@ bool conv_resolve_geometry(Net *net, Layer *L, bool transposed, Diags *d) {
             formula = arena_printf(d->arena, "o = floor((i + pb + pe - d * (k - 1) - 1) / s) + 1 = floor((%lld + %lld + %lld - %lld * (%lld - 1) - 1) / %lld) + 1 = %lld",
                                    (long long)ii, (long long)pb, (long long)pe, (long long)dd, (long long)k, (long long)s, (long long)o);
         }
-        if (o < 1) {
-            error_hint(d, L->kind_loc, formula, "'%s' output size on axis %s would be %lld (below 1)",
-                       L->name, axis_name(nsp, i), (long long)o);
+        if ((o < 1 || o > 2147483647LL) && (done & (1u << i))) {
+            ok = false;
+        } else if (o < 1) {
+            error_hint(d, L->kind_loc, formula, "'%s' output size on %s would be %lld (below 1)",
+                       L->name, axes_like(d->arena, g, i, &done), (long long)o);
             ok = false;
         } else if (o > 2147483647LL) {
-            error_hint(d, L->kind_loc, formula, "'%s' output size on axis %s overflows the index type", L->name, axis_name(nsp, i));
+            error_hint(d, L->kind_loc, formula, "'%s' output size on %s overflows the index type", L->name,
+                       axes_like(d->arena, g, i, &done));
             ok = false;
         }
         g->out[i] = o;

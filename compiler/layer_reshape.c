@@ -12,7 +12,8 @@ static bool infer_reshape(Net *net, Layer *L, Diags *d) {
     int64_t T = td ? X->shape.d[0] : 1;
     int64_t want, have = shape_count(&X->shape) / T;
     if (!shape_elems_ok(&s->shape, &want)) {
-        error_at(d, s->loc, "'shape' overflows the index type");
+        error_hint(d, s->loc, "generated code indexes tensors with 32-bit integers",
+                   "'shape' %s holds more than 2147483647 elements", shape_str(d->arena, &s->shape));
         return false;
     }
     if (want != have) {

@@ -46,6 +46,10 @@
  *                  recursion rule; functions inlined away count 0; allow-listed
  *                  library calls count 0).  Flash is text+data of the same
  *                  objects, read with `size` (for CC `<prefix>gcc`, `<prefix>size`).
+ *                  With --max-stack, a stack that could not be measured (no .su
+ *                  files) is a breach too: the limit is not proven.
+ *   build          CC failed on a file (its messages go to stderr); flash and
+ *                  stack are then not measured.
  *
  * Allow-list — memory: memcpy memmove memset memcmp; <math.h> float functions:
  *   expf exp2f expm1f logf log2f log10f log1pf powf sqrtf cbrtf hypotf tanhf sinhf
@@ -56,6 +60,7 @@
  *
  * After the breaches comes a short summary (static RAM, flash, deepest chain);
  * --json prints one JSON object with the breaches and the summary instead.
+ * Exit status: 0 clean, 1 breaches, 2 usage error or a DIR that cannot be read.
  */
 #include "lint.h"
 
@@ -529,21 +534,15 @@ static void lint_check_binop(Walk *w, CXCursor c)
     Kids k = lint_kids(c);
     if (k.n != 2) return;
     char op[8] = "";
-    int compound = clang_getCursorKind(c) == CXCursor_CompoundAssignOperator;
     /* only tokenize when the answer matters: a write to a global, or double */
-    if (compound) {
-        CXCursor v = lint_target(k.c[0]);
-        if (!clang_Cursor_isNull(v) && clang_Cursor_hasVarDeclGlobalStorage(v)) {
-            lint_binop(w->tu, c, k.c[0], op, sizeof op);
+    CXCursor v = lint_target(k.c[0]);
+    if (!clang_Cursor_isNull(v) && clang_Cursor_hasVarDeclGlobalStorage(v)) {
+        lint_binop(w->tu, c, k.c[0], op, sizeof op);
+        if (clang_getCursorKind(c) == CXCursor_CompoundAssignOperator ||
+            strcmp(op, "=") == 0) {
             char how[16];
             snprintf(how, sizeof how, "'%s'", op);
             lint_check_write(w, c, k.c[0], how);
-        }
-    } else {
-        CXCursor v = lint_target(k.c[0]);
-        if (!clang_Cursor_isNull(v) && clang_Cursor_hasVarDeclGlobalStorage(v)) {
-            lint_binop(w->tu, c, k.c[0], op, sizeof op);
-            if (strcmp(op, "=") == 0) lint_check_write(w, c, k.c[0], "'='");
         }
     }
     if (w->L->allow_double) return;

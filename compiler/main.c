@@ -141,6 +141,7 @@ typedef struct Command { const char *name; int (*run)(int, char **); } Command;
 
 static const Command commands[] = {
     {"check", cmd_check},
+    {"build", cmd_build},
 };
 
 int main(int argc, char **argv) {

@@ -15,24 +15,35 @@
 #include <unistd.h>
 
 /* ---- NVRTC ABI (from the NVRTC API documentation) ------------------------------ */
+#ifdef NETC_NVRTC_TOOLKIT_TYPES               /* only for the ABI check in tests/cuda */
+typedef nvrtcResult nvrtc_result;
+typedef nvrtcProgram nvrtc_program;
+#else
 typedef int nvrtc_result;                     /* nvrtcResult; 0 = NVRTC_SUCCESS */
 typedef struct _nvrtcProgram *nvrtc_program;  /* nvrtcProgram                   */
+#endif
+
+/* X(return, name without the nvrtc prefix, parameters) */
+#define NETC_NVRTC_FUNCS(X) \
+    X(const char *, GetErrorString, (nvrtc_result)) \
+    X(nvrtc_result, Version, (int *, int *)) \
+    X(nvrtc_result, GetNumSupportedArchs, (int *)) \
+    X(nvrtc_result, GetSupportedArchs, (int *)) \
+    X(nvrtc_result, CreateProgram, (nvrtc_program *, const char *, const char *, int, \
+                                    const char *const *, const char *const *)) \
+    X(nvrtc_result, DestroyProgram, (nvrtc_program *)) \
+    X(nvrtc_result, CompileProgram, (nvrtc_program, int, const char *const *)) \
+    X(nvrtc_result, GetProgramLogSize, (nvrtc_program, size_t *)) \
+    X(nvrtc_result, GetProgramLog, (nvrtc_program, char *)) \
+    X(nvrtc_result, GetCUBINSize, (nvrtc_program, size_t *)) \
+    X(nvrtc_result, GetCUBIN, (nvrtc_program, char *)) \
+    X(nvrtc_result, GetPTXSize, (nvrtc_program, size_t *)) \
+    X(nvrtc_result, GetPTX, (nvrtc_program, char *))
 
 typedef struct netc_nvrtc_api {
-    const char *(*GetErrorString)(nvrtc_result);
-    nvrtc_result (*Version)(int *, int *);
-    nvrtc_result (*GetNumSupportedArchs)(int *);
-    nvrtc_result (*GetSupportedArchs)(int *);
-    nvrtc_result (*CreateProgram)(nvrtc_program *, const char *, const char *, int,
-                                  const char *const *, const char *const *);
-    nvrtc_result (*DestroyProgram)(nvrtc_program *);
-    nvrtc_result (*CompileProgram)(nvrtc_program, int, const char *const *);
-    nvrtc_result (*GetProgramLogSize)(nvrtc_program, size_t *);
-    nvrtc_result (*GetProgramLog)(nvrtc_program, char *);
-    nvrtc_result (*GetCUBINSize)(nvrtc_program, size_t *);
-    nvrtc_result (*GetCUBIN)(nvrtc_program, char *);
-    nvrtc_result (*GetPTXSize)(nvrtc_program, size_t *);
-    nvrtc_result (*GetPTX)(nvrtc_program, char *);
+#define NETC_NVRTC_FIELD(ret, name, params) ret (*name) params;
+    NETC_NVRTC_FUNCS(NETC_NVRTC_FIELD)
+#undef NETC_NVRTC_FIELD
 } netc_nvrtc_api;
 
 static netc_nvrtc_api api;
@@ -73,15 +84,12 @@ int netc_nvrtc_load(char *err, size_t errlen)
             "or set NETC_NVRTC to libnvrtc.so", tried, why ? why : "");
         return -1;
     }
-#define SYM(f) do { \
-        *(void **)&api.f = dlsym(lib, "nvrtc" #f); \
-        if (!api.f) { fmt(err, errlen, "netc: NVRTC lacks nvrtc" #f); \
-                      dlclose(lib); lib = NULL; return -1; } } while (0)
-    SYM(GetErrorString); SYM(Version); SYM(GetNumSupportedArchs); SYM(GetSupportedArchs);
-    SYM(CreateProgram); SYM(DestroyProgram); SYM(CompileProgram);
-    SYM(GetProgramLogSize); SYM(GetProgramLog); SYM(GetCUBINSize); SYM(GetCUBIN);
-    SYM(GetPTXSize); SYM(GetPTX);
-#undef SYM
+#define NETC_NVRTC_RESOLVE(ret, f, params) \
+    *(void **)&api.f = dlsym(lib, "nvrtc" #f); \
+    if (!api.f) { fmt(err, errlen, "netc: NVRTC lacks nvrtc" #f); \
+                  dlclose(lib); lib = NULL; return -1; }
+    NETC_NVRTC_FUNCS(NETC_NVRTC_RESOLVE)
+#undef NETC_NVRTC_RESOLVE
     return 0;
 }
 

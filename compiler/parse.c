@@ -29,33 +29,27 @@ Loc parse_loc(ParseCtx *c, const YYLTYPE *l) {
     return loc;
 }
 
+/* Errors from the scanner and the parser.  The generated parser's messages start
+ * "syntax error, "; print them as "syntax error: ...".  Past the diagnostics limit
+ * only count, so a file of a million mistakes costs no more than one of two hundred. */
 void parse_error_at(ParseCtx *c, const YYLTYPE *l, const char *msg, const char *hint) {
-    Loc loc = parse_loc(c, l);
-    /* bison says "syntax error, unexpected X, expecting Y"; keep it but drop the
-     * redundant prefix and name the offending text */
-    if (strncmp(msg, "syntax error, ", 14) == 0) msg += 14;
-    const char *at = NULL;
-    if (loc.line >= 1 && l->last_line == l->first_line) {
-        const char *p = c->src->text;
-        for (int line = 1; line < loc.line && *p; p++) if (*p == '\n') line++;
-        if ((size_t)(p - c->src->text) + (size_t)loc.col - 1 + (size_t)loc.len <= c->src->len)
-            at = arena_strndup(c->arena, p + loc.col - 1, (size_t)loc.len);
-    }
-    bool punct = at && strlen(at) == 1 && strchr("{}()[],;:=", at[0]);
-    if (at && *at && !punct && strstr(msg, "unexpected") && !strstr(msg, "end of file"))
-        diag_add(c->diags, SEV_ERROR, loc, hint, "syntax error: %s (found '%s')", msg, at);
-    else if (strstr(msg, "unexpected") || strstr(msg, "expecting"))
-        diag_add(c->diags, SEV_ERROR, loc, hint, "syntax error: %s", msg);
+    Diags *d = c->diags;
+    if (d->max_errors && d->n >= d->max_errors) { d->errors++; return; }
+    if (strncmp(msg, "syntax error, ", 14) == 0)
+        diag_add(d, SEV_ERROR, parse_loc(c, l), hint, "syntax error: %s", msg + 14);
     else
-        diag_add(c->diags, SEV_ERROR, loc, hint, "%s", msg);
+        diag_add(d, SEV_ERROR, parse_loc(c, l), hint, "%s", msg);
 }
 
+/* One error for a stray character, or for a run of bytes outside ASCII. */
 void parse_bad_char(ParseCtx *c, const YYLTYPE *l, unsigned ch) {
     if (ch >= 32 && ch < 127)
         parse_error_at(c, l, arena_printf(c->arena, "unexpected character '%c'", (int)ch), NULL);
-    else
-        parse_error_at(c, l, arena_printf(c->arena, "unexpected byte 0x%02x", ch),
+    else if (ch >= 128)
+        parse_error_at(c, l, arena_printf(c->arena, "unexpected byte 0x%02x outside a string or comment", ch),
                        "only ASCII is allowed outside strings and comments");
+    else
+        parse_error_at(c, l, arena_printf(c->arena, "unexpected control character 0x%02x", ch), NULL);
 }
 
 const char *parse_intern(ParseCtx *c, const char *text, size_t n) {

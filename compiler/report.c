@@ -6,6 +6,7 @@
  */
 #include "netc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 int64_t net_param_count(const Net *net) {
@@ -16,22 +17,36 @@ int64_t net_param_count(const Net *net) {
 
 static int64_t act_bytes(const Net *net, const Layer *L) { return L->shaped ? net->batch * shape_count(&L->shape) * 4 : 0; }
 
+/* Each tensor is live from its producer to its last reader (inputs and outputs to
+ * the end); the peak is the largest sum over any step.  Linear in layers and
+ * edges: a difference array over the steps. */
 int64_t net_peak_activation_bytes(const Net *net) {
     int n = net->layers.n;
-    int64_t peak = 0;
+    if (n == 0) return 0;
+    int *last = calloc((size_t)n, sizeof *last);
+    int64_t *delta = calloc((size_t)n + 1, sizeof *delta);
+    if (!last || !delta) { free(last); free(delta); return -1; }
+    for (int i = 0; i < n; i++) {
+        const Layer *L = net->layers.v[i];
+        last[i] = L->is_output || L->is_input ? n - 1 : i;   /* inputs/outputs: caller-owned but live */
+    }
+    for (int j = 0; j < n; j++) {
+        const Layer *R = net->layers.v[j];
+        for (int k = 0; k < R->nin; k++)
+            if (R->in[k] && R->in[k]->id < j && last[R->in[k]->id] < j) last[R->in[k]->id] = j;
+    }
+    for (int i = 0; i < n; i++) {
+        int64_t b = act_bytes(net, net->layers.v[i]);
+        delta[i] += b;
+        delta[last[i] + 1] -= b;
+    }
+    int64_t peak = 0, live = 0;
     for (int step = 0; step < n; step++) {
-        int64_t live = 0;
-        for (int i = 0; i <= step; i++) {
-            const Layer *L = net->layers.v[i];
-            int last = L->is_output || L->is_input ? n : i;   /* inputs/outputs: caller-owned but live */
-            for (int j = i + 1; j < n; j++) {
-                const Layer *R = net->layers.v[j];
-                for (int k = 0; k < R->nin; k++) if (R->in[k] == L && j > last) last = j;
-            }
-            if (last >= step) live += act_bytes(net, L);
-        }
+        live += delta[step];
         if (live > peak) peak = live;
     }
+    free(last);
+    free(delta);
     return peak;
 }
 

@@ -7,6 +7,38 @@
 
 #include <string.h>
 
+/* Name → index of the first layer of that name, so resolving is linear in the
+ * number of layers (a file of 100,000 layers resolves in milliseconds). */
+typedef struct NameTable { int cap; int *slot; } NameTable;   /* slot: index + 1, 0 = empty */
+
+static uint64_t name_hash(const char *s) {
+    uint64_t h = 1469598103934665603ULL;                     /* FNV-1a */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void names_build(Arena *a, NameTable *t, Net *net) {
+    t->cap = 16;
+    while (t->cap < 2 * net->layers.n) t->cap *= 2;
+    t->slot = arena_alloc(a, sizeof(int) * (size_t)t->cap);
+    for (int i = 0; i < net->layers.n; i++) {
+        const char *name = ((Layer *)net->layers.v[i])->name;
+        for (size_t h = name_hash(name) & (size_t)(t->cap - 1);; h = (h + 1) & (size_t)(t->cap - 1)) {
+            if (!t->slot[h]) { t->slot[h] = i + 1; break; }
+            if (strcmp(((Layer *)net->layers.v[t->slot[h] - 1])->name, name) == 0) break;   /* keep the first */
+        }
+    }
+}
+
+/* The first layer named `name` among those before position `before` (net_find). */
+static Layer *names_find(const NameTable *t, Net *net, const char *name, int before) {
+    for (size_t h = name_hash(name) & (size_t)(t->cap - 1); t->slot[h]; h = (h + 1) & (size_t)(t->cap - 1)) {
+        Layer *L = net->layers.v[t->slot[h] - 1];
+        if (strcmp(L->name, name) == 0) return L->id < before ? L : NULL;
+    }
+    return NULL;
+}
+
 /* Names defined before position `before`, for "did you mean". */
 static const char *const *names_before(Arena *a, Net *net, int before) {
     const char **v = arena_alloc(a, sizeof(char *) * (size_t)(before + 1));
@@ -16,6 +48,7 @@ static const char *const *names_before(Arena *a, Net *net, int before) {
 
 static void unknown_name(Net *net, Diags *d, const char *name, Loc loc, int before) {
     Arena *a = d->arena;
+    if (d->max_errors && d->n >= d->max_errors) { d->errors++; return; }   /* not shown: skip the search */
     Layer *later = NULL;
     for (int i = before; i < net->layers.n; i++)
         if (strcmp(((Layer *)net->layers.v[i])->name, name) == 0) { later = net->layers.v[i]; break; }
@@ -32,9 +65,11 @@ static void unknown_name(Net *net, Diags *d, const char *name, Loc loc, int befo
 bool pass_resolve(Net *net, Diags *d) {
     Arena *a = d->arena;
     int before = d->errors;
+    NameTable names;
+    names_build(a, &names, net);
     for (int i = 0; i < net->layers.n; i++) {
         Layer *L = net->layers.v[i];
-        Layer *dup = net_find(net, L->name, i);
+        Layer *dup = names_find(&names, net, L->name, i);
         if (dup)
             error_hint(d, L->loc, arena_printf(a, "'%s' was first defined at line %d", L->name, dup->loc.line),
                        "duplicate layer name '%s'", L->name);
@@ -61,7 +96,7 @@ bool pass_resolve(Net *net, Diags *d) {
                 error_at(d, arg->loc, "layer '%s' reads itself", L->name);
                 continue;
             }
-            L->in[j] = net_find(net, arg->s, i);
+            L->in[j] = names_find(&names, net, arg->s, i);
             if (!L->in[j]) unknown_name(net, d, arg->s, arg->loc, i);
             else L->in[j]->uses++;
         }
@@ -85,7 +120,7 @@ bool pass_resolve(Net *net, Diags *d) {
         if (s->kind != ST_OUTPUT) continue;
         for (int j = 0; j < s->nnames; j++) {
             any_output = true;
-            Layer *L = net_find(net, s->names[j], net->layers.n);
+            Layer *L = names_find(&names, net, s->names[j], net->layers.n);
             if (!L) { unknown_name(net, d, s->names[j], s->name_locs[j], net->layers.n); continue; }
             if (L->is_output) {
                 error_hint(d, s->name_locs[j], arena_printf(a, "first listed at line %d", L->output_loc.line),

@@ -15,10 +15,28 @@ static const char *axis_name(int nsp, int axis) {
     return names[nsp - 1][axis];
 }
 
+/* The axes from `i` on whose geometry equals axis i's (one number given for every
+ * axis makes them equal), named for a message: "axis width", "axes height and
+ * width"; they are marked in *done so each mistake is reported once. */
+static const char *axes_like(Arena *a, const ConvGeom *g, int i, unsigned *done) {
+    int same[MAX_SPATIAL], n = 0;
+    for (int j = i; j < g->nsp; j++)
+        if (!(*done & (1u << j)) && g->in[j] == g->in[i] && g->k[j] == g->k[i] && g->s[j] == g->s[i] &&
+            g->dil[j] == g->dil[i] && g->pb[j] == g->pb[i] && g->pe[j] == g->pe[i] && g->op[j] == g->op[i]) {
+            same[n++] = j;
+            *done |= 1u << j;
+        }
+    if (n == 1) return arena_printf(a, "axis %s", axis_name(g->nsp, i));
+    if (n == 2) return arena_printf(a, "axes %s and %s", axis_name(g->nsp, same[0]), axis_name(g->nsp, same[1]));
+    return arena_printf(a, "axes %s, %s and %s", axis_name(g->nsp, same[0]), axis_name(g->nsp, same[1]),
+                        axis_name(g->nsp, same[2]));
+}
+
 static void check_conv_padding(Layer *L, Diags *d) {
     const ConvGeom *g = &L->g;
     LayerOp op = L->kind->op;
     Loc ploc = L->a[A_PADDING].given ? L->a[A_PADDING].loc : L->kind_loc;
+    unsigned warned = 0;
     for (int i = 0; i < g->nsp; i++) {
         int64_t dk = g->dil[i] * (g->k[i] - 1) + 1;
         for (int side = 0; side < 2; side++) {
@@ -53,15 +71,16 @@ static void check_conv_padding(Layer *L, Diags *d) {
         if (op == OP_CONV || op == OP_MAXPOOL || op == OP_AVGPOOL) {
             /* rows the windows never visit: gaps between windows, or a ragged end */
             int64_t unread_end = (g->in[i] + g->pb[i] + g->pe[i] - dk) % g->s[i];
+            if (warned & (1u << i)) continue;
             if (g->s[i] > dk)
                 warning_at(d, L->a[A_STRIDE].given ? L->a[A_STRIDE].loc : L->kind_loc,
-                           "'%s' stride %lld is larger than its kernel extent %lld on axis %s: some input rows are never read",
-                           L->name, (long long)g->s[i], (long long)dk, axis_name(g->nsp, i));
+                           "'%s' stride %lld is larger than its kernel extent %lld on %s: some input rows are never read",
+                           L->name, (long long)g->s[i], (long long)dk, axes_like(d->arena, g, i, &warned));
             else if (unread_end > g->pe[i])
                 warning_at(d, L->a[A_STRIDE].given ? L->a[A_STRIDE].loc : L->kind_loc,
-                           "'%s' stride %lld leaves the last %lld input row%s on axis %s unread",
+                           "'%s' stride %lld leaves the last %lld input row%s on %s unread",
                            L->name, (long long)g->s[i], (long long)(unread_end - g->pe[i]),
-                           unread_end - g->pe[i] == 1 ? "" : "s", axis_name(g->nsp, i));
+                           unread_end - g->pe[i] == 1 ? "" : "s", axes_like(d->arena, g, i, &warned));
         }
     }
 }

@@ -1,0 +1,244 @@
+/*
+ * lower.c — from a checked Net to a Schedule: one kernel per layer in source
+ * order, stride phases and taps for the convolutions, GEMM sizes, the parameter
+ * table in PyTorch's names and layouts, and a static memory plan in which
+ * activation buffers share memory by liveness (first fit, largest first).
+ */
+#include "schedule.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int new_buf(Arena *a, Schedule *s, int64_t floats, int first) {
+    if (s->nbufs % 64 == 0) {
+        Buf *b = arena_alloc(a, sizeof(Buf) * (size_t)(s->nbufs + 64));
+        if (s->nbufs) memcpy(b, s->bufs, sizeof(Buf) * (size_t)s->nbufs);
+        s->bufs = b;
+    }
+    Buf *b = &s->bufs[s->nbufs];
+    b->floats = floats;
+    b->first = b->last = first;
+    b->alias = -1;
+    return s->nbufs++;
+}
+
+static int root(Schedule *s, int b) { while (s->bufs[b].alias >= 0) b = s->bufs[b].alias; return b; }
+
+static void use_buf(Schedule *s, int b, int step) {
+    b = root(s, b);
+    if (s->bufs[b].last < step) s->bufs[b].last = step;
+}
+
+static int add_param(Arena *a, Schedule *s, Layer *L, ParamRole role, const char *suffix, int rank, const int64_t *shape) {
+    if (s->nparams % 32 == 0) {
+        Param *p = arena_alloc(a, sizeof(Param) * (size_t)(s->nparams + 32));
+        if (s->nparams) memcpy(p, s->params, sizeof(Param) * (size_t)s->nparams);
+        s->params = p;
+    }
+    Param *p = &s->params[s->nparams];
+    p->name = arena_printf(a, "%s.%s", L->name, suffix);
+    p->L = L;
+    p->role = role;
+    p->rank = rank;
+    p->count = 1;
+    for (int i = 0; i < rank; i++) { p->shape[i] = shape[i]; p->count *= shape[i]; }
+    p->offset = s->param_floats;
+    p->trainable = role == P_WEIGHT || role == P_BIAS;
+    s->param_floats += p->count;
+    return s->nparams++;
+}
+
+/* Stride phases of a transposed convolution (see schedule.h). */
+static void tconv_phases(Arena *a, Kernel *k) {
+    const ConvGeom *g = &k->L->g;
+    int nsp = g->nsp;
+    int64_t nph = 1;
+    for (int i = 0; i < nsp; i++) nph *= g->s[i];
+    k->phases = arena_alloc(a, sizeof(Phase) * (size_t)nph);
+    k->nphases = 0;
+    int64_t kvol = 1;
+    for (int i = 0; i < nsp; i++) kvol *= g->k[i];
+    for (int64_t p = 0; p < nph; p++) {
+        Phase ph = {0};
+        int64_t r = p;
+        for (int i = nsp - 1; i >= 0; i--) { ph.ph[i] = r % g->s[i]; r /= g->s[i]; }
+        ph.qtot = 1;
+        for (int i = 0; i < nsp; i++) {
+            /* outputs o in [0, out) with (o + pb) % s == ph: o = q*s + ph - pb */
+            int64_t s = g->s[i], lo = g->pb[i] - ph.ph[i], hi = g->out[i] - 1 + g->pb[i] - ph.ph[i];
+            int64_t q0 = lo <= 0 ? 0 : (lo + s - 1) / s;
+            int64_t q1 = hi < 0 ? -1 : hi / s;
+            ph.q0[i] = q0;
+            ph.nq[i] = q1 >= q0 ? q1 - q0 + 1 : 0;
+            ph.qtot *= ph.nq[i];
+        }
+        if (ph.qtot == 0) continue;
+        ph.taps = arena_alloc(a, sizeof(PhaseTap) * (size_t)kvol);
+        for (int64_t t = 0; t < kvol; t++) {
+            PhaseTap tp = {.index = t};
+            int64_t rr = t;
+            bool ok = true;
+            for (int i = nsp - 1; i >= 0; i--) {
+                tp.t[i] = rr % g->k[i];
+                rr /= g->k[i];
+                int64_t td = tp.t[i] * g->dil[i];
+                if (td % g->s[i] != ph.ph[i]) ok = false;
+                /* o + pb = (q0 + q) * s + ph; input i = (o + pb - t*d) / s = q0 + q - (t*d - ph) / s */
+                tp.delta[i] = (td - ph.ph[i]) / g->s[i] - ph.q0[i];
+            }
+            if (ok) ph.taps[ph.ntaps++] = tp;
+        }
+        ph.K = ph.ntaps * (g->cin / g->groups);
+        k->phases[k->nphases++] = ph;
+    }
+}
+
+/* A convolution (or pool) is one phase with every tap. */
+static void conv_phase(Arena *a, Kernel *k) {
+    const ConvGeom *g = &k->L->g;
+    int64_t kvol = 1;
+    for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
+    Phase *ph = arena_alloc(a, sizeof(Phase));
+    ph->qtot = 1;
+    for (int i = 0; i < g->nsp; i++) { ph->nq[i] = g->out[i]; ph->qtot *= g->out[i]; }
+    ph->taps = arena_alloc(a, sizeof(PhaseTap) * (size_t)kvol);
+    for (int64_t t = 0; t < kvol; t++) {
+        PhaseTap tp = {.index = t};
+        int64_t rr = t;
+        for (int i = g->nsp - 1; i >= 0; i--) { tp.t[i] = rr % g->k[i]; rr /= g->k[i]; }
+        ph->taps[ph->ntaps++] = tp;
+    }
+    ph->K = kvol * (g->cin / g->groups);
+    k->phases = ph;
+    k->nphases = 1;
+}
+
+static void plan_memory(Schedule *s) {
+    int n = s->nbufs;
+    int *order = malloc(sizeof(int) * (size_t)(n + 1));
+    int m = 0;
+    for (int i = 0; i < n; i++) if (s->bufs[i].alias < 0) order[m++] = i;
+    /* largest first, then by start */
+    for (int i = 1; i < m; i++) {
+        int b = order[i], j = i;
+        while (j > 0 && (s->bufs[order[j - 1]].floats < s->bufs[b].floats)) { order[j] = order[j - 1]; j--; }
+        order[j] = b;
+    }
+    int64_t top = 0;
+    for (int i = 0; i < m; i++) {
+        Buf *b = &s->bufs[order[i]];
+        /* first fit among the placed buffers whose lifetime overlaps */
+        int64_t off = 0;
+        bool moved = true;
+        while (moved) {
+            moved = false;
+            for (int j = 0; j < i; j++) {
+                Buf *o = &s->bufs[order[j]];
+                if (o->last < b->first || b->last < o->first) continue;
+                if (off < o->offset + o->floats && o->offset < off + b->floats) {
+                    off = o->offset + o->floats;
+                    off = (off + 15) / 16 * 16;      /* 64-byte alignment */
+                    moved = true;
+                }
+            }
+        }
+        b->offset = off;
+        if (off + b->floats > top) top = off + b->floats;
+    }
+    for (int i = 0; i < n; i++) if (s->bufs[i].alias >= 0) s->bufs[i].offset = s->bufs[root(s, i)].offset;
+    s->arena_floats = top;
+    free(order);
+}
+
+Schedule *lower_net(Arena *a, Net *net) {
+    Schedule *s = arena_alloc(a, sizeof *s);
+    s->net = net;
+    s->value_buf = arena_alloc(a, sizeof(int) * (size_t)net->layers.n);
+    s->k = arena_alloc(a, sizeof(Kernel) * (size_t)(net->layers.n + 1));
+    int step = 0;
+    /* inputs are copied in at step 0 */
+    for (int i = 0; i < net->layers.n; i++) {
+        Layer *L = net->layers.v[i];
+        if (!L->is_input) continue;
+        s->value_buf[i] = new_buf(a, s, net->batch * shape_count(&L->shape), 0);
+        if (!L->target_only) vec_push(a, &s->inputs, L);
+    }
+    for (int i = 0; i < net->layers.n; i++) {
+        Layer *L = net->layers.v[i];
+        if (L->is_input) continue;
+        step++;
+        Kernel *k = &s->k[s->nk++];
+        k->L = L;
+        k->col = k->tmp = -1;
+        for (int r = 0; r < 4; r++) k->param[r] = -1;
+        for (int j = 0; j < L->nin; j++) {
+            k->in[j] = s->value_buf[L->in[j]->id];
+            use_buf(s, k->in[j], step);
+        }
+        int64_t T = L->td ? L->shape.d[0] : 1;
+        k->nb = net->batch * T;
+        int64_t outn = net->batch * shape_count(&L->shape);
+        if (L->kind->op == OP_RESHAPE) {
+            /* a relabelling: share the input's memory */
+            k->out = new_buf(a, s, outn, step);
+            s->bufs[k->out].alias = root(s, k->in[0]);
+            s->value_buf[i] = k->out;
+            continue;
+        }
+        k->out = new_buf(a, s, outn, step);
+        s->value_buf[i] = k->out;
+        const ConvGeom *g = &L->g;
+        int64_t kv = 1;
+        for (int j = 0; j < g->nsp; j++) kv *= g->k[j];
+        switch (L->kind->op) {
+        case OP_TCONV: case OP_CONV: {
+            int64_t wshape[MAX_RANK + 2];
+            bool tr = L->kind->op == OP_TCONV;
+            wshape[0] = tr ? g->cin : g->cout;
+            wshape[1] = tr ? g->cout / g->groups : g->cin / g->groups;
+            for (int j = 0; j < g->nsp; j++) wshape[2 + j] = g->k[j];
+            k->param[P_WEIGHT] = add_param(a, s, L, P_WEIGHT, "weight", 2 + g->nsp, wshape);
+            if (L->a[A_BIAS].i) k->param[P_BIAS] = add_param(a, s, L, P_BIAS, "bias", 1, &g->cout);
+            if (tr) tconv_phases(a, k); else conv_phase(a, k);
+            int64_t col = 0, tmp = 0, pack = 0;
+            for (int p = 0; p < k->nphases; p++) {
+                const Phase *ph = &k->phases[p];
+                if (ph->K * k->nb * ph->qtot > col) col = ph->K * k->nb * ph->qtot;
+                if ((g->cout / g->groups) * k->nb * ph->qtot > tmp) tmp = (g->cout / g->groups) * k->nb * ph->qtot;
+                if (tr && (g->cout / g->groups) * ph->K > pack) pack = (g->cout / g->groups) * ph->K;
+            }
+            k->pack_floats = pack;
+            k->col = new_buf(a, s, col > 0 ? col : 1, step);
+            k->tmp = new_buf(a, s, tmp + pack > 0 ? tmp + pack : 1, step);
+            break;
+        }
+        case OP_DENSE: {
+            int64_t in = shape_count(&L->in[0]->shape) / T, units = L->a[A_UNITS].i;
+            int64_t wshape[2] = {units, in};
+            k->param[P_WEIGHT] = add_param(a, s, L, P_WEIGHT, "weight", 2, wshape);
+            if (L->a[A_BIAS].i) k->param[P_BIAS] = add_param(a, s, L, P_BIAS, "bias", 1, &units);
+            k->col = new_buf(a, s, in * k->nb, step);
+            k->tmp = new_buf(a, s, units * k->nb, step);
+            break;
+        }
+        case OP_BATCHNORM: {
+            int64_t C = L->shape.d[L->td ? 1 : 0];
+            k->param[P_WEIGHT] = add_param(a, s, L, P_WEIGHT, "weight", 1, &C);
+            k->param[P_BIAS] = add_param(a, s, L, P_BIAS, "bias", 1, &C);
+            k->param[P_RUNNING_MEAN] = add_param(a, s, L, P_RUNNING_MEAN, "running_mean", 1, &C);
+            k->param[P_RUNNING_VAR] = add_param(a, s, L, P_RUNNING_VAR, "running_var", 1, &C);
+            break;
+        }
+        default: break;
+        }
+        (void)kv;
+    }
+    /* outputs stay live to the end, where they are copied out */
+    for (int i = 0; i < net->outputs.n; i++) use_buf(s, s->value_buf[((Layer *)net->outputs.v[i])->id], step + 1);
+    for (int i = 0; i < s->nbufs; i++) {
+        int r = root(s, i);
+        if (r != i && s->bufs[i].last > s->bufs[r].last) s->bufs[r].last = s->bufs[i].last;
+    }
+    plan_memory(s);
+    return s;
+}

@@ -1,0 +1,70 @@
+/*
+ * schedule.h — the contract between the middle of the compiler and its printers.
+ * lower.c turns a checked Net into a Schedule: an ordered list of kernels, each
+ * fully resolved (shapes, stride phases, taps, GEMM sizes, buffer offsets), and
+ * the parameter table.  Printers only print what is recorded here.
+ */
+#ifndef SCHEDULE_H
+#define SCHEDULE_H
+#include "netc.h"
+
+/* A tensor in the activation arena: `floats` long, placed at `offset` for the
+ * steps [first, last] (liveness); `alias` >= 0 when it shares another's memory. */
+typedef struct Buf { int64_t floats, offset; int first, last, alias; } Buf;
+
+/* One tap of a stride phase: kernel position t[] and input offset delta[], so
+ * that output q (within the phase) reads input q - delta. */
+typedef struct PhaseTap { int64_t t[MAX_SPATIAL], delta[MAX_SPATIAL], index; } PhaseTap;
+
+/* A transposed convolution splits by output position modulo the stride: phase
+ * ph[] holds the outputs o = (q0 + q) * s + ph - pb, q in [0, nq); only the taps
+ * with t * d ≡ ph (mod s) reach them, so no inserted zero is ever multiplied.
+ * A convolution is one phase holding every tap (q = o, delta unused). */
+typedef struct Phase {
+    int64_t ph[MAX_SPATIAL], q0[MAX_SPATIAL], nq[MAX_SPATIAL];
+    int64_t qtot;        /* product of nq */
+    int ntaps;
+    PhaseTap *taps;
+    int64_t K;           /* GEMM depth: ntaps * Cin/groups */
+} Phase;
+
+typedef enum { P_WEIGHT, P_BIAS, P_RUNNING_MEAN, P_RUNNING_VAR } ParamRole;
+
+typedef struct Param {
+    const char *name;     /* "<layer>.weight", ... as PyTorch's state_dict */
+    Layer *L;
+    ParamRole role;
+    int rank;
+    int64_t shape[MAX_RANK + 2];
+    int64_t count, offset;
+    bool trainable;       /* false for running statistics */
+} Param;
+
+typedef struct Kernel {
+    Layer *L;
+    int out;              /* buffer of the result */
+    int in[16];           /* buffers of the inputs (nin = L->nin) */
+    int col, tmp;         /* scratch buffers, -1 when unused */
+    int64_t nb;           /* samples this kernel loops over: batch, times T when time-distributed */
+    int nphases;
+    Phase *phases;
+    int64_t pack_floats;  /* tconv: per-phase packed weights live in `tmp`'s tail */
+    int param[4];         /* indices into the parameter table by role, -1 if none */
+} Kernel;
+
+typedef struct Schedule {
+    Net *net;
+    Kernel *k;
+    int nk;
+    Buf *bufs;
+    int nbufs;
+    int *value_buf;       /* per layer id: the buffer holding its value */
+    Param *params;
+    int nparams;
+    int64_t param_floats;
+    int64_t arena_floats;
+    PtrVec inputs;        /* Layer*: inputs the forward pass reads (not target-only) */
+} Schedule;
+
+Schedule *lower_net(Arena *a, Net *net);
+#endif

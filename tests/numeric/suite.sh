@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# tests/numeric — generated C against PyTorch, forward: a seeded sweep of tconv and
+# conv configurations (1-D/2-D/3-D, stride, dilation, groups, asymmetric padding,
+# output_padding, bias, every activation), in both interface layouts, through the
+# real standalone program (safetensors weights, .npy inputs and outputs).
+set -uo pipefail
+root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+count=1000; count_nhwc=200
+[ "${NETC_QUICK:-}" = 1 ] && { count=100; count_nhwc=50; }
+pass=0; fail=0
+run() {
+    local out; out=$(/usr/bin/python3 "$root/tests/numeric/sweep.py" "$root/build/netc" "$work/$1" "${@:2}" 2>&1)
+    echo "$out" | grep -v '^[0-9]* passed' | head -20
+    local line; line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
+    echo "sweep $*: $line"
+    pass=$((pass + $(echo "$line" | cut -d' ' -f1)))
+    fail=$((fail + $(echo "$line" | cut -d' ' -f3)))
+    [ -n "$line" ] || fail=$((fail + 1))
+}
+run nchw --count "$count" --seed 1 --layout nchw
+run nhwc --count "$count_nhwc" --seed 2 --layout nhwc
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

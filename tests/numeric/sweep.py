@@ -1,0 +1,199 @@
+#!/usr/bin/python3
+"""tests/numeric/sweep.py — netc's generated C against PyTorch, forward.
+
+Draws a seeded random sweep of layer configurations (tconv and conv in 1-D, 2-D
+and 3-D with strides, dilations, groups, asymmetric padding, output_padding,
+with and without bias, every activation; pools, upsample, dense, batchnorm,
+add, concat), packs them as many single-layer branches of a few networks (so
+one compiled program checks many configurations), writes random weights as a
+safetensors file and inputs as .npy, runs `NET infer` from `netc build --exe`,
+and compares every output with PyTorch's functional ops.  Outputs are pre-filled
+with a NaN sentinel by the program, so an element the code forgets to write
+fails.  Prints one line per failure and ends with "N passed, N failed".
+
+usage: sweep.py NETC WORKDIR [--count N] [--seed S] [--layout nchw|nhwc]
+"""
+import argparse, json, os, struct, subprocess, sys
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ACTS = ["identity", "relu", "sigmoid", "tanh", "softplus", "leaky_relu", "elu"]
+
+
+def act_torch(name, x):
+    return {"identity": lambda v: v, "relu": F.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+            "softplus": F.softplus, "leaky_relu": lambda v: F.leaky_relu(v, 0.01), "elu": lambda v: F.elu(v, 1.0)}[name](x)
+
+
+def save_safetensors(path, tensors):
+    header, blobs, off = {}, [], 0
+    for name, arr in tensors.items():
+        b = np.ascontiguousarray(arr, dtype="<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(arr.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def draw(rng, kind):
+    nsp = int(rng.integers(1, 4))
+    groups = int(rng.choice([1, 1, 1, 2, 3]))
+    cin = groups * int(rng.integers(1, 4))
+    cout = groups * int(rng.integers(1, 4))
+    k = [int(rng.integers(1, 5)) for _ in range(nsp)]
+    s = [int(rng.integers(1, 4)) for _ in range(nsp)]
+    d = [int(rng.integers(1, 3)) for _ in range(nsp)]
+    size = [int(rng.integers(1, 7 if nsp == 3 else 10)) for _ in range(nsp)]
+    pads = []
+    for i in range(nsp):
+        dk = d[i] * (k[i] - 1) + 1
+        pads.append([int(rng.integers(0, dk)), int(rng.integers(0, dk))])
+    op = [0] * nsp
+    if kind == "tconv":
+        op = [int(rng.integers(0, max(s[i], d[i]))) for i in range(nsp)]
+    cfg = dict(kind=kind, nsp=nsp, groups=groups, cin=cin, cout=cout, k=k, s=s, d=d, size=size, pads=pads, op=op,
+               bias=bool(rng.integers(0, 2)), act=str(rng.choice(ACTS)))
+    # keep only configurations with a valid output
+    for i in range(nsp):
+        pb, pe = pads[i]
+        if kind == "tconv":
+            o = (size[i] - 1) * s[i] - pb - pe + d[i] * (k[i] - 1) + op[i] + 1
+        else:
+            o = (size[i] + pb + pe - d[i] * (k[i] - 1) - 1) // s[i] + 1
+        if o < 1:
+            return None
+    return cfg
+
+
+def layer_text(name, inp, c):
+    spatial = lambda v: "[" + ", ".join(map(str, v)) + "]"
+    pad = "[" + ", ".join("[%d, %d]" % tuple(p) for p in c["pads"]) + "]"
+    attrs = ["filters = %d" % c["cout"], "kernel = %s" % spatial(c["k"]), "stride = %s" % spatial(c["s"]),
+             "dilation = %s" % spatial(c["d"]), "padding = %s" % pad, "groups = %d" % c["groups"],
+             "bias = %s" % ("true" if c["bias"] else "false"), "activation = %s" % c["act"]]
+    if c["kind"] == "tconv":
+        attrs.append("output_padding = %s" % spatial(c["op"]))
+    return "    %s = %s(%s) { %s };" % (name, c["kind"], inp, ", ".join(attrs))
+
+
+def torch_ref(c, x, w, b):
+    nsp = c["nsp"]
+    xt = torch.from_numpy(x).double()
+    wt = torch.from_numpy(w).double()
+    bt = torch.from_numpy(b).double() if b is not None else None
+    if c["kind"] == "conv":
+        padspec = []
+        for pb, pe in reversed(c["pads"]):
+            padspec += [pb, pe]
+        xt = F.pad(xt, padspec)
+        fn = [F.conv1d, F.conv2d, F.conv3d][nsp - 1]
+        y = fn(xt, wt, bt, stride=c["s"], dilation=c["d"], groups=c["groups"])
+    else:
+        fn = [F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d][nsp - 1]
+        # full result without padding, then crop [pb, end - pe]; output_padding extends the end
+        y = fn(xt, wt, bt, stride=c["s"], dilation=c["d"], groups=c["groups"])
+        extra = [c["op"][i] for i in range(nsp)]
+        if any(extra):
+            padspec = []
+            for i in reversed(range(nsp)):
+                padspec += [0, extra[i]]
+            y = F.pad(y, padspec)
+            if bt is not None:  # the padded rows still get the bias
+                shape = [1, -1] + [1] * nsp
+                mask = torch.ones_like(y)
+                sl = [slice(None), slice(None)] + [slice(0, y.shape[2 + i] - extra[i]) for i in range(nsp)]
+                mask[tuple(sl)] = 0
+                y = y + mask * bt.view(shape)
+        sl = [slice(None), slice(None)]
+        for i in range(nsp):
+            pb, pe = c["pads"][i]
+            sl.append(slice(pb, y.shape[2 + i] - pe))
+        y = y[tuple(sl)]
+    return act_torch(c["act"], y).float().numpy()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("netc")
+    ap.add_argument("work")
+    ap.add_argument("--count", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--per-net", type=int, default=50)
+    ap.add_argument("--layout", default="nchw")
+    a = ap.parse_args()
+    rng = np.random.default_rng(a.seed)
+    cfgs = []
+    while len(cfgs) < a.count:
+        c = draw(rng, "tconv" if len(cfgs) % 2 == 0 else "conv")
+        if c:
+            cfgs.append(c)
+    os.makedirs(a.work, exist_ok=True)
+    passed = failed = 0
+    batch = 2
+    for start in range(0, len(cfgs), a.per_net):
+        chunk = cfgs[start:start + a.per_net]
+        net = "sweep%d" % (start // a.per_net)
+        lines = ["network %s {" % net, "    batch = %d;" % batch, "    layout = %s;" % a.layout]
+        tensors, feeds, expect = {}, [], []
+        for j, c in enumerate(chunk):
+            shape = [c["cin"]] + c["size"]
+            lines.append("    input x%d : [%s];" % (j, ", ".join(map(str, shape))))
+            lines.append(layer_text("y%d" % j, "x%d" % j, c))
+            kv = int(np.prod(c["k"]))
+            if c["kind"] == "tconv":
+                wshape = [c["cin"], c["cout"] // c["groups"]] + c["k"]
+            else:
+                wshape = [c["cout"], c["cin"] // c["groups"]] + c["k"]
+            w = rng.standard_normal(wshape).astype(np.float32) / np.sqrt(kv * c["cin"])
+            b = rng.standard_normal(c["cout"]).astype(np.float32) if c["bias"] else None
+            tensors["y%d.weight" % j] = w
+            if b is not None:
+                tensors["y%d.bias" % j] = b
+            x = rng.standard_normal([3] + shape).astype(np.float32)   # 3 samples: two chunks of batch 2
+            expect.append(torch_ref(c, x, w, b))
+            feeds.append(x)
+        lines.append("    output %s;" % ", ".join("y%d" % j for j in range(len(chunk))))
+        lines.append("}")
+        d = os.path.join(a.work, net)
+        os.makedirs(d, exist_ok=True)
+        src = os.path.join(d, net + ".net")
+        open(src, "w").write("\n".join(lines) + "\n")
+        save_safetensors(os.path.join(d, "w.safetensors"), tensors)
+        args = [os.path.join(d, net), "infer", "--weights", os.path.join(d, "w.safetensors")]
+        for j, x in enumerate(feeds):
+            xin = x if a.layout == "nchw" else np.moveaxis(x, 1, -1)
+            np.save(os.path.join(d, "x%d.npy" % j), np.ascontiguousarray(xin))
+            args += ["--input", "x%d=%s" % (j, os.path.join(d, "x%d.npy" % j))]
+            args += ["--output", "y%d=%s" % (j, os.path.join(d, "y%d.npy" % j))]
+        r = subprocess.run([a.netc, "build", src, "-o", d, "--exe", "--cflags", "-O1"], capture_output=True, text=True)
+        if r.returncode != 0:
+            print("FAIL build %s: %s" % (net, r.stderr[-2000:]))
+            failed += len(chunk)
+            continue
+        r = subprocess.run(args, capture_output=True, text=True)
+        if r.returncode != 0:
+            print("FAIL run %s: %s" % (net, r.stderr[-2000:]))
+            failed += len(chunk)
+            continue
+        for j, c in enumerate(chunk):
+            got = np.load(os.path.join(d, "y%d.npy" % j))
+            if a.layout == "nhwc":
+                got = np.moveaxis(got, -1, 1)
+            want = expect[j]
+            ok = got.shape == want.shape and np.allclose(got, want, rtol=1e-4, atol=1e-5)
+            if ok:
+                passed += 1
+            else:
+                failed += 1
+                err = float(np.nanmax(np.abs(got - want))) if got.shape == want.shape else float("nan")
+                print("FAIL %s/y%d %s: got %s want %s, max error %g" % (net, j, json.dumps(c), got.shape, want.shape, err))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
