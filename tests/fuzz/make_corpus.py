@@ -62,3 +62,10 @@ write('fuzz_idx', 'i16', idx(0x0B, [1, 2], b'\x80\x00\x7f\xff'))
 write('fuzz_idx', 'i32', idx(0x0C, [1], b'\xff\xff\xff\xfe'))
 write('fuzz_idx', 'f32', idx(0x0D, [2, 1, 1], struct.pack('>2f', 0.5, -1)))
 write('fuzz_idx', 'f64', idx(0x0E, [1], struct.pack('>d', 3.25)))
+
+# fuzz_idx_file reads through zlib: the plain seeds, gzip-compressed, plus one plain.
+import gzip  # noqa: E402
+write('fuzz_idx_file', 'u8.gz', gzip.compress(idx(0x08, [2, 3], bytes([0, 1, 2, 127, 128, 255])), mtime=0))
+write('fuzz_idx_file', 'f64.gz', gzip.compress(idx(0x0E, [1], struct.pack('>d', 3.25)), mtime=0))
+write('fuzz_idx_file', 'i16_trailing.gz', gzip.compress(idx(0x0B, [1, 2], b'\x80\x00\x7f\xff\x00'), mtime=0))
+write('fuzz_idx_file', 'f32', idx(0x0D, [2, 1, 1], struct.pack('>2f', 0.5, -1)))
