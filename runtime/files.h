@@ -125,7 +125,7 @@ int netc_safetensors_save(const char *path, const netc_st_entry *t, size_t n,
 int netc_npy_parse(netc_array *a, const void *buf, size_t len, size_t max_bytes,
                    netc_file_error *err);
 int netc_npy_load(netc_array *a, const char *path, size_t max_bytes, netc_file_error *err);
-/* Write a '<f4' C-order array (version 1.0, or 2.0 if the header needs it). */
+/* Write a '<f4' C-order array as a version 1.0 file (header padded to 64 bytes). */
 int netc_npy_serialize(int rank, const int64_t *shape, const float *data,
                        void **out, size_t *outlen, netc_file_error *err);
 int netc_npy_save(const char *path, int rank, const int64_t *shape, const float *data,
