@@ -8,6 +8,8 @@
  *          --work DIR        where host images go (default $TMPDIR or /tmp)
  *          --hostcc-flags S  extra host compiler flags (the ASan build passes its own)
  *          --shard K/M       run only the cases with index % M == K
+ *          --perturb         scale the weights by 1.001 before the run: every case
+ *                            must then FAIL (shows the comparison can fail)
  *
  * `run` is the same code for the emulator and a GPU: only the images differ (a host
  * shared object from netc_host_compile, or CUBIN+PTX from NVRTC for the device's
@@ -115,7 +117,7 @@ static const char *KERNEL_SOURCE =
 
 typedef struct opts {
     const char *templates, *work, *hostcc_flags;
-    int emulate, device, shard_k, shard_m;
+    int emulate, device, shard_k, shard_m, perturb;
 } opts;
 
 typedef struct sizes { long x, w, b, y; } sizes;
@@ -203,6 +205,8 @@ static int run_case(const opts *o, netc_cuda *cu, const tcase *c, const char *da
     float *hx = h, *hw = hx + z.x, *hb = hw + z.w, *hdy = hb + z.b;
     float *oy = hdy + z.y, *odx = oy + z.y, *odw = odx + z.x, *odb = odw + z.w;
     for (long i = 0; i < nh; i++) h[i] = (float)d[i];
+    if (o->perturb)
+        for (long i = 0; i < z.w; i++) hw[i] *= 1.001f;
 
     netc_image imgs[8];
     int nimg = 0, ok = 0;
@@ -256,8 +260,12 @@ static int run_case(const opts *o, netc_cuda *cu, const tcase *c, const char *da
     double ey = worst(oy, ry, ay, z.y), ex = worst(odx, rdx, adx, z.x);
     double ew = worst(odw, rdw, adw, z.w), eb = worst(odb, rdb, adb, z.b);
     ok = ey <= 1 && ex <= 1 && ew <= 1 && eb <= 1;
-    printf("%s case %3d  y %.3f dx %.3f dw %.3f db %.3f  %s%s\n", ok ? "ok  " : "FAIL", c->id,
-           ey, ex, ew, eb, desc, nimg > 1 || !cu->api.emulated ? "" : "");
+    char img[32];
+    const netc_cuda_image *u = &ci[m->image];
+    snprintf(img, sizeof img, u->kind == NETC_CUDA_IMAGE_CUBIN ? "sm_%d" :
+             u->kind == NETC_CUDA_IMAGE_PTX ? "ptx_%d" : "host", u->arch);
+    printf("%s case %3d  %-7s y %.3f dx %.3f dw %.3f db %.3f  %s\n", ok ? "ok  " : "FAIL",
+           c->id, img, ey, ex, ew, eb, desc);
 out:
     netc_cuda_free(cu, bx); netc_cuda_free(cu, bw); netc_cuda_free(cu, bb);
     netc_cuda_free(cu, by); netc_cuda_free(cu, bdy); netc_cuda_free(cu, bdz);
@@ -332,7 +340,7 @@ int main(int argc, char **argv)
     const char *root = getenv("NETC_ROOT");
     snprintf(defdir, sizeof defdir, "%s/templates/cuda", root ? root : ".");
     const char *tmp = getenv("TMPDIR");
-    opts o = { defdir, tmp && *tmp ? tmp : "/tmp", NULL, 0, -1, 0, 1 };
+    opts o = { defdir, tmp && *tmp ? tmp : "/tmp", NULL, 0, -1, 0, 1, 0 };
     const char *pos[4];
     int np = 0;
     for (int i = 1; i < argc; i++) {
@@ -341,6 +349,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--templates") && i + 1 < argc) o.templates = argv[++i];
         else if (!strcmp(argv[i], "--work") && i + 1 < argc) o.work = argv[++i];
         else if (!strcmp(argv[i], "--hostcc-flags") && i + 1 < argc) o.hostcc_flags = argv[++i];
+        else if (!strcmp(argv[i], "--perturb")) o.perturb = 1;
         else if (!strcmp(argv[i], "--shard") && i + 1 < argc) sscanf(argv[++i], "%d/%d", &o.shard_k, &o.shard_m);
         else if (np < 4) pos[np++] = argv[i];
         else { fprintf(stderr, "tconv_check: unexpected %s\n", argv[i]); return 2; }

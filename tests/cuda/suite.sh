@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# tests/cuda/suite.sh — the CUDA building blocks, proven without a GPU.
+#   1. ABI: the driver table and the NVRTC declarations compile against the
+#      toolkit's cuda.h / nvrtc.h (when /usr/local/cuda or $CUDA_HOME has them)
+#   2. unit: image choice, ptxas log parsing, the loader's error paths, the
+#      emulator's strictness (release and ASan builds)
+#   3. nvrtc: every kernel template, over a set of configurations, compiles with
+#      NVRTC for every default architecture plus PTX, warning-free and spill-free;
+#      registers / shared memory / stack / spills per kernel are printed
+#   4. sweep: a seeded random sweep of configurations (tests/cuda/gen.py, PyTorch's
+#      conv_transpose{1,2,3}d forward and autograd gradients as the oracle) run
+#      through the real host path against the emulator (release, and under ASan with
+#      the kernels themselves built with ASan); --perturb shows a wrong answer fails
+#   5. no driver: the loader fails with a clear message and a non-zero status
+# NETC_QUICK=1 shortens the sweep.  Ends with "N passed, N failed".
+set -uo pipefail
+root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+export NETC_ROOT=$root
+cd "$root"
+py=/usr/bin/python3
+pass=0; fail=0
+add() { pass=$((pass + $1)); fail=$((fail + $2)); }
+# sum the "N passed, N failed" line of a log into the totals
+tally() {
+    local line p f
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1)
+    if [ -z "$line" ]; then add 0 1; return; fi
+    p=${line%% passed*}; f=${line#*, }; f=${f%% failed}
+    add "$p" "$f"
+}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export TMPDIR=$work
+
+ninja -C "$root" build/all-cuda build/asan/all-cuda >"$work/build.log" 2>&1 ||
+    { cat "$work/build.log"; echo "0 passed, 1 failed"; exit 1; }
+
+echo "== 1. ABI against the CUDA toolkit headers"
+cuda=${CUDA_HOME:-/usr/local/cuda}
+if [ -f "$cuda/include/cuda.h" ] && [ -f "$cuda/include/nvrtc.h" ]; then
+    if gcc -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -fsyntax-only \
+           -I"$cuda/include" -Iruntime -Icompiler tests/cuda/abi_check.c 2>"$work/abi.log"; then
+        echo "ok   driver table and NVRTC declarations match $cuda/include"; add 1 0
+    else
+        cat "$work/abi.log"; echo "FAIL ABI check"; add 0 1
+    fi
+else
+    echo "skip: no CUDA toolkit headers in $cuda/include"
+fi
+
+echo "== 2. unit"
+for v in build build/asan; do
+    echo "-- $v"
+    "$v/tests/cuda/unit" "$v/tests/cuda" >"$work/unit.log" 2>&1
+    grep -v '^ok' "$work/unit.log"
+    tally "$work/unit.log"
+done
+
+echo "== 3. NVRTC: every template, every default architecture"
+$py tests/cuda/gen.py "$work/nv" 0 0 --nvrtc-set 2>"$work/gen.log" ||
+    { mkdir -p "$work/nv"; $py tests/cuda/gen.py "$work/nv" 0 0 --nvrtc-set; }
+if build/tests/cuda/tconv_check probe --emulate >/dev/null &&
+   ! build/tests/cuda/tconv_check nvrtc "$work/nv/cases.txt" >"$work/nvrtc.log" 2>&1 &&
+   grep -q 'NVRTC not found' "$work/nvrtc.log"; then
+    grep 'NVRTC not found' "$work/nvrtc.log"; echo "skip: no NVRTC on this machine"
+else
+    cat "$work/nvrtc.log"
+    tally "$work/nvrtc.log"
+fi
+
+echo "== 4. sweep against PyTorch through the emulator"
+count=240; asan_count=120
+if [ "${NETC_QUICK:-0}" = 1 ]; then count=40; asan_count=20; fi
+mkdir -p "$work/data"
+$py tests/cuda/gen.py "$work/data" "$count" 20261122 || { echo "FAIL gen.py"; add 0 1; }
+asan_flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+jobs=$(nproc 2>/dev/null || echo 2)
+[ "$jobs" -gt 4 ] && jobs=4
+sweep() {   # variant label [extra args...]
+    local v=$1 label=$2; shift 2
+    local pids=() k
+    for ((k = 0; k < jobs; k++)); do
+        "$v/tests/cuda/tconv_check" run --emulate "$@" --shard "$k/$jobs" \
+            "$work/data/cases.txt" "$work/data" >"$work/sweep.$label.$k" 2>&1 &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+}
+echo "-- release ($count configurations)"
+sweep build rel --hostcc-flags "-O1"
+: >"$work/rel.rows"
+for ((k = 0; k < jobs; k++)); do
+    grep -vE '^(device:|[0-9]+ passed, [0-9]+ failed$)' "$work/sweep.rel.$k" >>"$work/rel.rows"
+    tally "$work/sweep.rel.$k"
+done
+grep -v '^ok' "$work/rel.rows"
+sort -k3 -n -o "$work/rel.rows" "$work/rel.rows"
+echo "$(grep -c '^ok' "$work/rel.rows") of $count configurations match; worst error/tolerance" \
+     "(1 = at the tolerance): $(awk '$1=="ok"{for(i=6;i<=12;i+=2) if($i>m) m=$i} END{print m+0}' "$work/rel.rows")"
+head -n 12 "$work/rel.rows"; echo "..."
+
+echo "-- ASan+UBSan, kernels built with ASan too ($asan_count configurations)"
+head -n $((asan_count + 1)) "$work/data/cases.txt" >"$work/data/cases_asan.txt"
+pids=()
+for ((k = 0; k < jobs; k++)); do
+    build/asan/tests/cuda/tconv_check run --emulate --hostcc-flags "-O1 $asan_flags" \
+        --shard "$k/$jobs" "$work/data/cases_asan.txt" "$work/data" >"$work/sweep.asan.$k" 2>&1 &
+    pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+for ((k = 0; k < jobs; k++)); do
+    grep -vE '^(ok|device:|[0-9]+ passed)' "$work/sweep.asan.$k"
+    tally "$work/sweep.asan.$k"
+done
+echo "$(cat "$work"/sweep.asan.* | grep -c '^ok') of $asan_count configurations match under ASan"
+
+echo "-- the comparison fails a wrong answer (weights scaled by 1.001)"
+head -n 13 "$work/data/cases.txt" >"$work/data/cases_bad.txt"
+build/tests/cuda/tconv_check run --emulate --perturb "$work/data/cases_bad.txt" "$work/data" \
+    >"$work/bad.log" 2>&1
+nbad=$(grep -c '^FAIL' "$work/bad.log")
+if [ "$nbad" -eq 12 ]; then echo "ok   12 of 12 perturbed runs fail"; add 1 0
+else cat "$work/bad.log"; echo "FAIL only $nbad of 12 perturbed runs fail"; add 0 1; fi
+
+echo "== 5. no driver"
+out=$(NETC_CUDA_DRIVER=/nonexistent/libcuda.so.1 build/tests/cuda/tconv_check probe 2>&1); rc=$?
+echo "$out"
+if [ $rc -ne 0 ] && [[ $out == "netc: no CUDA driver (/nonexistent/libcuda.so.1 not found): "* ]]; then
+    echo "ok   probe without a driver fails with the message"; add 1 0
+else echo "FAIL probe without a driver (status $rc)"; add 0 1; fi
+out=$(NETC_CUDA_DRIVER=/nonexistent/libcuda.so.1 build/tests/cuda/tconv_check run --device 0 \
+      "$work/data/cases_bad.txt" "$work/data" 2>&1); rc=$?
+if [ $rc -ne 0 ] && grep -q '^netc: no CUDA driver (' <<<"$out"; then
+    echo "ok   a device run without a driver fails with the message"; add 1 0
+else echo "$out"; echo "FAIL device run without a driver (status $rc)"; add 0 1; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
