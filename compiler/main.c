@@ -142,6 +142,8 @@ typedef struct Command { const char *name; int (*run)(int, char **); } Command;
 static const Command commands[] = {
     {"check", cmd_check},
     {"build", cmd_build},
+    {"lint", lint_main},
+    {"plot", cmd_plot},
 };
 
 int main(int argc, char **argv) {

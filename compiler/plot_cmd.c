@@ -1,0 +1,118 @@
+/*
+ * plot_cmd.c — `netc plot`: pictures a person would rather look at than read.
+ *
+ *   netc plot grid -o OUT.png [--count N] [--label TEXT] A.npy [--label TEXT] B.npy ...
+ *       one row per array: the first N samples of each ([N, C, H, W] or [N, H, W], C = 1 or 3)
+ *   netc plot curve -o OUT.png [--title T] [--log] LOG.csv
+ *       every numeric column of a CSV (first column: x, e.g. step) as a line
+ */
+#include "driver.h"
+#include "files.h"
+#include "plot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_plot[] =
+    "usage: netc plot grid -o OUT.png [--count N] [--label TEXT] A.npy [--label TEXT] B.npy ...\n"
+    "       netc plot curve -o OUT.png [--title TEXT] [--log] LOG.csv\n"
+    "\n"
+    "grid:  one row of images per .npy array ([N, C, H, W] or [N, H, W], values in [0, 1])\n"
+    "curve: the columns of a CSV file (header line, first column x) as lines\n";
+
+static int plot_grid(int argc, char **argv) {
+    const char *out = NULL, *label = NULL;
+    int count = 8, nrows = 0;
+    netc_grid_row rows[16];
+    netc_array arr[16];
+    memset(arr, 0, sizeof arr);
+    int rc = 0;
+    for (int i = 1; i < argc && !rc; i++) {
+        if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
+        else if (!strcmp(argv[i], "--count") && i + 1 < argc) count = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--label") && i + 1 < argc) label = argv[++i];
+        else if (argv[i][0] == '-') { fprintf(stderr, "netc plot grid: unknown option '%s'\n%s", argv[i], usage_plot); rc = 2; }
+        else if (nrows == 16) { fprintf(stderr, "netc plot grid: at most 16 rows\n"); rc = 2; }
+        else {
+            netc_file_error err;
+            if (netc_npy_load(&arr[nrows], argv[i], (size_t)1 << 32, &err)) { fprintf(stderr, "netc plot: %s\n", err.msg); rc = 1; break; }
+            netc_array *a = &arr[nrows];
+            int ch = a->rank == 4 ? (int)a->shape[1] : 1;
+            if ((a->rank != 3 && a->rank != 4) || (ch != 1 && ch != 3)) {
+                fprintf(stderr, "netc plot grid: %s: expected [N, H, W] or [N, C, H, W] with C = 1 or 3\n", argv[i]);
+                rc = 1;
+                break;
+            }
+            if (a->shape[0] < count) count = (int)a->shape[0];
+            rows[nrows] = (netc_grid_row){label, a->data, ch, (int)a->shape[a->rank - 2], (int)a->shape[a->rank - 1], 0, 0};
+            label = NULL;
+            nrows++;
+        }
+    }
+    if (!rc && (!out || !nrows || count < 1)) { fprintf(stderr, "netc plot grid: need -o OUT.png and at least one non-empty array\n%s", usage_plot); rc = 2; }
+    if (!rc) {
+        char err[512];
+        if (netc_png_grid_rows(out, rows, nrows, count, err, sizeof err)) { fprintf(stderr, "netc plot: %s\n", err); rc = 1; }
+    }
+    for (int i = 0; i < 16; i++) netc_array_free(&arr[i]);
+    netc_plot_cleanup();
+    return rc;
+}
+
+static int plot_curve(int argc, char **argv) {
+    const char *out = NULL, *in = NULL, *title = "";
+    int log_y = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
+        else if (!strcmp(argv[i], "--title") && i + 1 < argc) title = argv[++i];
+        else if (!strcmp(argv[i], "--log")) log_y = 1;
+        else if (argv[i][0] == '-' || in) { fprintf(stderr, "netc plot curve: unexpected '%s'\n%s", argv[i], usage_plot); return 2; }
+        else in = argv[i];
+    }
+    if (!out || !in) { fprintf(stderr, "netc plot curve: need -o OUT.png and LOG.csv\n%s", usage_plot); return 2; }
+    size_t len;
+    char *text = read_file(in, &len);
+    if (!text) { fprintf(stderr, "netc plot: cannot read '%s'\n", in); return 1; }
+    /* header: x,name1,name2,... */
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    if (!line) { fprintf(stderr, "netc plot: '%s' is empty\n", in); free(text); return 1; }
+    char *names[8];
+    int ncol = 0;
+    for (char *p = line, *c; (c = strsep(&p, ",")) && ncol < 9;) if (ncol++ > 0) names[ncol - 2] = c;
+    ncol--;
+    if (ncol < 1) { fprintf(stderr, "netc plot: '%s' needs a header 'x,name,...' and at least two columns\n", in); free(text); return 1; }
+    size_t cap = 1024, n = 0;
+    float *x = malloc(cap * sizeof(float)), *y = malloc(cap * 8 * sizeof(float));
+    for (char *l; (l = strtok_r(NULL, "\n", &save));) {
+        if (n == cap) { cap *= 2; x = realloc(x, cap * sizeof(float)); y = realloc(y, cap * 8 * sizeof(float)); }
+        char *p = l, *c;
+        int k = 0;
+        while ((c = strsep(&p, ",")) && k <= ncol) {
+            float v = *c ? strtof(c, NULL) : __builtin_nanf("");
+            if (k == 0) x[n] = v; else y[(size_t)(k - 1) * 0 + n * 8 + (size_t)(k - 1)] = v;
+            k++;
+        }
+        for (; k <= ncol; k++) y[n * 8 + (size_t)(k - 1)] = __builtin_nanf("");
+        n++;
+    }
+    netc_series s[8];
+    float *cols = malloc(sizeof(float) * (n ? n : 1) * 8);
+    for (int k = 0; k < ncol; k++) {
+        for (size_t i = 0; i < n; i++) cols[(size_t)k * n + i] = y[i * 8 + (size_t)k];
+        s[k] = (netc_series){.name = names[k], .x = x, .y = cols + (size_t)k * n, .n = (int)n};
+    }
+    char err[512];
+    int rc = netc_plot_curves(out, s, ncol, title, "step", "", log_y, err, sizeof err) ? 1 : 0;
+    if (rc) fprintf(stderr, "netc plot: %s\n", err);
+    free(x); free(y); free(cols); free(text);
+    netc_plot_cleanup();
+    return rc;
+}
+
+int cmd_plot(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { fputs(usage_plot, argc < 2 ? stderr : stdout); return argc < 2 ? 2 : 0; }
+    if (!strcmp(argv[1], "grid")) return plot_grid(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "curve")) return plot_curve(argc - 1, argv + 1);
+    fprintf(stderr, "netc plot: unknown kind '%s'\n%s", argv[1], usage_plot);
+    return 2;
+}
