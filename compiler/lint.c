@@ -390,10 +390,20 @@ static CXCursor lint_strip(CXCursor c)
     }
 }
 
-/* The spelling of the first token of a cursor at or after byte `from` of its
- * file that is punctuation (an operator), or of its first/last token; "?" when
- * the extent cannot be tokenized (macro expansions).  which: 0 first operator
- * at/after from, 1 first token, 2 last token. */
+/* Operator tokens, to name an operator in a message.  libclang 14 gives an
+ * expression expanded from a macro the extent of the whole macro invocation, so
+ * the token found there may be anything: one that is not an operator of the
+ * expected kind is replaced by "?".  Rules never depend on these tokens. */
+static const char *const lint_binary_ops[] = {
+    "=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "+", "-", "*",
+    "/", "%", "<", ">", "<=", ">=", "==", "!=", "&&", "||", "&", "|", "^", "<<", ">>",
+    ",", NULL,
+};
+static const char *const lint_unary_ops[] = { "++", "--", "-", "+", "!", "~", "*", "&", NULL };
+
+/* The spelling of one token in a cursor's extent: which 0, the first
+ * punctuation at or after byte `from` of the file; 1, the first token; 2, the
+ * last.  "?" when there is none. */
 static void lint_token(CXTranslationUnit tu, CXCursor c, unsigned from, int which,
                        char *out, size_t n)
 {
@@ -425,14 +435,28 @@ static void lint_binop(CXTranslationUnit tu, CXCursor c, CXCursor lhs, char *out
     clang_getSpellingLocation(clang_getRangeEnd(clang_getCursorExtent(lhs)), NULL, NULL,
                               NULL, &end);
     lint_token(tu, c, end, 0, out, n);
+    if (!lint_in(lint_binary_ops, out)) snprintf(out, n, "?");
 }
 
-/* The operator of a unary operator cursor: its first token if that is
- * punctuation (prefix), else its last (postfix ++/--). */
+/* The operator of a unary operator cursor: its first token when that is an
+ * operator (prefix), else its last (postfix ++ or --). */
 static void lint_unop(CXTranslationUnit tu, CXCursor c, char *out, size_t n)
 {
     lint_token(tu, c, 0, 1, out, n);
-    if (strcmp(out, "(") == 0 || !strchr("+-!~*&", out[0])) lint_token(tu, c, 0, 2, out, n);
+    if (lint_in(lint_unary_ops, out)) return;
+    lint_token(tu, c, 0, 2, out, n);
+    if (strcmp(out, "++") != 0 && strcmp(out, "--") != 0) snprintf(out, n, "?");
+}
+
+/* The text of a floating literal: its token, or its value when the literal
+ * comes from a macro (the token there would be the macro's name). */
+static void lint_literal(CXTranslationUnit tu, CXCursor lit, char *out, size_t n)
+{
+    lint_token(tu, lit, 0, 1, out, n);
+    if (strcspn(out, "0123456789.") == 0) return;
+    CXEvalResult r = clang_Cursor_Evaluate(lit);
+    snprintf(out, n, "%g", r ? clang_EvalResult_getAsDouble(r) : 0.0);
+    if (r) clang_EvalResult_dispose(r);
 }
 
 /* The variable an lvalue expression ultimately names, looking through members,
@@ -474,6 +498,52 @@ static CXCursor lint_target(CXCursor e)
         }
     }
     return clang_getNullCursor();
+}
+
+/* Is the type of unary operator u the pointee of its operand's type, i.e. is u
+ * a dereference `*p`?  (Its opposite, `&x`, has a pointer to the operand's type.) */
+static int lint_is_deref(CXCursor u, CXCursor operand)
+{
+    CXType t = clang_getCanonicalType(clang_getCursorType(operand));
+    return t.kind == CXType_Pointer &&
+           clang_equalTypes(clang_getCanonicalType(clang_getPointeeType(t)),
+                            clang_getCanonicalType(clang_getCursorType(u)));
+}
+
+static int lint_is_address_of(CXCursor u, CXCursor operand)
+{
+    CXType t = clang_getCanonicalType(clang_getCursorType(u));
+    return t.kind == CXType_Pointer &&
+           clang_equalTypes(clang_getCanonicalType(clang_getPointeeType(t)),
+                            clang_getCanonicalType(clang_getCursorType(operand)));
+}
+
+/* Is operand e used as an object rather than read as a value?  clang wraps an
+ * operand it reads in an implicit lvalue-to-rvalue conversion (an UnexposedExpr
+ * to libclang), so an operand that is a bare variable, member, element or
+ * dereference is being stored to (or has its address taken).  This holds inside
+ * macro expansions too, where the operator's token cannot be seen. */
+static int lint_is_lvalue(CXCursor e)
+{
+    for (int depth = 0; depth < 64; depth++) {
+        Kids k = lint_kids(e);
+        switch (clang_getCursorKind(e)) {
+        case CXCursor_ParenExpr:
+            if (k.n != 1) return 0;
+            e = k.c[0];
+            break;
+        case CXCursor_DeclRefExpr:
+            return clang_getCursorKind(clang_getCursorReferenced(e)) == CXCursor_VarDecl;
+        case CXCursor_MemberRefExpr:
+        case CXCursor_ArraySubscriptExpr:
+            return 1;
+        case CXCursor_UnaryOperator:
+            return k.n == 1 && lint_is_deref(e, k.c[0]);
+        default:
+            return 0;
+        }
+    }
+    return 0;
 }
 
 static int lint_is_file_scope(CXCursor var)
@@ -529,28 +599,43 @@ static void lint_check_write(Walk *w, CXCursor at, CXCursor lvalue, const char *
     free(name);
 }
 
+/* An operator for a message: 'op', or a description when it came from a macro. */
+static const char *lint_quote_op(const char *op)
+{
+    static char buf[16];
+    if (strcmp(op, "?") == 0) return "an operator expanded from a macro";
+    snprintf(buf, sizeof buf, "'%s'", op);
+    return buf;
+}
+
 static void lint_check_binop(Walk *w, CXCursor c)
 {
     Kids k = lint_kids(c);
     if (k.n != 2) return;
     char op[8] = "";
-    /* only tokenize when the answer matters: a write to a global, or double */
-    CXCursor v = lint_target(k.c[0]);
-    if (!clang_Cursor_isNull(v) && clang_Cursor_hasVarDeclGlobalStorage(v)) {
-        lint_binop(w->tu, c, k.c[0], op, sizeof op);
-        if (clang_getCursorKind(c) == CXCursor_CompoundAssignOperator ||
-            strcmp(op, "=") == 0) {
-            char how[16];
-            snprintf(how, sizeof how, "'%s'", op);
+    /* `=` and the compound assignments store to their left operand; the
+     * operator's token is needed only for the message */
+    if (clang_getCursorKind(c) == CXCursor_CompoundAssignOperator || lint_is_lvalue(k.c[0])) {
+        CXCursor v = lint_target(k.c[0]);
+        if (!clang_Cursor_isNull(v) && clang_Cursor_hasVarDeclGlobalStorage(v)) {
+            lint_binop(w->tu, c, k.c[0], op, sizeof op);
+            char how[32];
+            if (clang_getCursorKind(c) == CXCursor_BinaryOperator)
+                snprintf(how, sizeof how, "'='");
+            else if (strcmp(op, "?") != 0 && strcmp(op, "=") != 0 && op[strlen(op) - 1] == '=')
+                snprintf(how, sizeof how, "'%s'", op);
+            else
+                snprintf(how, sizeof how, "a compound assignment");
             lint_check_write(w, c, k.c[0], how);
         }
+        if (clang_getCursorKind(c) == CXCursor_BinaryOperator) return;  /* `=`: no arithmetic */
     }
     if (w->L->allow_double) return;
     int d0 = lint_is_double(clang_getCursorType(k.c[0]));
     int d1 = lint_is_double(clang_getCursorType(k.c[1]));
     if (!d0 && !d1) return;
     if (!*op) lint_binop(w->tu, c, k.c[0], op, sizeof op);
-    if (strcmp(op, "=") == 0 || strcmp(op, ",") == 0) return;   /* not arithmetic */
+    if (strcmp(op, ",") == 0) return;                            /* not arithmetic */
     lint_cover(w, k.c[0]);
     lint_cover(w, k.c[1]);
     /* name the culprit when it is an unsuffixed literal beside a float */
@@ -561,37 +646,40 @@ static void lint_check_binop(Walk *w, CXCursor c)
             lint_is_double(clang_getCursorType(lit)) &&
             lint_is_float(clang_getCursorType(other))) {
             char text[64];
-            lint_token(w->tu, lit, 0, 1, text, sizeof text);
+            lint_literal(w->tu, lit, text, sizeof text);
             lint_report(w->L, c, "double",
-                        lint_fmt("unsuffixed literal %s makes '%s' compute in double "
-                                 "(write %sf)", text, op, text));
+                        lint_fmt("unsuffixed literal %s makes %s compute in double "
+                                 "(write %sf)", text, lint_quote_op(op), text));
             return;
         }
     }
-    lint_report(w->L, c, "double", lint_fmt("'%s' computes in double", op));
+    lint_report(w->L, c, "double", lint_fmt("%s computes in double", lint_quote_op(op)));
 }
 
 static void lint_check_unop(Walk *w, CXCursor c)
 {
     Kids k = lint_kids(c);
     if (k.n != 1) return;
-    CXCursor v = lint_target(k.c[0]);
     char op[8] = "";
-    if (!clang_Cursor_isNull(v) && clang_Cursor_hasVarDeclGlobalStorage(v) &&
-        !lint_is_pointerish(clang_getCursorType(k.c[0]))) {
-        lint_unop(w->tu, c, op, sizeof op);
-        if (strcmp(op, "++") == 0 || strcmp(op, "--") == 0) {
-            char how[16];
-            snprintf(how, sizeof how, "'%s'", op);
+    /* an operand used as an object, not as the target of `&`: ++ or -- */
+    if (lint_is_lvalue(k.c[0]) && !lint_is_address_of(c, k.c[0])) {
+        CXCursor v = lint_target(k.c[0]);
+        if (!clang_Cursor_isNull(v) && clang_Cursor_hasVarDeclGlobalStorage(v)) {
+            lint_unop(w->tu, c, op, sizeof op);
+            char how[32];
+            if (strcmp(op, "++") == 0 || strcmp(op, "--") == 0)
+                snprintf(how, sizeof how, "'%s'", op);
+            else
+                snprintf(how, sizeof how, "an increment or decrement");
             lint_check_write(w, c, k.c[0], how);
         }
     }
     if (w->L->allow_double || !lint_is_double(clang_getCursorType(c))) return;
+    if (lint_is_deref(c, k.c[0])) return;            /* reading a double is not arithmetic */
     if (clang_getCursorKind(lint_strip(k.c[0])) == CXCursor_FloatingLiteral) return;
     if (!*op) lint_unop(w->tu, c, op, sizeof op);
-    if (strcmp(op, "*") == 0) return;                /* reading a double is not arithmetic */
     lint_cover(w, k.c[0]);
-    lint_report(w->L, c, "double", lint_fmt("'%s' computes in double", op));
+    lint_report(w->L, c, "double", lint_fmt("%s computes in double", lint_quote_op(op)));
 }
 
 /* An implicit conversion (libclang shows ImplicitCastExpr as UnexposedExpr)
