@@ -146,9 +146,10 @@ fi
 # ---- every example, when the compiler exists --------------------------------
 netc=$root/build/netc
 shopt -s nullglob
-# the examples, and the firmware benchmark anchors (bench/nets/fw*.net: small
-# single-layer networks, here for their instruction counts on the M4F)
-nets=("$root"/examples/*.net "$root"/bench/nets/fw*.net)
+# the examples, the firmware benchmark anchors (bench/nets/fw*.net: small
+# single-layer networks, here for their instruction counts on the M4F) and the
+# fixture's network as netc compiles it (two outputs, relu and sigmoid)
+nets=("$root"/examples/*.net "$root"/bench/nets/fw*.net "$here/fixture/tiny.net")
 if [ ! -x "$netc" ]; then
     echo "skip examples: $netc not built (run ninja); only the fixture was checked"
 elif [ ${#nets[@]} -eq 0 ]; then
