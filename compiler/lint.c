@@ -1479,7 +1479,8 @@ static void lint_print_json(Lint *L)
             Fn *f = &L->fns[L->chain[i]];
             buf_add(&b, "%s{\"function\": ", i ? ", " : "");
             buf_json_str(&b, f->name);
-            buf_add(&b, ", \"bytes\": %lld}", f->stack > 0 ? f->stack : 0);
+            buf_add(&b, ", \"bytes\": %lld, \"inlined\": %s}", f->stack > 0 ? f->stack : 0,
+                    f->stack < 0 ? "true" : "false");
         }
         buf_add(&b, "]}");
     } else {
