@@ -11,9 +11,11 @@
 #   host     build the host twin with gcc and run it
 #   m4f      cross-build for the Cortex-M4F (flash/RAM printed), run it in QEMU
 #            (mps2-an386), compare every output value with the host's:
-#            |m4f - host| <= 1e-6 + 1e-5*|host|  (the two differ only by FMA
+#            |m4f - host| <= 1e-6 + 1e-5*|host|, and per output tensor
+#            max|m4f - host| <= 1e-5 * max|host| (so that small outputs are not
+#            judged by the absolute bound alone).  The two differ only by FMA
 #            contraction and newlib's vs glibc's libm, so they must agree to
-#            float rounding)
+#            float rounding
 #   m0       the same for a Cortex-M0 soft-float build, run on mps2-an385, whose
 #            Cortex-M3 executes the ARMv6-M image unchanged (QEMU has no M0 board
 #            with this memory map); at least it must link
@@ -83,9 +85,21 @@ compare() {
                 if (d > maxd) maxd = d
                 r = d / (abs(b) > 1e-30 ? abs(b) : 1e-30); if (d > 0 && r > maxr) maxr = r
                 if (d > at + rt * abs(b)) { bads++; if (!w) { w = k; wa = ta[k]; wb = hv[k] } }
+                t = k; sub(/\[.*/, "", t)                       # per output tensor:
+                if (d > tmaxd[t]) tmaxd[t] = d                  # largest difference and
+                if (abs(b) > tmaxb[t]) tmaxb[t] = abs(b)        # largest magnitude
             }
-            printf "     %d values, %d bit-identical, max abs diff %.3g, max rel diff %.3g\n", nb, same, maxd, maxr
+            # normwise: outputs far below 1 must not be judged by the absolute
+            # bound alone, so the largest difference in each tensor must also stay
+            # within rt times its largest value
+            for (t in tmaxd) {
+                q = tmaxd[t] / (tmaxb[t] > 0 ? tmaxb[t] : 1e-30)
+                if (q > maxq) maxq = q
+                if (tmaxd[t] > rt * tmaxb[t]) { nbad = nbad " " t }
+            }
+            printf "     %d values, %d bit-identical, max abs diff %.3g, max rel diff %.3g, max diff / max |value| %.3g\n", nb, same, maxd, maxr, maxq
             if (bads) { printf "     %d outside tolerance, e.g. %s: target %s host %s\n", bads, w, wa, wb; exit 1 }
+            if (nbad != "") { printf "     normwise difference above %g in:%s\n", rt, nbad; exit 1 }
         }' "$1" "$2"
 }
 
@@ -131,7 +145,7 @@ run_target() {
     t=$(awk '/^forward ticks/ { print $3 }' "$out/$tgt.txt")
     st=$(awk '/^stack peak/ { print $3 }' "$out/$tgt.txt")
     ok "$label $tgt: built, ran in qemu ($what); forward ~$((t * 40)) instructions ($t SysTick ticks), stack peak $st bytes"
-    if compare "$out/$tgt.txt" "$out/host.txt"; then ok "$label $tgt compare: matches host within 1e-5 rel / 1e-6 abs"
+    if compare "$out/$tgt.txt" "$out/host.txt"; then ok "$label $tgt compare: matches host within 1e-5 rel / 1e-6 abs, 1e-5 normwise"
     else bad "$label $tgt compare: outputs differ from the host's"; fi
 }
 
