@@ -43,6 +43,7 @@ void parse_error_at(ParseCtx *c, const YYLTYPE *l, const char *msg, const char *
 
 /* One error for a stray character, or for a run of bytes outside ASCII. */
 void parse_bad_char(ParseCtx *c, const YYLTYPE *l, unsigned ch) {
+    c->skipped = *l;
     if (ch >= 32 && ch < 127)
         parse_error_at(c, l, arena_printf(c->arena, "unexpected character '%c'", (int)ch), NULL);
     else if (ch >= 128)

@@ -1,14 +1,14 @@
 /*
  * net.y — the grammar of the .net language (LANGUAGE.md, "Grammar").
  *
- * A pure parser with locations, detailed error messages and LAC, so "expected"
- * lists are exact.  Recovery happens at statement boundaries (`error ';'`), so one
+ * A pure parser with locations, its own syntax-error messages (every expected token,
+ * not bison's first four) and LAC, so "expected" lists are exact.  Recovery happens at statement boundaries (`error ';'`), so one
  * run reports every syntax error.  The parser only builds the AST; meaning
  * (layer kinds, attributes, settings) belongs to the passes.
  */
 %require "3.8"
 %define api.pure full
-%define parse.error detailed
+%define parse.error custom
 %define parse.lac full
 %locations
 %expect 0
@@ -20,13 +20,14 @@
 
 %code {
 #include <string.h>
-int yylex(YYSTYPE *lval, YYLTYPE *lloc, void *scanner, ParseCtx *ctx);
+int yylex(YYSTYPE *lval, YYLTYPE *lloc, void *scanner);   /* flex's, bison-bridged */
+static int next_token(YYSTYPE *lval, YYLTYPE *lloc, void *scanner, ParseCtx *ctx);
+#define yylex(lval, lloc, scanner, ctx) next_token(lval, lloc, scanner, ctx)
 static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg);
 static Value *mkval(ParseCtx *c, ValueKind k, YYLTYPE *l) { return ast_value(c->arena, k, parse_loc(c, l)); }
 static Value *append(ParseCtx *c, Value *list, Value *item);
 static Attr *mkattr(ParseCtx *c, const char *name, YYLTYPE *l, Value *v);
 static Stmt *mkstmt(ParseCtx *c, StmtKind k, YYLTYPE *l);
-static void nest(ParseCtx *c, YYLTYPE *l);
 }
 
 %union {
@@ -167,8 +168,7 @@ value
 
 list
     : '[' ']'                       { $$ = mkval(ctx, V_LIST, &@$); }
-    | '[' { nest(ctx, &@1); } values ']'
-                                    { $$ = $3; $$->loc = parse_loc(ctx, &@$); ctx->nesting--; }
+    | '[' values ']'                { $$ = $2; $$->loc = parse_loc(ctx, &@$); }
     ;
 
 values
@@ -205,9 +205,76 @@ static Stmt *mkstmt(ParseCtx *c, StmtKind k, YYLTYPE *l) {
     return s;
 }
 
-/* Deeply nested lists are legal but pointless; bound them so a hostile file of
- * a million '[' cannot exhaust the parser's stack (bison's own limit is 10000). */
-static void nest(ParseCtx *c, YYLTYPE *l) {
-    if (++c->nesting == 64)
-        parse_error_at(c, l, "lists nested more than 64 deep", "flatten the list");
+/* Keep the lookahead's location and the previous token's, so a missing ';' can be
+ * reported where it belongs: after the last token of the line, not at the next. */
+static int next_token(YYSTYPE *lval, YYLTYPE *lloc, void *scanner, ParseCtx *ctx) {
+    ctx->prev = ctx->tok;
+    int t = (yylex)(lval, lloc, scanner);
+    ctx->tok = *lloc;
+    return t;
+}
+
+/* "unexpected X, expecting A, B or C", with every token LAC found acceptable
+ * (bison's own message drops the list past four).  When the statement before
+ * the lookahead is what is unfinished (the lookahead starts a later line, or
+ * is the end of the file), the error points just after the previous token. */
+static const char *token_desc(ParseCtx *ctx, yysymbol_kind_t k, const YYLTYPE *l) {
+    const char *name = yysymbol_name(k);
+    if (k != YYSYMBOL_IDENT && k != YYSYMBOL_INT && k != YYSYMBOL_REAL && k != YYSYMBOL_STRING) return name;
+    if (l->first_line != l->last_line || l->last_column <= l->first_column) return name;
+    const char *p = ctx->src->text, *end = ctx->src->text + ctx->src->len;
+    for (int line = 1; line < l->first_line && p < end; p++) if (*p == '\n') line++;
+    size_t len = (size_t)(l->last_column - l->first_column);
+    if (p + l->first_column - 1 + len > end) return name;
+    if (len > 40) return arena_printf(ctx->arena, "%s '%.37s...'", name, p + l->first_column - 1);
+    return arena_printf(ctx->arena, "%s '%.*s'", name, (int)len, p + l->first_column - 1);
+}
+
+static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, ParseCtx *ctx) {
+    (void)scanner;
+    Diags *d = ctx->diags;
+    if (d->max_errors && d->n >= d->max_errors) { d->errors++; return 0; }   /* not shown: count only */
+    yysymbol_kind_t la = yypcontext_token(yyctx);
+    if (la == YYSYMBOL_YYEOF && ctx->stopped) return 0;   /* the scanner said why */
+    /* a character the scanner rejected between the previous token and this one
+     * is the cause; the parser's complaint would only echo it */
+    const YYLTYPE *sk = &ctx->skipped, *la_loc = yypcontext_location(yyctx);
+    if (sk->first_line &&
+        (sk->first_line > ctx->prev.last_line ||
+         (sk->first_line == ctx->prev.last_line && sk->first_column >= ctx->prev.last_column)) &&
+        (sk->first_line < la_loc->first_line ||
+         (sk->first_line == la_loc->first_line && sk->first_column < la_loc->first_column)))
+        return 0;
+    yysymbol_kind_t exp[YYNTOKENS];
+    int n = yypcontext_expected_tokens(yyctx, exp, YYNTOKENS);
+    char list[512] = "";
+    for (int i = 0; i < n; i++) {
+        const char *sep = i == 0 ? "" : i == n - 1 ? " or " : ", ";
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", sep, yysymbol_name(exp[i]));
+    }
+    const YYLTYPE *at = yypcontext_location(yyctx);
+    const YYLTYPE *prev = &ctx->prev;
+    bool after_prev = prev->first_line > 0 && n > 0 &&
+                      (la == YYSYMBOL_YYEOF || at->first_line > prev->last_line);
+    if (after_prev) {
+        YYLTYPE here = {prev->last_line, prev->last_column, prev->last_line, prev->last_column + 1};
+        const char *what = la == YYSYMBOL_YYEOF ? "end of file"
+                           : arena_printf(ctx->arena, "%s on line %d", token_desc(ctx, la, at), at->first_line);
+        parse_error_at(ctx, &here, arena_printf(ctx->arena, "syntax error, expected %s before %s", list, what), NULL);
+        return 0;
+    }
+    const char *msg = n ? arena_printf(ctx->arena, "syntax error, unexpected %s, expecting %s", token_desc(ctx, la, at), list)
+                        : arena_printf(ctx->arena, "syntax error, unexpected %s", token_desc(ctx, la, at));
+    const char *hint = NULL;
+    if (n == 1 && exp[0] == YYSYMBOL_NETWORK)
+        hint = "a file holds one or more 'network NAME { ... }'";
+    else if (strcmp(yysymbol_name(la), "'='") == 0 || strcmp(yysymbol_name(la), "':'") == 0) {
+        static const char *const keywords[] = {"network", "input", "output", "train", "true", "false", NULL};
+        const char *word = token_desc(ctx, YYSYMBOL_IDENT, prev);   /* identifier 'WORD' */
+        for (int i = 0; keywords[i]; i++)
+            if (strlen(word) == strlen(keywords[i]) + 13 && strncmp(word + 12, keywords[i], strlen(keywords[i])) == 0)
+                hint = arena_printf(ctx->arena, "'%s' is a keyword and cannot name a layer or input", keywords[i]);
+    }
+    parse_error_at(ctx, at, msg, hint);
+    return 0;
 }

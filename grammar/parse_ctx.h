@@ -11,6 +11,8 @@ typedef struct YYLTYPE { int first_line, first_column, last_line, last_column; }
 #define YYLTYPE_IS_DECLARED 1
 #define YYLTYPE_IS_TRIVIAL 1
 
+#define NETC_MAX_NESTING 64   /* '[' '(' '{' open at once */
+
 typedef struct ParseCtx {
     Arena *arena;
     const Source *src;
@@ -19,6 +21,9 @@ typedef struct ParseCtx {
     int line, col;             /* position of the next character */
     int nesting;               /* [ ( { depth, bounded to stay clear of stack limits */
     YYLTYPE comment_loc;       /* where an open comment began */
+    YYLTYPE tok, prev;         /* the lookahead token and the one before it */
+    bool stopped;              /* the scanner ended the input early after an error */
+    YYLTYPE skipped;           /* the last character the scanner rejected and skipped */
 } ParseCtx;
 
 void parse_advance(ParseCtx *c, const char *text, size_t n);
