@@ -14,6 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A message quotes names and values from the file, which may be megabytes long:
+ * keep the first few hundred bytes (whole UTF-8 characters) and mark the cut. */
+static const char *clip(Arena *a, const char *s) {
+    enum { MAX = 300 };
+    size_t n = strlen(s);
+    if (n <= MAX + 3) return s;
+    n = MAX;
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) n--;
+    char *t = arena_alloc(a, n + 4);
+    memcpy(t, s, n);
+    memcpy(t + n, "...", 4);
+    return t;
+}
+
 void diag_add(Diags *d, Severity sev, Loc loc, const char *hint, const char *fmt, ...) {
     if (sev == SEV_ERROR) d->errors++;
     if (sev == SEV_WARNING) d->warnings++;
@@ -30,8 +44,8 @@ void diag_add(Diags *d, Severity sev, Loc loc, const char *hint, const char *fmt
     Diag *g = &d->v[d->n++];
     g->sev = sev;
     g->loc = loc;
-    g->msg = arena_vprintf(d->arena, fmt, ap);
-    g->hint = hint ? arena_strdup(d->arena, hint) : NULL;
+    g->msg = clip(d->arena, arena_vprintf(d->arena, fmt, ap));
+    g->hint = hint ? clip(d->arena, arena_strdup(d->arena, hint)) : NULL;
     va_end(ap);
 }
 
@@ -57,6 +71,7 @@ static void print_excerpt(const Loc *loc, FILE *out) {
         if (*p == '\n') line++;
     const unsigned char *e = p;
     while (e < end && *e != '\n') e++;
+    if (e > p && e[-1] == '\r') e--;                 /* CRLF line ends */
     int col = loc->col < 1 ? 1 : loc->col;
     const unsigned char *at = p + col - 1 < e ? p + col - 1 : e;
     const unsigned char *from = p, *to = e;
