@@ -31,6 +31,8 @@ write('fuzz_safetensors', 'ints', st('{"a":{"dtype":"I64","shape":[1],"data_offs
                                      '"c":{"dtype":"BOOL","shape":[1],"data_offsets":[11,12]},'
                                      '"d":{"dtype":"F64","shape":[0,3],"data_offsets":[12,12]}}', b'\xff' * 12))
 write('fuzz_safetensors', 'empty', st('{}'))
+write('fuzz_safetensors', 'rank9', st('{"w":{"dtype":"U8","shape":[1,1,1,1,1,1,1,1,1],"data_offsets":[0,1]}}', b'\0'))
+write('fuzz_safetensors', 'overflow', st('{"w":{"dtype":"I32","shape":[4294967296,4294967296],"data_offsets":[0,0]}}'))
 write('fuzz_safetensors', 'escapes', st('{"\\ud83d\\ude00\\t\\"":{"dtype":"I16","shape":[1],"data_offsets":[0,2]}}', b'\x01\x80'))
 
 NPY = b'\x93NUMPY'
