@@ -126,6 +126,10 @@ int netc_convert_to_f32(netc_dtype t, int big_endian, const void *src, size_t co
     const unsigned char *p = src;
     size_t sz = netc_dtype_size(t);
     if (sz == 0) return netc_fail(err, "cannot convert element type %d to float32", (int)t);
+    if (t == NETC_DT_F32 && big_endian == !netc_host_le()) {     /* already float32 */
+        if (count) memcpy(dst, src, count * sizeof(float));
+        return 0;
+    }
     for (size_t i = 0; i < count; i++, p += sz) {
         uint64_t v = load_uint(p, sz, big_endian);
         float f;

@@ -322,6 +322,13 @@ static void test_atomic_replace(void **state)
     assert_int_equal(netc_npy_load(&a, path, 0, &e), 0);
     assert_true(a.data[0] == 7);
     netc_array_free(&a);
+    /* Files over the caller's limit are refused before reading. */
+    snprintf(path, sizeof path, "%s/w.npy", dir);
+    assert_int_equal(netc_npy_load(&a, path, 4, &e), -1);
+    assert_non_null(strstr(e.msg, "over the limit"));
+    netc_safetensors st;
+    assert_int_equal(netc_safetensors_load(&st, path, 16, &e), -1);
+    assert_non_null(strstr(e.msg, "over the limit of 16 bytes"));
     /* Errors from a load name the file. */
     snprintf(path, sizeof path, "%s/missing.npy", dir);
     assert_int_equal(netc_npy_load(&a, path, 0, &e), -1);
