@@ -75,12 +75,13 @@ static int build_exe(const char *dir, const char *name, const char *cc, const ch
         return 1;
     }
     char mainc[PATH_MAX + 64], out[PATH_MAX + 64], tmpout[PATH_MAX + 80], src[PATH_MAX + 64], prog[PATH_MAX + 64],
-        inc1[PATH_MAX + 8], inc2[PATH_MAX + 16], lib[PATH_MAX + 32];
+        train[PATH_MAX + 64], inc1[PATH_MAX + 8], inc2[PATH_MAX + 16], lib[PATH_MAX + 32];
     snprintf(mainc, sizeof mainc, "%s/%s_main.c", dir, name);
     snprintf(src, sizeof src, "%s/%s.c", dir, name);
     snprintf(out, sizeof out, "%s/%s", dir, name);
     snprintf(tmpout, sizeof tmpout, "%s/.%s.tmp%ld", dir, name, (long)getpid());
     snprintf(prog, sizeof prog, "%s/runtime/program.c", root);
+    snprintf(train, sizeof train, "%s/runtime/train.c", root);
     snprintf(inc1, sizeof inc1, "-I%s", dir);
     snprintf(inc2, sizeof inc2, "-I%s/runtime", root);
     snprintf(lib, sizeof lib, "%s/libnetcfiles.a", libdir);
@@ -91,7 +92,7 @@ static int build_exe(const char *dir, const char *name, const char *cc, const ch
     char err[512];
     if (emit_save(&m, mainc, err, sizeof err)) { fprintf(stderr, "netc build: %s\n", err); emit_free(&m); return 1; }
     emit_free(&m);
-    /* argv: cc FLAGS... -I.. src mainc prog lib -o tmp -lm -lz */
+    /* argv: cc FLAGS... -I.. src mainc prog train lib -o tmp -lm -lz */
     char *argv[96];
     int n = 0;
     char *flagbuf = strdup(cflags ? cflags : "-O2");
@@ -107,6 +108,7 @@ static int build_exe(const char *dir, const char *name, const char *cc, const ch
     argv[n++] = src;
     argv[n++] = mainc;
     argv[n++] = prog;
+    argv[n++] = train;
     argv[n++] = lib;
     argv[n++] = "-o";
     argv[n++] = tmpout;

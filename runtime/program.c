@@ -5,6 +5,7 @@
  *   NAME info
  *   NAME infer [--weights W.safetensors] [--seed S] --input IN=x.npy ... --output OUT=y.npy ...
  *   NAME bench [--iters N] [--seed S]
+ *   NAME train ... / NAME eval ...   (runtime/train.c)
  *
  * Any number of samples runs through `infer`: the leading axis of every input is
  * the sample axis, processed in compiled batch-sized chunks.  Every mistake in the
@@ -19,24 +20,10 @@
 #include <string.h>
 #include <time.h>
 
-/* the generated header's types, without knowing the network's name */
-#ifndef NETC_MODEL_DEFINED
-#define NETC_MODEL_DEFINED
-typedef struct netc_tensor { const char *name; int rank; long shape[8]; long count; } netc_tensor;
-typedef struct netc_model {
-    const char *name;
-    int batch;
-    int layout;
-    unsigned long state_bytes;
-    int ninputs, noutputs, nparams;
-    const netc_tensor *inputs, *outputs, *params;
-    void (*init)(void *state, unsigned long long seed);
-    void (*run)(void *state, const float *const *inputs, float *const *outputs);
-    float *(*param)(void *state, int i);
-} netc_model;
-#endif
+/* the generated header's types (netc_model with its training entries), and the
+ * train/eval commands */
+#include "train.h"
 
-extern const netc_model *const netc_program_model;
 #define M netc_program_model
 #define MAX_IO 64
 
@@ -98,6 +85,7 @@ static int load_weights(void *state, const char *path) {
         const char *nm = st.tensors[k].name;
         size_t ln = strlen(nm);
         if (ln > 20 && !strcmp(nm + ln - 20, ".num_batches_tracked")) continue;   /* PyTorch bookkeeping */
+        if (netc_is_opt_tensor(nm)) continue;                                       /* a training checkpoint */
         int known = 0;
         for (int i = 0; i < M->nparams && !known; i++) known = !strcmp(M->params[i].name, nm);
         if (!known) { fprintf(stderr, "%s: %s: unexpected tensor '%s' (not a parameter of this network)\n", M->name, path, nm); bad = 1; }
@@ -268,6 +256,7 @@ static void usage(FILE *f) {
             "                                        run any number of samples (the leading axis)\n"
             "  bench [--iters N] [--seed S]          median milliseconds of one forward pass\n",
             M->name, M->name);
+    netc_train_usage(f);
 }
 
 int main(int argc, char **argv) {
@@ -276,6 +265,8 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "info")) return cmd_info();
     if (!strcmp(argv[1], "infer")) return cmd_infer(argc - 1, argv + 1);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "train")) return netc_cmd_train(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "eval")) return netc_cmd_eval(argc - 1, argv + 1);
     fprintf(stderr, "%s: unknown command '%s'\n", M->name, argv[1]);
     usage(stderr);
     return 2;
