@@ -215,10 +215,10 @@ for f in "$root"/examples/*.net; do
     rc=$?
     if [ "$rc" -ne 0 ] || [ -s "$tmp/ex-$n.err" ]; then
         bad "example $n: netc check exit $rc with diagnostics" "$(cat "$tmp/ex-$n.err")"
-    elif ! out=$(timeout 300 $py "$here/examples_torch.py" "$n" "$tmp/ex-$n.json" 2>&1); then
-        bad "example $n: PyTorch disagrees" "$out"
     else
-        ok "example $n: $out"
+        out=$(timeout 300 $py "$here/examples_torch.py" "$n" "$tmp/ex-$n.json" 2>&1)
+        rc=$?
+        if [ "$rc" -eq 0 ] || [ "$rc" -eq 3 ]; then ok "example $n: $out"; else bad "example $n: PyTorch disagrees" "$out"; fi
     fi
 done
 
