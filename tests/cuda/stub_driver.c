@@ -23,7 +23,8 @@ EXPORT netc_cu_result cuGetErrorString(netc_cu_result e, const char **s)
 }
 EXPORT netc_cu_result cuGetErrorName(netc_cu_result e, const char **s)
 {
-    *s = e == 100 ? "CUDA_ERROR_NO_DEVICE" : "CUDA_ERROR_STUB";
+    *s = e == 100 ? "CUDA_ERROR_NO_DEVICE" : e == 209 ? "CUDA_ERROR_NO_BINARY_FOR_GPU"
+                                                      : "CUDA_ERROR_STUB";
     return 0;
 }
 EXPORT netc_cu_result cuInit(unsigned flags)
@@ -57,10 +58,27 @@ EXPORT netc_cu_result cuDevicePrimaryCtxRetain(netc_cu_context *c, netc_cu_devic
 EXPORT netc_cu_result cuDevicePrimaryCtxRelease_v2(netc_cu_device d) { (void)d; return 0; }
 EXPORT netc_cu_result cuCtxSetCurrent(netc_cu_context c) { (void)c; return 0; }
 EXPORT netc_cu_result cuCtxSynchronize(void) { return 0; }
+/* Runs nothing, but says what it was handed in the JIT error log: a CUDA ELF
+ * (machine 190, a CUBIN) or PTX text; the tests check the right image arrived. */
 EXPORT netc_cu_result cuModuleLoadDataEx(netc_cu_module *m, const void *i, unsigned n,
                                          netc_cu_jit_option *o, void **v)
 {
-    (void)m; (void)i; (void)n; (void)o; (void)v;
+    const unsigned char *p = i;
+    char *log = NULL;
+    size_t logn = 0;
+    (void)m;
+    for (unsigned k = 0; k < n; k++) {
+        if ((int)o[k] == NETC_CU_JIT_ERROR_LOG_BUFFER) log = v[k];
+        if ((int)o[k] == NETC_CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES) logn = (size_t)v[k];
+    }
+    if (log && logn) {
+        if (p && p[0] == 0x7f && p[1] == 'E' && p[2] == 'L' && p[3] == 'F')
+            snprintf(log, logn, "stub: ELF image, machine %d", p[18] | p[19] << 8);
+        else if (p && strstr((const char *)p, ".version") && strstr((const char *)p, ".target"))
+            snprintf(log, logn, "stub: PTX text");
+        else
+            snprintf(log, logn, "stub: unknown image");
+    }
     return NETC_CUDA_ERROR_NO_BINARY_FOR_GPU;
 }
 EXPORT netc_cu_result cuModuleGetFunction(netc_cu_function *f, netc_cu_module m, const char *s)

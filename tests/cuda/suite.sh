@@ -14,6 +14,8 @@
 #   5. no driver: the loader fails with a clear message and a non-zero status
 # NETC_QUICK=1 shortens the sweep.  Ends with "N passed, N failed".
 set -uo pipefail
+# The body is one function, so bash has read the whole file before running any of it.
+main() {
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 export NETC_ROOT=$root
 cd "$root"
@@ -67,6 +69,26 @@ else
     cat "$work/nvrtc.log"
     tally "$work/nvrtc.log"
 fi
+
+echo "-- each template alone is valid C11 through shim.h; the guards fire"
+defs="-DNETC_N=2 -DNETC_CIN=4 -DNETC_COUT=6 -DNETC_GROUPS=2 -DNETC_I0=5 -DNETC_O0=11 -DNETC_K0=3 -DNETC_S0=2"
+for t in tconv_fwd tconv_dact tconv_dx tconv_dw; do
+    if gcc -std=c11 -Wall -Wextra -Werror -fsyntax-only -x c -Itemplates/cuda $defs \
+           "templates/cuda/$t.cu" 2>"$work/c.log"; then
+        echo "ok   $t.cu as C"; add 1 0
+    else cat "$work/c.log"; echo "FAIL $t.cu as C"; add 0 1; fi
+done
+guard() {   # message, extra flags...
+    local want=$1; shift
+    if ! gcc -std=c11 -fsyntax-only -x c -Itemplates/cuda "$@" templates/cuda/tconv_fwd.cu \
+             2>"$work/c.log" && grep -q "$want" "$work/c.log"; then
+        echo "ok   guard: $want"; add 1 0
+    else echo "FAIL guard: $want"; add 0 1; fi
+}
+guard "are required" -DNETC_N=1
+guard "NETC_GROUPS must divide" $defs -UNETC_GROUPS -DNETC_GROUPS=3
+guard "stride > 16 on axis 0" $defs -UNETC_S0 -DNETC_S0=17
+guard "unknown NETC_ACT" $defs -DNETC_ACT=9
 
 echo "== 4. sweep against PyTorch through the emulator"
 count=240; asan_count=120
@@ -134,5 +156,21 @@ if [ $rc -ne 0 ] && grep -q '^netc: no CUDA driver (' <<<"$out"; then
     echo "ok   a device run without a driver fails with the message"; add 1 0
 else echo "$out"; echo "FAIL device run without a driver (status $rc)"; add 0 1; fi
 
+echo "== 6. the device path up to the driver (a stub libcuda.so.1 reporting cc 8.6)"
+if grep -q '^NVRTC ' "$work/nvrtc.log"; then
+    out=$(NETC_CUDA_DRIVER=$root/build/tests/cuda/libcuda_stub.so NETC_STUB_INIT=0 \
+          build/tests/cuda/tconv_check run --device 0 "$work/data/cases_bad.txt" "$work/data" 2>&1)
+    echo "$out" | head -n 3
+    n=$(grep -c 'cuModuleLoadDataEx (cubin sm 86) failed: CUDA_ERROR_NO_BINARY_FOR_GPU.*' <<<"$out")
+    m=$(grep -c '^stub: ELF image, machine 190$' <<<"$out")
+    if [ "$n" -eq 12 ] && [ "$m" -eq 12 ]; then
+        echo "ok   NVRTC built sm_86 CUBINs, the picker chose them, the driver received CUDA ELF"; add 1 0
+    else echo "FAIL device path through the stub ($n, $m of 12)"; add 0 1; fi
+else
+    echo "skip: no NVRTC"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
+}
+main "$@"
