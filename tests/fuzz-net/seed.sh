@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# tests/fuzz-net/seed.sh — refresh the committed seed corpus from the examples and
+# the golden cases (tests/frontend/cases/*.net), one file per seed named after
+# its source.  Run by hand when cases are added; the suite only reads corpus/.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=$root/tests/fuzz-net/corpus
+mkdir -p "$out"
+for f in "$root"/examples/*.net "$root"/tests/frontend/cases/*.net; do
+    [ -f "$f" ] || continue
+    cp "$f" "$out/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
+echo "$(ls "$out" | wc -l) seeds in $out"
