@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """tests/cuda/gen.py — the oracle for the CUDA tconv kernels: a seeded random sweep
-of transposed-convolution configurations with PyTorch's answers.
+of transposed-convolution configurations with PyTorch's answers, plus fixed edge cases (edge_cases).
 
     gen.py OUTDIR COUNT SEED [--nvrtc-set]
 
@@ -84,6 +84,23 @@ def nvrtc_set():
     ]
 
 
+def edge_cases(first):
+    """Fixed corner cases appended to every sweep: strides above 16 (the template then
+    needs NETC_TS, which tconv_check passes), strides sharing a factor with the
+    dilation, output_padding beyond PyTorch's limit, outputs shorter than the
+    kernel, one-element axes."""
+    A = lambda i, k, s, d, pb, pe, a: (i, k, s, d, pb, pe, a, out_size(i, k, s, d, pb, pe, a))
+    cs = [
+        (1, 2, 2, 2, 1, [A(3, 3, 17, 2, 1, 0, 5)], 1, "relu", 0),
+        (1, 1, 3, 3, 3, [A(4, 5, 18, 4, 2, 9, 16)], 1, "tanh", 0),
+        (2, 1, 2, 4, 2, [A(5, 4, 4, 6, 3, 3, 0), A(6, 3, 6, 4, 0, 8, 7)], 0, "elu", 1.5),
+        (2, 2, 1, 1, 1, [A(1, 1, 1, 1, 0, 0, 0), A(1, 7, 2, 1, 6, 0, 3)], 1, "sigmoid", 0),
+        (3, 1, 2, 2, 2, [A(2, 2, 20, 3, 0, 0, 19), A(1, 1, 1, 1, 0, 0, 0), A(3, 2, 2, 2, 1, 1, 1)], 1, "softplus", 0),
+        (1, 4, 8, 8, 8, [A(9, 3, 1, 1, 2, 2, 0)], 1, "leaky_relu", 0.2),
+    ]
+    return [make_case(first + j, *c) for j, c in enumerate(cs)]
+
+
 def act_fn(name, alpha):
     return {"identity": lambda z: z, "relu": F.relu, "sigmoid": torch.sigmoid,
             "tanh": torch.tanh, "softplus": F.softplus,
@@ -153,7 +170,7 @@ def main():
         cases = nvrtc_set()
     else:
         rng = random.Random(seed)
-        cases = [random_case(rng, i) for i in range(count)]
+        cases = [random_case(rng, i) for i in range(count)] + edge_cases(count)
         rng_np = np.random.default_rng(seed)
         for c in cases:
             write_case(outdir, c, rng_np)

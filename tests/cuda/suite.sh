@@ -53,7 +53,7 @@ fi
 echo "== 2. unit"
 for v in build build/asan; do
     echo "-- $v"
-    "$v/tests/cuda/unit" "$v/tests/cuda" >"$work/unit.log" 2>&1
+    "$v/tests/cuda/unit" "$v/tests/cuda" "$root" >"$work/unit.log" 2>&1
     grep -v '^ok' "$work/unit.log"
     tally "$work/unit.log"
 done
@@ -117,12 +117,14 @@ for ((k = 0; k < jobs; k++)); do
 done
 grep -v '^ok' "$work/rel.rows"
 sort -k3 -n -o "$work/rel.rows" "$work/rel.rows"
-echo "$(grep -c '^ok' "$work/rel.rows") of $count configurations match; worst error/tolerance" \
+echo "$(grep -c '^ok' "$work/rel.rows") of $(grep -vc '^#' "$work/data/cases.txt") configurations" \
+     "($count random + edge cases) match; worst error/tolerance" \
      "(1 = at the tolerance): $(awk '$1=="ok"{for(i=6;i<=12;i+=2) if($i>m) m=$i} END{print m+0}' "$work/rel.rows")"
 head -n 12 "$work/rel.rows"; echo "..."
 
 echo "-- ASan+UBSan, kernels built with ASan too ($asan_count configurations)"
-head -n $((asan_count + 1)) "$work/data/cases.txt" >"$work/data/cases_asan.txt"
+{ head -n $((asan_count + 1)) "$work/data/cases.txt"; tail -n 6 "$work/data/cases.txt"; } \
+    >"$work/data/cases_asan.txt"
 pids=()
 for ((k = 0; k < jobs; k++)); do
     build/asan/tests/cuda/tconv_check run --emulate --hostcc-flags "-O1 $asan_flags" \
@@ -134,7 +136,7 @@ for ((k = 0; k < jobs; k++)); do
     grep -vE '^(ok|device:|[0-9]+ passed)' "$work/sweep.asan.$k"
     tally "$work/sweep.asan.$k"
 done
-echo "$(cat "$work"/sweep.asan.* | grep -c '^ok') of $asan_count configurations match under ASan"
+echo "$(cat "$work"/sweep.asan.* | grep -c '^ok') of $((asan_count + 6)) configurations match under ASan"
 
 echo "-- the comparison fails a wrong answer (weights scaled by 1.001)"
 head -n 13 "$work/data/cases.txt" >"$work/data/cases_bad.txt"

@@ -107,6 +107,13 @@ static int case_defines(const tcase *c, char defs[][64], const char **ptrs)
     DEF("NETC_ACT=%d", c->act);
     DEF("NETC_ALPHA=%.9ef", c->alpha);
     DEF("NETC_BLOCK=%d", 128);
+    for (int j = 0; j < 3; j++)           /* the template derives it only up to 16 */
+        if (c->s[j] > 16) {
+            int g = c->s[j], h = c->d[j];
+            while (h) { int r = g % h; g = h; h = r; }
+            DEF("NETC_TS%d=%d", j, c->s[j] / g);
+        }
+    if (c->id % 4 == 3) DEF("NETC_IDX=long long");   /* the wide-index variant */
 #undef DEF
     return k;
 }

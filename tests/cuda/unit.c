@@ -2,7 +2,11 @@
  * image choice, the ptxas log parser, the loader's error paths (no driver, a driver
  * with no device, a driver missing a symbol; through stand-in libraries built from
  * tests/cuda/stub_driver.c), and the emulator's strictness.
- *   unit STUBDIR      (STUBDIR holds libcuda_stub.so and libcuda_nolaunch.so)
+ * Also: a probe kernel (tests/cuda/probe_kernel.cu) built by netc_host_compile and
+ * launched on a 3-D grid of 3-D blocks through the emulator, and NVRTC on the same
+ * source when NVRTC is installed.
+ *   unit STUBDIR ROOT   (STUBDIR holds libcuda_stub.so and libcuda_nolaunch.so;
+ *                        ROOT is the checkout, for templates/cuda and tests/cuda)
  * Ends with "N passed, N failed".
  */
 #include "cuda_driver.h"
@@ -12,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int passed, failed;
 
@@ -179,13 +184,104 @@ static void test_fake(void)
     netc_cuda_close(cu);
 }
 
+static void test_probe(const char *root)
+{
+    char tdir[4096], sdir[4096], so[4096], err[8192] = "";
+    snprintf(tdir, sizeof tdir, "%s/templates/cuda", root);
+    snprintf(sdir, sizeof sdir, "%s/tests/cuda", root);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(so, sizeof so, "%s/netc-probe-%d.so", tmp && *tmp ? tmp : "/tmp", (int)getpid());
+    const char *inc[] = { tdir, sdir };
+    netc_kernel_src src = { "probe.cu", "#include \"probe_kernel.cu\"\n", NULL, 0, inc, 2 };
+    int rc = netc_host_compile(&src, NULL, NULL, so, err, sizeof err);
+    check(rc == 0, "host compile of the probe kernel", err);
+    netc_image img = { 0 };
+    if (!rc) rc = netc_image_read(&img, NETC_IMAGE_HOST, 0, so);
+    char cpath[4200];
+    snprintf(cpath, sizeof cpath, "%s.c", so);
+    unlink(so);
+    unlink(cpath);
+    netc_cuda *cu = NULL;
+    if (rc || netc_cuda_open(&cu, 1, 0, err, sizeof err)) {
+        check(0, "probe: emulator", err);
+        free(img.data);
+        return;
+    }
+    enum { GX = 3, GY = 2, GZ = 2, BX = 4, BY = 3, BZ = 2, T = GX * GY * GZ * BX * BY * BZ };
+    netc_cuda_image ci = { img.kind, img.arch, img.data, img.size };
+    netc_cuda_module *m = NULL;
+    netc_cu_function f;
+    netc_cu_deviceptr d = 0;
+    static unsigned h[T * 12];
+    memset(h, 0xff, sizeof h);
+    int ok = !netc_cuda_load(cu, &ci, 1, &m) && !netc_cuda_function(m, "netc_probe", &f) &&
+             !netc_cuda_alloc(cu, &d, sizeof h) && !netc_cuda_upload(cu, d, h, sizeof h);
+    void *args[] = { &d };
+    ok = ok && !cu->api.cuLaunchKernel(f, GX, GY, GZ, BX, BY, BZ, 0, NULL, args, NULL) &&
+         !netc_cuda_sync(cu) && !netc_cuda_download(cu, h, d, sizeof h);
+    check(ok, "probe: load, launch 3x2x2 blocks of 4x3x2 threads", netc_cuda_error(cu));
+    int bad = 0;
+    for (unsigned bz = 0; ok && bz < GZ; bz++) for (unsigned by = 0; by < GY; by++)
+    for (unsigned bx = 0; bx < GX; bx++) for (unsigned tz = 0; tz < BZ; tz++)
+    for (unsigned ty = 0; ty < BY; ty++) for (unsigned tx = 0; tx < BX; tx++) {
+        unsigned blk = (bz * GY + by) * GX + bx, th = (tz * BY + ty) * BX + tx;
+        const unsigned *r = h + 12 * (blk * BX * BY * BZ + th);
+        const unsigned want[12] = { bx, by, bz, tx, ty, tz, GX, GY, GZ, BX, BY, BZ };
+        bad += memcmp(r, want, sizeof want) != 0;
+    }
+    check(ok && !bad, "probe: every thread ran once with its own coordinates", NULL);
+    check(cu->api.cuLaunchKernel(f, 1, 1, 1, 1025, 1, 1, 0, NULL, args, NULL) ==
+          NETC_CUDA_ERROR_INVALID_VALUE, "probe: a block of 1025 threads is refused", NULL);
+    netc_cu_function g;
+    check(netc_cuda_function(m, "netc_absent", &g) == -1 &&
+          strstr(netc_cuda_error(cu), "cuModuleGetFunction(netc_absent) failed: CUDA_ERROR_NOT_FOUND"),
+          "probe: a missing kernel is named", netc_cuda_error(cu));
+    netc_cuda_free(cu, d);
+    netc_cuda_unload(m);
+    netc_cuda_close(cu);
+    free(img.data);
+
+    netc_kernel_src bad_src = { "bad.cu", "int f(void) { return undefined_thing; }\n", NULL, 0, inc, 2 };
+    rc = netc_host_compile(&bad_src, NULL, NULL, so, err, sizeof err);
+    check(rc == -1 && strstr(err, "undefined_thing"), "host compile errors carry the diagnostics", NULL);
+    unlink(cpath);
+
+    if (netc_nvrtc_load(NULL, 0) == 0) {
+        netc_nvrtc_result r;
+        int arch = 80;
+        netc_nvrtc_opts o = { &arch, 1, 0, 0, NULL, 0 };
+        rc = netc_nvrtc_compile(&src, &o, &r, err, sizeof err);
+        check(rc == 0 && r.nimages == 2 && r.nstats == 1 && !strcmp(r.stats[0].name, "netc_probe") &&
+              r.images[0].kind == NETC_IMAGE_CUBIN && r.images[1].kind == NETC_IMAGE_PTX &&
+              r.images[0].size > 4 && !memcmp(r.images[0].data, "\177ELF", 4) &&
+              strstr((char *)r.images[1].data, ".target sm_80"),
+              "NVRTC: the probe gives an sm_80 CUBIN (ELF) and compute_80 PTX", err);
+        netc_nvrtc_result_free(&r);
+        netc_kernel_src warn = { "warn.cu", "extern \"C\" __global__ void k(int *p) { int unused; *p = 1; }\n",
+                                 NULL, 0, NULL, 0 };
+        rc = netc_nvrtc_compile(&warn, &o, &r, err, sizeof err);
+        check(rc == -1 && strstr(err, "warnings are errors"), "NVRTC: a warning fails the build", err);
+        netc_nvrtc_result_free(&r);
+        netc_kernel_src broken = { "broken.cu", "extern \"C\" __global__ void k(int *p) { *p = q; }\n",
+                                   NULL, 0, NULL, 0 };
+        rc = netc_nvrtc_compile(&broken, &o, &r, err, sizeof err);
+        check(rc == -1 && strstr(err, "NVRTC failed for sm_80") && strstr(err, "\"q\""),
+              "NVRTC: an error is reported with the log", err);
+        netc_nvrtc_result_free(&r);
+    } else {
+        printf("skip NVRTC checks of the probe: NVRTC not installed\n");
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *stubdir = argc > 1 ? argv[1] : ".";
+    const char *root = argc > 2 ? argv[2] : ".";
     test_pick();
     test_ptxas();
     test_loader(stubdir);
     test_fake();
+    test_probe(root);
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
