@@ -43,8 +43,9 @@
  * inference mode treats samples independently).
  *
  * Progress goes to stderr: a bar redrawn in place with '\r' when stderr is a
- * terminal, else a plain line every ceil(steps / 50) steps and one per epoch end.
- * The loss shown is the running mean over the current epoch's steps.
+ * terminal, else a plain line every ceil(steps / 50) steps; in both, a line at the end
+ * of every ceil(epochs / 50)-th epoch and of the last.  The loss shown is the running
+ * mean over the current epoch's steps; --log has every step's own loss.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "files.h"
@@ -513,6 +514,7 @@ typedef struct progress {
     unsigned long long first, total;   /* steps: where this run started, where it stops */
     long spe, epochs;
     long every;                        /* plain mode: a line every `every` steps        */
+    long epoch_every;                  /* an epoch line every `epoch_every` epochs      */
     double train_s, last_draw, t_epoch;
     double sum;                        /* running mean over the current epoch           */
     long cnt;
@@ -563,6 +565,11 @@ static void progress_clear(progress *p) {
 static void progress_epoch(progress *p, unsigned long long step, long epoch, int has_test, double test) {
     double rate, t = now_s();
     char eta[32], tl[48] = "";
+    if ((epoch + 1) % p->epoch_every && epoch + 1 != p->epochs) {
+        p->sum = 0;
+        p->cnt = 0;
+        return;
+    }
     progress_rates(p, step, &rate, eta, sizeof eta);
     if (has_test) snprintf(tl, sizeof tl, "  test loss %.5g", test);
     fprintf(stderr, "%sepoch %ld/%ld done  step %llu/%llu  loss %.5g%s  %.0f samples/s  %.1f s\n", p->tty ? "\r\033[K" : "", epoch + 1,
@@ -768,6 +775,8 @@ int netc_cmd_train(int argc, char **argv) {
     pr.epochs = nepochs;
     pr.every = (long)((total - p.step + 49) / 50);
     if (pr.every < 1) pr.every = 1;
+    pr.epoch_every = (nepochs - p.epoch + 49) / 50;
+    if (pr.epoch_every < 1) pr.epoch_every = 1;
     pr.t_epoch = now_s();
 
     stop_signal = 0;
