@@ -272,21 +272,34 @@ static void check_range(Diags *d, AttrId id, const AttrVal *v) {
     switch (id) {
     case A_FILTERS: case A_UNITS: case A_GROUPS:
         if (v->i < 1) error_at(d, v->loc, "'%s' must be at least 1, not %lld", name, (long long)v->i);
-        else if (v->i > 1 << 24) error_at(d, v->loc, "'%s' of %lld is too large", name, (long long)v->i);
+        else if (v->i > 1 << 24) error_at(d, v->loc, "'%s' of %lld is too large (at most 16777216)", name, (long long)v->i);
         break;
     case A_KERNEL: case A_STRIDE: case A_DILATION: case A_FACTOR:
         for (int i = 0; i < (v->sp.n ? v->sp.n : 1); i++) {
             if (v->sp.v[i] < 1) { error_at(d, v->loc, "'%s' must be at least 1, not %lld", name, (long long)v->sp.v[i]); break; }
-            if (v->sp.v[i] > 1 << 20) { error_at(d, v->loc, "'%s' of %lld is too large", name, (long long)v->sp.v[i]); break; }
+            if (v->sp.v[i] > 1 << 20) { error_at(d, v->loc, "'%s' of %lld is too large (at most 1048576)", name, (long long)v->sp.v[i]); break; }
         }
         break;
     case A_OUTPUT_PADDING:
-        for (int i = 0; i < (v->sp.n ? v->sp.n : 1); i++)
+        for (int i = 0; i < (v->sp.n ? v->sp.n : 1); i++) {
             if (v->sp.v[i] < 0) { error_at(d, v->loc, "'output_padding' must be at least 0, not %lld", (long long)v->sp.v[i]); break; }
+            if (v->sp.v[i] > 1 << 20) { error_at(d, v->loc, "'output_padding' of %lld is too large (at most 1048576)", (long long)v->sp.v[i]); break; }
+        }
         break;
     case A_OUTPUT_SHAPE:
-        for (int i = 0; i < (v->sp.n ? v->sp.n : 1); i++)
+        for (int i = 0; i < (v->sp.n ? v->sp.n : 1); i++) {
             if (v->sp.v[i] < 1) { error_at(d, v->loc, "'output_shape' must be at least 1, not %lld", (long long)v->sp.v[i]); break; }
+            if (v->sp.v[i] > 2147483647LL) { error_at(d, v->loc, "'output_shape' of %lld overflows the index type", (long long)v->sp.v[i]); break; }
+        }
+        break;
+    case A_PADDING:   /* below 0 is refused while reading; bound it so sizes cannot overflow */
+        if (v->pad.form == PAD_EXPLICIT) {
+            int64_t big = 0;
+            for (int i = 0; i < MAX_SPATIAL; i++)
+                for (int j = 0; j < 2; j++) if (v->pad.v[i][j] > big) big = v->pad.v[i][j];
+            for (int i = 0; i < 2 * MAX_SPATIAL; i++) if (v->pad.flat[i] > big) big = v->pad.flat[i];
+            if (big > 1 << 20) error_at(d, v->loc, "'padding' of %lld is too large (at most 1048576)", (long long)big);
+        }
         break;
     case A_LR_MULT:
         if (v->r < 0) error_hint(d, v->loc, "0 freezes the layer", "'lr_mult' must be at least 0, not %g", v->r);

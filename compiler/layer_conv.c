@@ -107,6 +107,12 @@ bool conv_resolve_geometry(Net *net, Layer *L, bool transposed, Diags *d) {
     int nsp = X->shape.rank - 1 - off;
     ConvGeom *g = &L->g;
     memset(g, 0, sizeof *g);
+    if (X->td && !td) {   /* T would silently become the channel axis */
+        error_hint(d, L->in_loc[0], arena_printf(d->arena, "add time_distributed = true to '%s' to apply it to each step", L->name),
+                   "'%s' reads '%s', a time-distributed value of shape %s (T first), but is not time-distributed itself",
+                   L->name, X->name, shape_str(d->arena, &X->shape));
+        return false;
+    }
     if (nsp < 1 || nsp > MAX_SPATIAL) {
         Arena *a = d->arena;
         error_hint(d, L->in_loc[0],
@@ -215,25 +221,43 @@ bool conv_resolve_geometry(Net *net, Layer *L, bool transposed, Diags *d) {
     return true;
 }
 
-static int64_t prod(const int64_t *v, int n) { int64_t p = 1; for (int i = 0; i < n; i++) p *= v[i]; return p; }
+/* Products of sizes saturate rather than overflow: kernel, channels and input are
+ * each bounded, but their product need not fit in 64 bits. */
+static int64_t sat_mul(int64_t a, int64_t b) { int64_t r; return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r; }
+static int64_t prod(const int64_t *v, int n) { int64_t p = 1; for (int i = 0; i < n; i++) p = sat_mul(p, v[i]); return p; }
+
+/* The weight [a, b, k...] is a tensor like any other: it must fit the index type. */
+static bool weight_fits(Layer *L, int64_t a, int64_t b, Diags *d) {
+    const ConvGeom *g = &L->g;
+    if (sat_mul(sat_mul(a, b), prod(g->k, g->nsp)) <= 2147483647LL) return true;
+    char shape[160];
+    int n = snprintf(shape, sizeof shape, "[%lld, %lld", (long long)a, (long long)b);
+    for (int i = 0; i < g->nsp; i++) n += snprintf(shape + n, sizeof shape - (size_t)n, ", %lld", (long long)g->k[i]);
+    snprintf(shape + n, sizeof shape - (size_t)n, "]");
+    error_hint(d, L->kind_loc, "generated code indexes tensors with 32-bit integers; use a smaller kernel or fewer channels",
+               "'%s' weight %s holds more than 2147483647 elements", L->name, shape);
+    return false;
+}
 
 static bool infer_tconv(Net *net, Layer *L, Diags *d) {
     if (!conv_resolve_geometry(net, L, true, d)) return false;
     ConvGeom *g = &L->g;
+    if (!weight_fits(L, g->cin, g->cout / g->groups, d)) return false;
     int64_t T = L->td ? L->shape.d[0] : 1;
     int64_t kv = prod(g->k, g->nsp);
     L->params = g->cin * (g->cout / g->groups) * kv + (L->a[A_BIAS].i ? g->cout : 0);
-    L->macs = T * g->cin * (g->cout / g->groups) * prod(g->in, g->nsp) * kv;
+    L->macs = sat_mul(sat_mul(T, g->cin * (g->cout / g->groups) * kv), prod(g->in, g->nsp));
     return true;
 }
 
 static bool infer_conv(Net *net, Layer *L, Diags *d) {
     if (!conv_resolve_geometry(net, L, false, d)) return false;
     ConvGeom *g = &L->g;
+    if (!weight_fits(L, g->cout, g->cin / g->groups, d)) return false;
     int64_t T = L->td ? L->shape.d[0] : 1;
     int64_t kv = prod(g->k, g->nsp);
     L->params = g->cout * (g->cin / g->groups) * kv + (L->a[A_BIAS].i ? g->cout : 0);
-    L->macs = T * g->cout * (g->cin / g->groups) * prod(g->out, g->nsp) * kv;
+    L->macs = sat_mul(sat_mul(T, g->cout * (g->cin / g->groups) * kv), prod(g->out, g->nsp));
     return true;
 }
 

@@ -17,6 +17,11 @@ static bool infer_dense(Net *net, Layer *L, Diags *d) {
     int64_t T = td ? X->shape.d[0] : 1;
     int64_t in = shape_count(&X->shape) / T;
     int64_t units = L->a[A_UNITS].i;
+    if (units * in > 2147483647LL) {   /* units <= 2^24 and in <= 2^31: no overflow here */
+        error_hint(d, L->kind_loc, "generated code indexes tensors with 32-bit integers; use fewer units or a smaller input",
+                   "'%s' weight [%lld, %lld] holds more than 2147483647 elements", L->name, (long long)units, (long long)in);
+        return false;
+    }
     L->td = td;
     L->shape.rank = 0;
     if (td) L->shape.d[L->shape.rank++] = T;

@@ -51,7 +51,8 @@ static bool infer_add(Net *net, Layer *L, Diags *d) {
 static bool infer_concat(Net *net, Layer *L, Diags *d) {
     (void)net;
     const Layer *A = L->in[0];
-    bool td = L->a[A_TIME_DISTRIBUTED].i || A->td;
+    bool td = L->a[A_TIME_DISTRIBUTED].i;   /* channels follow T when any input is time-distributed */
+    for (int j = 0; j < L->nin; j++) td = td || L->in[j]->td;
     int off = td ? 1 : 0;
     if (A->shape.rank < 1 + off) { error_at(d, L->in_loc[0], "'concat' needs inputs with a channel axis"); return false; }
     Shape out = A->shape;

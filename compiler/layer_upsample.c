@@ -10,6 +10,12 @@ static bool infer_upsample(Net *net, Layer *L, Diags *d) {
     bool td = L->a[A_TIME_DISTRIBUTED].i;
     int off = td ? 1 : 0;
     int nsp = X->shape.rank - 1 - off;
+    if (X->td && !td) {   /* T would silently become the channel axis */
+        error_hint(d, L->in_loc[0], arena_printf(d->arena, "add time_distributed = true to '%s' to apply it to each step", L->name),
+                   "'%s' reads '%s', a time-distributed value of shape %s (T first), but is not time-distributed itself",
+                   L->name, X->name, shape_str(d->arena, &X->shape));
+        return false;
+    }
     if (nsp < 1 || nsp > MAX_SPATIAL) {
         error_at(d, L->in_loc[0], "'upsample' needs an input with 1 to 3 spatial axes; '%s' has shape %s",
                  X->name, shape_str(d->arena, &X->shape));

@@ -48,16 +48,31 @@ static int add_param(Arena *a, Schedule *s, Layer *L, ParamRole role, const char
     return s->nparams++;
 }
 
-/* Stride phases of a transposed convolution (see schedule.h). */
-static void tconv_phases(Arena *a, Kernel *k) {
-    const ConvGeom *g = &k->L->g;
+/* Stride phases of a transposed convolution (see schedule.h); a convolution is
+ * one phase holding every tap. */
+int geom_phases(Arena *a, const ConvGeom *g, bool transposed, Phase **out) {
     int nsp = g->nsp;
-    int64_t nph = 1;
-    for (int i = 0; i < nsp; i++) nph *= g->s[i];
-    k->phases = arena_alloc(a, sizeof(Phase) * (size_t)nph);
-    k->nphases = 0;
     int64_t kvol = 1;
     for (int i = 0; i < nsp; i++) kvol *= g->k[i];
+    if (!transposed) {
+        Phase *ph = arena_alloc(a, sizeof(Phase));
+        ph->qtot = 1;
+        for (int i = 0; i < nsp; i++) { ph->nq[i] = g->out[i]; ph->qtot *= g->out[i]; }
+        ph->taps = arena_alloc(a, sizeof(PhaseTap) * (size_t)kvol);
+        for (int64_t t = 0; t < kvol; t++) {
+            PhaseTap tp = {.index = t};
+            int64_t rr = t;
+            for (int i = nsp - 1; i >= 0; i--) { tp.t[i] = rr % g->k[i]; rr /= g->k[i]; }
+            ph->taps[ph->ntaps++] = tp;
+        }
+        ph->K = kvol * (g->cin / g->groups);
+        *out = ph;
+        return 1;
+    }
+    int64_t nph = 1;
+    for (int i = 0; i < nsp; i++) nph *= g->s[i];
+    Phase *phases = arena_alloc(a, sizeof(Phase) * (size_t)nph);
+    int n = 0;
     for (int64_t p = 0; p < nph; p++) {
         Phase ph = {0};
         int64_t r = p;
@@ -89,28 +104,10 @@ static void tconv_phases(Arena *a, Kernel *k) {
             if (ok) ph.taps[ph.ntaps++] = tp;
         }
         ph.K = ph.ntaps * (g->cin / g->groups);
-        k->phases[k->nphases++] = ph;
+        phases[n++] = ph;
     }
-}
-
-/* A convolution (or pool) is one phase with every tap. */
-static void conv_phase(Arena *a, Kernel *k) {
-    const ConvGeom *g = &k->L->g;
-    int64_t kvol = 1;
-    for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
-    Phase *ph = arena_alloc(a, sizeof(Phase));
-    ph->qtot = 1;
-    for (int i = 0; i < g->nsp; i++) { ph->nq[i] = g->out[i]; ph->qtot *= g->out[i]; }
-    ph->taps = arena_alloc(a, sizeof(PhaseTap) * (size_t)kvol);
-    for (int64_t t = 0; t < kvol; t++) {
-        PhaseTap tp = {.index = t};
-        int64_t rr = t;
-        for (int i = g->nsp - 1; i >= 0; i--) { tp.t[i] = rr % g->k[i]; rr /= g->k[i]; }
-        ph->taps[ph->ntaps++] = tp;
-    }
-    ph->K = kvol * (g->cin / g->groups);
-    k->phases = ph;
-    k->nphases = 1;
+    *out = phases;
+    return n;
 }
 
 static void plan_memory(Schedule *s) {
@@ -199,7 +196,7 @@ Schedule *lower_net(Arena *a, Net *net) {
             for (int j = 0; j < g->nsp; j++) wshape[2 + j] = g->k[j];
             k->param[P_WEIGHT] = add_param(a, s, L, P_WEIGHT, "weight", 2 + g->nsp, wshape);
             if (L->a[A_BIAS].i) k->param[P_BIAS] = add_param(a, s, L, P_BIAS, "bias", 1, &g->cout);
-            if (tr) tconv_phases(a, k); else conv_phase(a, k);
+            k->nphases = geom_phases(a, g, tr, &k->phases);
             int64_t col = 0, tmp = 0, pack = 0;
             for (int p = 0; p < k->nphases; p++) {
                 const Phase *ph = &k->phases[p];

@@ -29,11 +29,19 @@ typedef struct Ctx {
     const Schedule *s;
     const char *name;
     Arena *a;
+    const TrainPlan *tp;   /* set while printing the training functions: their own offsets */
+    const TrainPlan *tplan;   /* the training plan, when the network trains */
     int64_t gemms[256][3];
     int ngemms;
 } Ctx;
 
 static int64_t buf_off(const Schedule *s, int b) { return s->bufs[b].offset; }
+
+/* Arena offsets of a kernel's operands: the inference plan's, or the training plan's. */
+static int64_t off_out(const Ctx *c, const Kernel *k) { return c->tp ? c->tp->v[k->L->id] : buf_off(c->s, k->out); }
+static int64_t off_in(const Ctx *c, const Kernel *k, int j) { return c->tp ? c->tp->v[k->L->in[j]->id] : buf_off(c->s, k->in[j]); }
+static int64_t off_col(const Ctx *c, const Kernel *k) { return c->tp ? c->tp->scratch : buf_off(c->s, k->col); }
+static int64_t off_tmp(const Ctx *c, const Kernel *k) { return c->tp ? c->tp->scratch + c->tp->fwd_tmp[k - c->s->k] : buf_off(c->s, k->tmp); }
 
 /* ---- activations ---- */
 
@@ -127,54 +135,160 @@ static void index_expr(char *out, size_t size, int nsp, const int64_t *mul, cons
     snprintf(out, size, "%s", buf);
 }
 
-static void print_convlike(Ctx *c, const Kernel *k) {
-    Emitter *w = c->w;
-    const Schedule *s = c->s;
-    const Layer *L = k->L;
-    const ConvGeom *g = &L->g;
-    bool tr = L->kind->op == OP_TCONV;
+/* One convolution-shaped computation, forward or as part of a backward pass:
+ * y (+)= act(conv(x, w) + b) in gather form.  `tr` gathers by stride phase (a
+ * transposed convolution: w in [cin][cout/groups][k...]); otherwise plain im2col
+ * (w in [cout][cin/groups][k...]). */
+typedef struct ConvCall {
+    bool tr;
+    ConvGeom g;            /* as this call sees it: cin -> cout, in -> out */
+    const Phase *phases;
+    int nphases;
+    int64_t nb;            /* samples */
+    int64_t x, y, col, tmp, pack;   /* arena offsets */
+    int64_t w, b;          /* parameter offsets; b < 0: no bias */
+    Activation act;
+    bool accumulate;       /* y += conv (no bias, no activation) */
+} ConvCall;
+
+/* The per-tap valid ranges of q (see schedule.h): x index = q * mul + add. */
+static bool tap_ranges(const ConvCall *cc, const Phase *ph, int j, int64_t *lo, int64_t *hi, int64_t *mul, int64_t *add) {
+    const ConvGeom *g = &cc->g;
+    const PhaseTap *t = &ph->taps[j];
+    bool partial = false;
+    for (int i = 0; i < g->nsp; i++) {
+        if (cc->tr) {
+            mul[i] = 1;
+            add[i] = -t->delta[i];
+            lo[i] = t->delta[i] > 0 ? t->delta[i] : 0;
+            hi[i] = g->in[i] + t->delta[i] < ph->nq[i] ? g->in[i] + t->delta[i] : ph->nq[i];
+        } else {
+            int64_t a = t->t[i] * g->dil[i] - g->pb[i], st = g->s[i];
+            mul[i] = st;
+            add[i] = a;
+            int64_t l = a >= 0 ? 0 : (-a + st - 1) / st;
+            int64_t h = (g->in[i] - 1 - a) < 0 ? 0 : (g->in[i] - 1 - a) / st + 1;
+            lo[i] = l;
+            hi[i] = h < ph->nq[i] ? h : ph->nq[i];
+        }
+        if (lo[i] != 0 || hi[i] != ph->nq[i]) partial = true;
+    }
+    return partial;
+}
+
+/* im2col of one phase and group: row (ci, tap), column (n, q); transposed: row
+ * (n, q), column (ci, tap).  `col` and `x` are C expressions of pointers. */
+static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t grp, const char *col, const char *x, bool transposed) {
+    const ConvGeom *g = &cc->g;
     int nsp = g->nsp;
-    int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, NB = k->nb;
-    int64_t invol = 1, outvol = 1, kvol = 1;
-    for (int i = 0; i < nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; kvol *= g->k[i]; }
-    const Param *wp = &s->params[k->param[P_WEIGHT]];
-    const Param *bp = k->param[P_BIAS] >= 0 ? &s->params[k->param[P_BIAS]] : NULL;
-    emit(w, "const float *restrict x = s->arena + %lld;", LL(buf_off(s, k->in[0])));
-    emit(w, "float *restrict y = s->arena + %lld;", LL(buf_off(s, k->out)));
-    emit(w, "float *restrict col = s->arena + %lld;", LL(buf_off(s, k->col)));
-    emit(w, "float *restrict tmp = s->arena + %lld;", LL(buf_off(s, k->tmp)));
-    emit(w, "const float *restrict w = s->params + %lld;", LL(wp->offset));
-    if (tr) emit(w, "float *restrict pack = tmp + %lld;", LL(s->bufs[k->tmp].floats - k->pack_floats));
-    Activation act = L->a[A_ACTIVATION].act;
+    int64_t Cg = g->cin / g->groups, NCOL = cc->nb * ph->qtot, invol = 1;
+    for (int i = 0; i < nsp; i++) invol *= g->in[i];
+    int64_t zero_lo[MAX_SPATIAL] = {0}, one[MAX_SPATIAL], zero[MAX_SPATIAL] = {0};
+    for (int i = 0; i < nsp; i++) one[i] = 1;
+    char tidx[512];
+    index_expr(tidx, sizeof tidx, nsp, one, zero, ph->nq);
+    bool unroll = ph->ntaps <= 64, partial = !unroll;
+    int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
+    for (int j = 0; j < ph->ntaps && unroll; j++) partial |= tap_ranges(cc, ph, j, lo, hi, mul, add);
+    if (partial) emit(w, "netc_memset(%s, 0, sizeof(float) * %lld);", col, LL(ph->K * NCOL));
+    emit(w, "for (int n = 0; n < %lld; n++) {", LL(cc->nb));
+    emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+    emit(w, "const float *restrict xs = %s + (n * %lld + %lld + ci) * %lld;", x, LL(g->cin), LL(grp * Cg), LL(invol));
+    if (transposed)
+        emit(w, "float *restrict cs = %s + n * %lld + ci * %d;", col, LL(ph->qtot * ph->K), ph->ntaps);
+    else
+        emit(w, "float *restrict cs = %s + ci * %lld + n * %lld;", col, LL(ph->ntaps * NCOL), LL(ph->qtot));
+    if (unroll) {
+        for (int j = 0; j < ph->ntaps; j++) {
+            tap_ranges(cc, ph, j, lo, hi, mul, add);
+            bool empty = false;
+            for (int i = 0; i < nsp; i++) if (lo[i] >= hi[i]) empty = true;
+            char tname[64] = "";
+            for (int i = 0; i < nsp; i++) snprintf(tname + strlen(tname), sizeof tname - strlen(tname), "%s%lld", i ? "," : "", LL(ph->taps[j].t[i]));
+            if (empty) { emit(w, "/* tap (%s) reads no input here */", tname); continue; }
+            char xi[512];
+            index_expr(xi, sizeof xi, nsp, mul, add, g->in);
+            emit(w, "/* tap (%s) */", tname);
+            open_q_loops(w, nsp, lo, hi);
+            if (transposed) emit(w, "cs[(%s) * %lld + %d] = xs[%s];", tidx, LL(ph->K), j, xi);
+            else emit(w, "cs[%lld + %s] = xs[%s];", LL(j * NCOL), tidx, xi);
+            close_loops(w, nsp);
+        }
+    } else {
+        /* very large kernels: a tap loop with bounds checks instead of unrolled copies */
+        emit(w, "static const int tap[%d][%d] = {", ph->ntaps, nsp);
+        for (int j = 0; j < ph->ntaps; j++) {
+            char row[256] = "{";
+            for (int i = 0; i < nsp; i++) {
+                int64_t a = cc->tr ? -ph->taps[j].delta[i] : ph->taps[j].t[i] * g->dil[i] - g->pb[i];
+                snprintf(row + strlen(row), sizeof row - strlen(row), "%s%lld", i ? ", " : "", LL(a));
+            }
+            emit(w, "%s},", row);
+        }
+        emit(w, "};");
+        emit(w, "for (int j = 0; j < %d; j++) {", ph->ntaps);
+        open_q_loops(w, nsp, zero_lo, ph->nq);
+        char cond[512] = "1", xi[512] = "", tmpb[700];
+        for (int i = 0; i < nsp; i++) {
+            int64_t m = cc->tr ? 1 : g->s[i];
+            snprintf(tmpb, sizeof tmpb, "%s && q%d * %lld + tap[j][%d] >= 0 && q%d * %lld + tap[j][%d] < %lld", cond, i, LL(m), i, i, LL(m), i, LL(g->in[i]));
+            snprintf(cond, sizeof cond, "%s", tmpb);
+            if (i == 0) snprintf(tmpb, sizeof tmpb, "(q0 * %lld + tap[j][0])", LL(m));
+            else snprintf(tmpb, sizeof tmpb, "(%s) * %lld + (q%d * %lld + tap[j][%d])", xi, LL(g->in[i]), i, LL(m), i);
+            snprintf(xi, sizeof xi, "%s", tmpb);
+        }
+        if (transposed) emit(w, "if (%s) cs[(%s) * %lld + j] = xs[%s];", cond, tidx, LL(ph->K), xi);
+        else emit(w, "if (%s) cs[j * %lld + %s] = xs[%s];", cond, LL(NCOL), tidx, xi);
+        close_loops(w, nsp);
+        emit(w, "}");
+    }
+    emit(w, "}");
+    emit(w, "}");
+}
+
+static void emit_conv_call(Ctx *c, const ConvCall *cc) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp;
+    int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, NB = cc->nb, outvol = 1, kvol = 1;
+    for (int i = 0; i < nsp; i++) { outvol *= g->out[i]; kvol *= g->k[i]; }
+    emit(w, "{");
+    emit(w, "const float *restrict x = s->arena + %lld;", LL(cc->x));
+    emit(w, "float *restrict y = s->arena + %lld;", LL(cc->y));
+    emit(w, "float *restrict col = s->arena + %lld;", LL(cc->col));
+    emit(w, "float *restrict tmp = s->arena + %lld;", LL(cc->tmp));
+    emit(w, "const float *restrict w = s->params + %lld;", LL(cc->w));
+    if (cc->tr) emit(w, "float *restrict pack = s->arena + %lld;", LL(cc->pack));
+    int64_t zero_lo[MAX_SPATIAL] = {0}, one[MAX_SPATIAL], zero[MAX_SPATIAL] = {0};
+    for (int i = 0; i < nsp; i++) one[i] = 1;
     for (int64_t grp = 0; grp < g->groups; grp++) {
-        for (int p = 0; p < k->nphases; p++) {
-            const Phase *ph = &k->phases[p];
+        for (int p = 0; p < cc->nphases; p++) {
+            const Phase *ph = &cc->phases[p];
             int64_t NCOL = NB * ph->qtot;
             char phs[128] = "";
             for (int i = 0; i < nsp; i++) snprintf(phs + strlen(phs), sizeof phs - strlen(phs), "%s%lld", i ? "," : "", LL(ph->ph[i]));
-            emit(w, "/* group %lld%s%s: %d tap%s, %lld outputs per sample */", LL(grp), tr ? ", phase " : "", tr ? phs : "",
+            emit(w, "/* group %lld%s%s: %d tap%s, %lld outputs per sample */", LL(grp), cc->tr ? ", phase " : "", cc->tr ? phs : "",
                  ph->ntaps, ph->ntaps == 1 ? "" : "s", LL(ph->qtot));
             emit(w, "{");
-            int64_t zero_lo[MAX_SPATIAL] = {0};
             char yidx[512], tidx[512];
-            int64_t omul[MAX_SPATIAL], oadd[MAX_SPATIAL], one[MAX_SPATIAL], zero[MAX_SPATIAL] = {0};
+            int64_t omul[MAX_SPATIAL], oadd[MAX_SPATIAL];
             for (int i = 0; i < nsp; i++) {
-                one[i] = 1;
-                omul[i] = tr ? g->s[i] : 1;
-                oadd[i] = tr ? ph->q0[i] * g->s[i] + ph->ph[i] - g->pb[i] : 0;
+                omul[i] = cc->tr ? g->s[i] : 1;
+                oadd[i] = cc->tr ? ph->q0[i] * g->s[i] + ph->ph[i] - g->pb[i] : 0;
             }
             index_expr(yidx, sizeof yidx, nsp, omul, oadd, g->out);
             index_expr(tidx, sizeof tidx, nsp, one, zero, ph->nq);
             if (ph->ntaps == 0) {
+                if (cc->accumulate) { emit(w, "/* no tap reaches these outputs */"); emit(w, "}"); continue; }
                 /* no tap reaches these outputs: bias (and activation) only */
                 emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
-                if (bp) emit(w, "const float bv = s->params[%lld + co];", LL(bp->offset + grp * Fg));
+                if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
                 else emit(w, "const float bv = 0.0f;");
                 emit(w, "for (int n = 0; n < %lld; n++) {", LL(NB));
                 emit(w, "float *restrict yo = y + (n * %lld + %lld + co) * %lld;", LL(g->cout), LL(grp * Fg), LL(outvol));
                 open_q_loops(w, nsp, zero_lo, ph->nq);
                 char e[256];
-                act_expr(e, sizeof e, act, "bv");
+                act_expr(e, sizeof e, cc->act, "bv");
                 emit(w, "yo[%s] = %s;", yidx, e);
                 close_loops(w, nsp);
                 emit(w, "}");
@@ -182,89 +296,10 @@ static void print_convlike(Ctx *c, const Kernel *k) {
                 emit(w, "}");
                 continue;
             }
-            /* im2col: row (ci, tap), column (n, q) */
-            bool partial = false;
-            int64_t lo[64][MAX_SPATIAL], hi[64][MAX_SPATIAL], mul[64][MAX_SPATIAL], add[64][MAX_SPATIAL];
-            bool unroll = ph->ntaps <= 64;
-            for (int j = 0; j < ph->ntaps && unroll; j++) {
-                const PhaseTap *t = &ph->taps[j];
-                for (int i = 0; i < nsp; i++) {
-                    if (tr) {
-                        mul[j][i] = 1;
-                        add[j][i] = -t->delta[i];
-                        lo[j][i] = t->delta[i] > 0 ? t->delta[i] : 0;
-                        hi[j][i] = g->in[i] + t->delta[i] < ph->nq[i] ? g->in[i] + t->delta[i] : ph->nq[i];
-                    } else {
-                        int64_t a = t->t[i] * g->dil[i] - g->pb[i], st = g->s[i];
-                        mul[j][i] = st;
-                        add[j][i] = a;
-                        int64_t l = a >= 0 ? 0 : (-a + st - 1) / st;
-                        int64_t h = (g->in[i] - 1 - a) < 0 ? 0 : (g->in[i] - 1 - a) / st + 1;
-                        lo[j][i] = l;
-                        hi[j][i] = h < ph->nq[i] ? h : ph->nq[i];
-                    }
-                    if (lo[j][i] != 0 || hi[j][i] != ph->nq[i]) partial = true;
-                }
-            }
-            if (!unroll) {
-                /* very large kernels: a tap loop with bounds checks instead of unrolled copies */
-                emit(w, "netc_memset(col, 0, sizeof(float) * %lld);", LL(ph->K * NCOL));
-                emit(w, "/* taps not unrolled: %d taps */", ph->ntaps);
-                partial = false;
-            } else if (partial) {
-                emit(w, "netc_memset(col, 0, sizeof(float) * %lld);", LL(ph->K * NCOL));
-            }
-            emit(w, "for (int n = 0; n < %lld; n++) {", LL(NB));
-            emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
-            emit(w, "const float *restrict xs = x + (n * %lld + %lld + ci) * %lld;", LL(g->cin), LL(grp * Cg), LL(invol));
-            emit(w, "float *restrict cs = col + ci * %lld + n * %lld;", LL(ph->ntaps * NCOL), LL(ph->qtot));
-            if (unroll) {
-                for (int j = 0; j < ph->ntaps; j++) {
-                    bool empty = false;
-                    for (int i = 0; i < nsp; i++) if (lo[j][i] >= hi[j][i]) empty = true;
-                    char tname[64] = "";
-                    for (int i = 0; i < nsp; i++) snprintf(tname + strlen(tname), sizeof tname - strlen(tname), "%s%lld", i ? "," : "", LL(ph->taps[j].t[i]));
-                    if (empty) { emit(w, "/* tap (%s) reads no input here */", tname); continue; }
-                    char xi[512];
-                    index_expr(xi, sizeof xi, nsp, mul[j], add[j], g->in);
-                    emit(w, "/* tap (%s) */", tname);
-                    open_q_loops(w, nsp, lo[j], hi[j]);
-                    emit(w, "cs[%lld + %s] = xs[%s];", LL(j * NCOL), tidx, xi);
-                    close_loops(w, nsp);
-                }
-            } else {
-                emit(w, "for (int j = 0; j < %d; j++) {", ph->ntaps);
-                emit(w, "static const int tap[%d][%d] = {", ph->ntaps, 2 * nsp);
-                for (int j = 0; j < ph->ntaps; j++) {
-                    char row[256] = "{";
-                    for (int i = 0; i < nsp; i++) {
-                        int64_t m = tr ? 1 : g->s[i], a = tr ? -ph->taps[j].delta[i] : ph->taps[j].t[i] * g->dil[i] - g->pb[i];
-                        (void)m;
-                        snprintf(row + strlen(row), sizeof row - strlen(row), "%s%lld", i ? ", " : "", LL(a));
-                    }
-                    for (int i = 0; i < nsp; i++) snprintf(row + strlen(row), sizeof row - strlen(row), ", 0");
-                    emit(w, "%s},", row);
-                }
-                emit(w, "};");
-                open_q_loops(w, nsp, zero_lo, ph->nq);
-                char cond[512] = "1", xi[512] = "", tmpb[600];
-                for (int i = 0; i < nsp; i++) {
-                    int64_t m = tr ? 1 : g->s[i];
-                    snprintf(tmpb, sizeof tmpb, "%s && q%d * %lld + tap[j][%d] >= 0 && q%d * %lld + tap[j][%d] < %lld", cond, i, LL(m), i, i, LL(m), i, LL(g->in[i]));
-                    snprintf(cond, sizeof cond, "%s", tmpb);
-                    if (i == 0) snprintf(tmpb, sizeof tmpb, "(q0 * %lld + tap[j][0])", LL(m));
-                    else snprintf(tmpb, sizeof tmpb, "(%s) * %lld + (q%d * %lld + tap[j][%d])", xi, LL(g->in[i]), i, LL(m), i);
-                    snprintf(xi, sizeof xi, "%s", tmpb);
-                }
-                emit(w, "if (%s) cs[j * %lld + %s] = xs[%s];", cond, LL(NCOL), tidx, xi);
-                close_loops(w, nsp);
-                emit(w, "}");
-            }
-            emit(w, "}");
-            emit(w, "}");
+            emit_im2col(w, cc, ph, grp, "col", "x", false);
             /* the weights as A[co][ci * taps + j] */
-            const char *A = "pack";
-            if (tr) {
+            const char *gname = gemm_name(c, Fg, ph->K, NCOL);
+            if (cc->tr) {
                 emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
                 emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
                 emit(w, "const float *restrict ws = w + ((%lld + ci) * %lld + co) * %lld;", LL(grp * Cg), LL(Fg), LL(kvol));
@@ -279,30 +314,47 @@ static void print_convlike(Ctx *c, const Kernel *k) {
                 }
                 emit(w, "}");
                 emit(w, "}");
+                emit(w, "%s(pack, col, tmp);", gname);
             } else {
-                A = arena_printf(c->a, "%lld", LL(grp * Fg * ph->K));
+                emit(w, "%s(w + %lld, col, tmp);", gname, LL(grp * Fg * ph->K));
             }
-            const char *gname = gemm_name(c, Fg, ph->K, NCOL);
-            if (tr) emit(w, "%s(pack, col, tmp);", gname);
-            else emit(w, "%s(w + %s, col, tmp);", gname, A);
-            /* bias, activation, store */
+            /* bias, activation, store (or accumulate) */
             emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
-            if (bp) emit(w, "const float bv = s->params[%lld + co];", LL(bp->offset + grp * Fg));
-            else emit(w, "const float bv = 0.0f;");
+            if (!cc->accumulate) {
+                if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
+                else emit(w, "const float bv = 0.0f;");
+            }
             emit(w, "for (int n = 0; n < %lld; n++) {", LL(NB));
             emit(w, "const float *restrict ts = tmp + co * %lld + n * %lld;", LL(NCOL), LL(ph->qtot));
             emit(w, "float *restrict yo = y + (n * %lld + %lld + co) * %lld;", LL(g->cout), LL(grp * Fg), LL(outvol));
             open_q_loops(w, nsp, zero_lo, ph->nq);
-            emit(w, "const float v = ts[%s] + bv;", tidx);
-            char e[256];
-            act_expr(e, sizeof e, act, "v");
-            emit(w, "yo[%s] = %s;", yidx, e);
+            if (cc->accumulate) emit(w, "yo[%s] += ts[%s];", yidx, tidx);
+            else {
+                emit(w, "const float v = ts[%s] + bv;", tidx);
+                char e[256];
+                act_expr(e, sizeof e, cc->act, "v");
+                emit(w, "yo[%s] = %s;", yidx, e);
+            }
             close_loops(w, nsp);
             emit(w, "}");
             emit(w, "}");
             emit(w, "}");
         }
     }
+    emit(w, "}");
+}
+
+static void print_convlike(Ctx *c, const Kernel *k) {
+    const Schedule *s = c->s;
+    const Layer *L = k->L;
+    ConvCall cc = {
+        .tr = L->kind->op == OP_TCONV, .g = L->g, .phases = k->phases, .nphases = k->nphases, .nb = k->nb,
+        .x = off_in(c, k, 0), .y = off_out(c, k), .col = off_col(c, k), .tmp = off_tmp(c, k),
+        .w = s->params[k->param[P_WEIGHT]].offset, .b = k->param[P_BIAS] >= 0 ? s->params[k->param[P_BIAS]].offset : -1,
+        .act = L->a[A_ACTIVATION].act,
+    };
+    cc.pack = c->tp ? c->tp->scratch + c->tp->fwd_pack[k - s->k] : cc.tmp + s->bufs[k->tmp].floats - k->pack_floats;
+    emit_conv_call(c, &cc);
 }
 
 /* ---- the other kernels ---- */
@@ -313,10 +365,10 @@ static void print_dense(Ctx *c, const Kernel *k) {
     const Layer *L = k->L;
     int64_t NB = k->nb, U = L->a[A_UNITS].i, IN = shape_count(&L->in[0]->shape) / (L->td ? L->shape.d[0] : 1);
     const Param *bp = k->param[P_BIAS] >= 0 ? &s->params[k->param[P_BIAS]] : NULL;
-    emit(w, "const float *restrict x = s->arena + %lld;", LL(buf_off(s, k->in[0])));
-    emit(w, "float *restrict y = s->arena + %lld;", LL(buf_off(s, k->out)));
-    emit(w, "float *restrict col = s->arena + %lld;", LL(buf_off(s, k->col)));
-    emit(w, "float *restrict tmp = s->arena + %lld;", LL(buf_off(s, k->tmp)));
+    emit(w, "const float *restrict x = s->arena + %lld;", LL(off_in(c, k, 0)));
+    emit(w, "float *restrict y = s->arena + %lld;", LL(off_out(c, k)));
+    emit(w, "float *restrict col = s->arena + %lld;", LL(off_col(c, k)));
+    emit(w, "float *restrict tmp = s->arena + %lld;", LL(off_tmp(c, k)));
     emit(w, "for (int n = 0; n < %lld; n++) for (int i = 0; i < %lld; i++) col[i * %lld + n] = x[n * %lld + i];",
          LL(NB), LL(IN), LL(NB), LL(IN));
     emit(w, "%s(s->params + %lld, col, tmp);", gemm_name(c, U, IN, NB), LL(s->params[k->param[P_WEIGHT]].offset));
@@ -334,19 +386,18 @@ static void print_dense(Ctx *c, const Kernel *k) {
 
 static void print_pool(Ctx *c, const Kernel *k) {
     Emitter *w = c->w;
-    const Schedule *s = c->s;
     const Layer *L = k->L;
     const ConvGeom *g = &L->g;
     int nsp = g->nsp;
     bool mx = L->kind->op == OP_MAXPOOL;
     int64_t invol = 1, outvol = 1, kvol = 1;
     for (int i = 0; i < nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; kvol *= g->k[i]; }
-    emit(w, "const float *restrict x = s->arena + %lld;", LL(buf_off(s, k->in[0])));
-    emit(w, "float *restrict y = s->arena + %lld;", LL(buf_off(s, k->out)));
+    emit(w, "const float *restrict x = s->arena + %lld;", LL(off_in(c, k, 0)));
+    emit(w, "float *restrict y = s->arena + %lld;", LL(off_out(c, k)));
     emit(w, "for (int nc = 0; nc < %lld; nc++) {", LL(k->nb * g->cin));
     emit(w, "const float *restrict xs = x + nc * %lld;", LL(invol));
     emit(w, "float *restrict yo = y + nc * %lld;", LL(outvol));
-    int64_t lo[MAX_SPATIAL] = {0}, one[MAX_SPATIAL], zero[MAX_SPATIAL] = {0};
+    int64_t lo[MAX_SPATIAL] = {0}, one[MAX_SPATIAL] = {1, 1, 1}, zero[MAX_SPATIAL] = {0};
     for (int i = 0; i < nsp; i++) one[i] = 1;
     open_q_loops(w, nsp, lo, g->out);
     emit(w, "float acc = %s;", mx ? "-NETC_HUGE" : "0.0f");
@@ -376,13 +427,12 @@ static void print_pool(Ctx *c, const Kernel *k) {
 
 static void print_upsample(Ctx *c, const Kernel *k) {
     Emitter *w = c->w;
-    const Schedule *s = c->s;
     const ConvGeom *g = &k->L->g;
     int nsp = g->nsp;
     int64_t invol = 1, outvol = 1;
     for (int i = 0; i < nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; }
-    emit(w, "const float *restrict x = s->arena + %lld;", LL(buf_off(s, k->in[0])));
-    emit(w, "float *restrict y = s->arena + %lld;", LL(buf_off(s, k->out)));
+    emit(w, "const float *restrict x = s->arena + %lld;", LL(off_in(c, k, 0)));
+    emit(w, "float *restrict y = s->arena + %lld;", LL(off_out(c, k)));
     emit(w, "for (int nc = 0; nc < %lld; nc++) {", LL(k->nb * g->cin));
     emit(w, "const float *restrict xs = x + nc * %lld;", LL(invol));
     emit(w, "float *restrict yo = y + nc * %lld;", LL(outvol));
@@ -408,10 +458,41 @@ static void print_batchnorm(Ctx *c, const Kernel *k) {
     const Layer *L = k->L;
     int64_t C = L->shape.d[L->td ? 1 : 0];
     int64_t per = shape_count(&L->shape) / (L->td ? L->shape.d[0] : 1) / C;
-    emit(w, "const float *restrict x = s->arena + %lld;", LL(buf_off(s, k->in[0])));
-    emit(w, "float *restrict y = s->arena + %lld;", LL(buf_off(s, k->out)));
-    emit(w, "for (int ch = 0; ch < %lld; ch++) {", LL(C));
+    emit(w, "const float *restrict x = s->arena + %lld;", LL(off_in(c, k, 0)));
+    emit(w, "float *restrict y = s->arena + %lld;", LL(off_out(c, k)));
     char eps[48];
+    if (c->tp) {
+        /* training: batch statistics (biased variance to normalise, unbiased for the
+         * running estimate), saved for the backward pass, as PyTorch's BatchNorm */
+        const TrainStep *st = &c->tp->st[k - s->k];
+        int64_t M = k->nb * per;
+        char mom[48], unb[48];
+        flit(mom, sizeof mom, L->a[A_MOMENTUM].r);
+        flit(unb, sizeof unb, M > 1 ? (double)M / (double)(M - 1) : 1.0);
+        emit(w, "if (training) {");
+        emit(w, "for (int ch = 0; ch < %lld; ch++) {", LL(C));
+        emit(w, "float sum = 0.0f, sq = 0.0f;");
+        emit(w, "for (int n = 0; n < %lld; n++) for (int p = 0; p < %lld; p++) sum += x[(n * %lld + ch) * %lld + p];", LL(k->nb), LL(per), LL(C), LL(per));
+        emit(w, "const float mean = sum / %s;", flit(eps, sizeof eps, (double)M));
+        emit(w, "for (int n = 0; n < %lld; n++) for (int p = 0; p < %lld; p++) { const float d = x[(n * %lld + ch) * %lld + p] - mean; sq += d * d; }",
+             LL(k->nb), LL(per), LL(C), LL(per));
+        emit(w, "const float var = sq / %s;", flit(eps, sizeof eps, (double)M));
+        emit(w, "const float invstd = 1.0f / NETC_SQRTF(var + %s);", flit(eps, sizeof eps, L->a[A_EPS].r));
+        emit(w, "s->arena[%lld + ch] = mean;", LL(st->bn_mean));
+        emit(w, "s->arena[%lld + ch] = invstd;", LL(st->bn_invstd));
+        emit(w, "s->params[%lld + ch] = (1.0f - %s) * s->params[%lld + ch] + %s * mean;", LL(s->params[k->param[P_RUNNING_MEAN]].offset), mom,
+             LL(s->params[k->param[P_RUNNING_MEAN]].offset), mom);
+        emit(w, "s->params[%lld + ch] = (1.0f - %s) * s->params[%lld + ch] + %s * var * %s;", LL(s->params[k->param[P_RUNNING_VAR]].offset), mom,
+             LL(s->params[k->param[P_RUNNING_VAR]].offset), mom, unb);
+        emit(w, "const float scale = s->params[%lld + ch] * invstd;", LL(s->params[k->param[P_WEIGHT]].offset));
+        emit(w, "const float shift = s->params[%lld + ch] - mean * scale;", LL(s->params[k->param[P_BIAS]].offset));
+        emit(w, "for (int n = 0; n < %lld; n++) for (int p = 0; p < %lld; p++) y[(n * %lld + ch) * %lld + p] = x[(n * %lld + ch) * %lld + p] * scale + shift;",
+             LL(k->nb), LL(per), LL(C), LL(per), LL(C), LL(per));
+        emit(w, "}");
+        emit(w, "return;");
+        emit(w, "}");
+    }
+    emit(w, "for (int ch = 0; ch < %lld; ch++) {", LL(C));
     emit(w, "const float scale = s->params[%lld + ch] / NETC_SQRTF(s->params[%lld + ch] + %s);",
          LL(s->params[k->param[P_WEIGHT]].offset), LL(s->params[k->param[P_RUNNING_VAR]].offset), flit(eps, sizeof eps, L->a[A_EPS].r));
     emit(w, "const float shift = s->params[%lld + ch] - s->params[%lld + ch] * scale;",
@@ -429,8 +510,8 @@ static void print_elementwise(Ctx *c, const Kernel *k) {
     const Schedule *s = c->s;
     const Layer *L = k->L;
     int64_t n = s->net->batch * shape_count(&L->shape);
-    emit(w, "float *restrict y = s->arena + %lld;", LL(buf_off(s, k->out)));
-    for (int j = 0; j < L->nin; j++) emit(w, "const float *restrict x%d = s->arena + %lld;", j, LL(buf_off(s, k->in[j])));
+    emit(w, "float *restrict y = s->arena + %lld;", LL(off_out(c, k)));
+    for (int j = 0; j < L->nin; j++) emit(w, "const float *restrict x%d = s->arena + %lld;", j, LL(off_in(c, k, j)));
     if (L->kind->op == OP_ADD) {
         char sum[1024] = "x0[i]";
         for (int j = 1; j < L->nin && strlen(sum) < 900; j++) snprintf(sum + strlen(sum), sizeof sum - strlen(sum), " + x%d[i]", j);
@@ -445,16 +526,15 @@ static void print_elementwise(Ctx *c, const Kernel *k) {
 
 static void print_concat(Ctx *c, const Kernel *k) {
     Emitter *w = c->w;
-    const Schedule *s = c->s;
     const Layer *L = k->L;
     int64_t T = L->td ? L->shape.d[0] : 1;
     int64_t outper = shape_count(&L->shape) / T, off = 0;
-    emit(w, "float *restrict y = s->arena + %lld;", LL(buf_off(s, k->out)));
+    emit(w, "float *restrict y = s->arena + %lld;", LL(off_out(c, k)));
     emit(w, "for (int n = 0; n < %lld; n++) {", LL(k->nb));
     for (int j = 0; j < L->nin; j++) {
         int64_t per = shape_count(&L->in[j]->shape) / T;
         emit(w, "netc_memcpy(y + n * %lld + %lld, s->arena + %lld + n * %lld, sizeof(float) * %lld);", LL(outper), LL(off),
-             LL(buf_off(s, k->in[j])), LL(per), LL(per));
+             LL(off_in(c, k, j)), LL(per), LL(per));
         off += per;
     }
     emit(w, "}");
@@ -476,8 +556,14 @@ static void print_kernel(Ctx *c, const Kernel *k) {
         emit(w, " *%s", geo);
     }
     emit(w, " */");
-    emit(w, "static void layer_%s(%s_state *restrict s)", L->name, c->name);
-    emit(w, "{");
+    if (c->tp) {
+        emit(w, "static void tf_%s(%s_state *restrict s, int training)", L->name, c->name);
+        emit(w, "{");
+        emit(w, "(void)training;");
+    } else {
+        emit(w, "static void layer_%s(%s_state *restrict s)", L->name, c->name);
+        emit(w, "{");
+    }
     switch (L->kind->op) {
     case OP_TCONV: case OP_CONV: print_convlike(c, k); break;
     case OP_DENSE: print_dense(c, k); break;
@@ -487,6 +573,421 @@ static void print_kernel(Ctx *c, const Kernel *k) {
     case OP_ADD: case OP_ACT: print_elementwise(c, k); break;
     case OP_CONCAT: print_concat(c, k); break;
     case OP_RESHAPE: emit(w, "(void)s; /* shares its input's memory */"); break;
+    }
+    emit(w, "}");
+    emit_raw(w, "\n");
+}
+
+/* ---- training: backward kernels, loss, optimiser ---- */
+
+/* d act / d z from the activation's output y (every supported one allows it). */
+static void dact_expr(char *out, size_t n, Activation act, const char *y) {
+    char a[48];
+    switch (act.kind) {
+    case ACT_IDENTITY: snprintf(out, n, "1.0f"); break;
+    case ACT_RELU: snprintf(out, n, "(%s > 0.0f ? 1.0f : 0.0f)", y); break;
+    case ACT_SIGMOID: snprintf(out, n, "(%s * (1.0f - %s))", y, y); break;
+    case ACT_TANH: snprintf(out, n, "(1.0f - %s * %s)", y, y); break;
+    case ACT_SOFTPLUS: snprintf(out, n, "(1.0f - NETC_EXPF(-%s))", y); break;   /* sigmoid(z) = 1 - exp(-softplus(z)) */
+    case ACT_LEAKY_RELU: snprintf(out, n, "(%s > 0.0f ? 1.0f : %s)", y, flit(a, sizeof a, act.alpha)); break;
+    case ACT_ELU: snprintf(out, n, "(%s > 0.0f ? 1.0f : %s + %s)", y, y, flit(a, sizeof a, act.alpha)); break;
+    }
+}
+
+static void tb_conv(Ctx *c, const TrainStep *st) {
+    Emitter *w = c->w;
+    const Schedule *s = c->s;
+    const TrainPlan *tp = c->tp;
+    const Kernel *k = st->k;
+    const Layer *L = k->L;
+    const ConvGeom *g = &L->g;
+    bool tr = L->kind->op == OP_TCONV;
+    int nsp = g->nsp;
+    int64_t NB = k->nb, outvol = 1, invol = 1;
+    for (int i = 0; i < nsp; i++) { outvol *= g->out[i]; invol *= g->in[i]; }
+    int64_t gy = tp->gr[L->id], y = tp->v[L->id], x = tp->v[L->in[0]->id];
+    Activation act = L->a[A_ACTIVATION].act;
+    if (act.kind != ACT_IDENTITY) {
+        char e[256];
+        dact_expr(e, sizeof e, act, "y[i]");
+        emit(w, "{");
+        emit(w, "float *restrict gy = s->arena + %lld;", LL(gy));
+        emit(w, "const float *restrict y = s->arena + %lld;", LL(y));
+        emit(w, "for (int i = 0; i < %lld; i++) gy[i] *= %s;", LL(NB * g->cout * outvol), e);
+        emit(w, "}");
+    }
+    if (st->want_dw) {
+        const Param *wp = &s->params[k->param[P_WEIGHT]];
+        if (k->param[P_BIAS] >= 0) {
+            emit(w, "for (int co = 0; co < %lld; co++) {", LL(g->cout));
+            emit(w, "float sum = 0.0f;");
+            emit(w, "for (int n = 0; n < %lld; n++) for (int o = 0; o < %lld; o++) sum += s->arena[%lld + (n * %lld + co) * %lld + o];",
+                 LL(NB), LL(outvol), LL(gy), LL(g->cout), LL(outvol));
+            emit(w, "s->grads[%lld + co] = sum;", LL(s->params[k->param[P_BIAS]].offset));
+            emit(w, "}");
+        }
+        /* dW[group] (R x K) = A (R x NQ) . colT (NQ x K): A gathers the rows of dY
+         * (conv) or of x (tconv), colT is the transposed im2col of x (conv) or of dY
+         * (tconv) */
+        ConvCall wc = {.tr = false, .g = st->wg, .phases = st->wph, .nphases = 1, .nb = NB};
+        const Phase *ph = st->wph;
+        int64_t NQ = NB * ph->qtot;
+        int64_t R = tr ? g->cin / g->groups : g->cout / g->groups;
+        int64_t Rch = tr ? g->cin : g->cout, Rvol = tr ? invol : outvol, Rsrc = tr ? x : gy;
+        for (int64_t grp = 0; grp < g->groups; grp++) {
+            emit(w, "{");
+            emit(w, "float *restrict colT = s->arena + %lld;", LL(tp->scratch));
+            emit(w, "float *restrict A = s->arena + %lld;", LL(tp->scratch + ph->K * NQ));
+            emit_im2col(w, &wc, ph, grp, "colT", arena_printf(c->a, "(s->arena + %lld)", LL(tr ? gy : x)), true);
+            emit(w, "for (int r = 0; r < %lld; r++) for (int n = 0; n < %lld; n++) for (int q = 0; q < %lld; q++)", LL(R), LL(NB), LL(ph->qtot));
+            emit(w, "    A[(r * %lld + n) * %lld + q] = s->arena[%lld + (n * %lld + %lld + r) * %lld + q];", LL(NB), LL(ph->qtot), LL(Rsrc),
+                 LL(Rch), LL(grp * R), LL(Rvol));
+            emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K), LL(wp->offset + grp * R * ph->K));
+            emit(w, "}");
+        }
+    }
+    if (st->want_dx[0]) {
+        ConvCall cc = {.tr = !tr, .g = st->bg, .phases = st->bph, .nphases = st->nbph, .nb = NB, .x = gy,
+                       .y = tp->gr[L->in[0]->id], .col = tp->scratch, .w = s->params[k->param[P_WEIGHT]].offset, .b = -1,
+                       .act = {ACT_IDENTITY, 0}, .accumulate = true};
+        int64_t col = 0, tmp = 0, Fg = st->bg.cout / st->bg.groups;
+        for (int p = 0; p < st->nbph; p++) {
+            int64_t nc = NB * st->bph[p].qtot;
+            if (st->bph[p].K * nc > col) col = st->bph[p].K * nc;
+            if (Fg * nc > tmp) tmp = Fg * nc;
+        }
+        cc.tmp = tp->scratch + col;
+        cc.pack = tp->scratch + col + tmp;
+        emit_conv_call(c, &cc);
+    }
+}
+
+static void tb_dense(Ctx *c, const TrainStep *st) {
+    Emitter *w = c->w;
+    const Schedule *s = c->s;
+    const TrainPlan *tp = c->tp;
+    const Kernel *k = st->k;
+    const Layer *L = k->L;
+    int64_t NB = k->nb, U = L->a[A_UNITS].i, IN = shape_count(&L->in[0]->shape) / (L->td ? L->shape.d[0] : 1);
+    int64_t gy = tp->gr[L->id], y = tp->v[L->id], x = tp->v[L->in[0]->id];
+    Activation act = L->a[A_ACTIVATION].act;
+    if (act.kind != ACT_IDENTITY) {
+        char e[256];
+        dact_expr(e, sizeof e, act, "y[i]");
+        emit(w, "{");
+        emit(w, "const float *restrict y = s->arena + %lld;", LL(y));
+        emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] *= %s;", LL(NB * U), LL(gy), e);
+        emit(w, "}");
+    }
+    const Param *wp = &s->params[k->param[P_WEIGHT]];
+    if (st->want_dw) {
+        emit(w, "{");
+        emit(w, "float *restrict gT = s->arena + %lld;", LL(tp->scratch));
+        emit(w, "for (int n = 0; n < %lld; n++) for (int u = 0; u < %lld; u++) gT[u * %lld + n] = s->arena[%lld + n * %lld + u];",
+             LL(NB), LL(U), LL(NB), LL(gy), LL(U));
+        emit(w, "%s(gT, s->arena + %lld, s->grads + %lld);", gemm_name(c, U, NB, IN), LL(x), LL(wp->offset));
+        if (k->param[P_BIAS] >= 0)
+            emit(w, "for (int u = 0; u < %lld; u++) { float sum = 0.0f; for (int n = 0; n < %lld; n++) sum += gT[u * %lld + n]; s->grads[%lld + u] = sum; }",
+                 LL(U), LL(NB), LL(NB), LL(s->params[k->param[P_BIAS]].offset));
+        emit(w, "}");
+    }
+    if (st->want_dx[0]) {
+        emit(w, "{");
+        emit(w, "float *restrict t = s->arena + %lld;", LL(tp->scratch + U * NB));
+        emit(w, "%s(s->arena + %lld, s->params + %lld, t);", gemm_name(c, NB, U, IN), LL(gy), LL(wp->offset));
+        emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] += t[i];", LL(NB * IN), LL(tp->gr[L->in[0]->id]));
+        emit(w, "}");
+    }
+}
+
+static void tb_batchnorm(Ctx *c, const TrainStep *st) {
+    Emitter *w = c->w;
+    const Schedule *s = c->s;
+    const TrainPlan *tp = c->tp;
+    const Kernel *k = st->k;
+    const Layer *L = k->L;
+    int64_t C = L->shape.d[L->td ? 1 : 0];
+    int64_t per = shape_count(&L->shape) / (L->td ? L->shape.d[0] : 1) / C, M = k->nb * per;
+    int64_t gy = tp->gr[L->id], x = tp->v[L->in[0]->id];
+    char mf[48];
+    flit(mf, sizeof mf, (double)M);
+    emit(w, "for (int ch = 0; ch < %lld; ch++) {", LL(C));
+    emit(w, "const float mean = s->arena[%lld + ch], invstd = s->arena[%lld + ch], wv = s->params[%lld + ch];", LL(st->bn_mean),
+         LL(st->bn_invstd), LL(s->params[k->param[P_WEIGHT]].offset));
+    emit(w, "float db = 0.0f, dw = 0.0f;");
+    emit(w, "for (int n = 0; n < %lld; n++) for (int p = 0; p < %lld; p++) {", LL(k->nb), LL(per));
+    emit(w, "const int i = (n * %lld + ch) * %lld + p;", LL(C), LL(per));
+    emit(w, "const float g = s->arena[%lld + i];", LL(gy));
+    emit(w, "db += g;");
+    emit(w, "dw += g * (s->arena[%lld + i] - mean) * invstd;", LL(x));
+    emit(w, "}");
+    if (st->want_dw) {
+        emit(w, "s->grads[%lld + ch] = dw;", LL(s->params[k->param[P_WEIGHT]].offset));
+        emit(w, "s->grads[%lld + ch] = db;", LL(s->params[k->param[P_BIAS]].offset));
+    }
+    if (st->want_dx[0]) {
+        emit(w, "const float f = wv * invstd / %s;", mf);
+        emit(w, "for (int n = 0; n < %lld; n++) for (int p = 0; p < %lld; p++) {", LL(k->nb), LL(per));
+        emit(w, "const int i = (n * %lld + ch) * %lld + p;", LL(C), LL(per));
+        emit(w, "const float xh = (s->arena[%lld + i] - mean) * invstd;", LL(x));
+        emit(w, "s->arena[%lld + i] += f * (%s * s->arena[%lld + i] - db - xh * dw);", LL(tp->gr[L->in[0]->id]), mf, LL(gy));
+        emit(w, "}");
+    }
+    emit(w, "}");
+}
+
+static void tb_pool(Ctx *c, const TrainStep *st) {
+    Emitter *w = c->w;
+    const TrainPlan *tp = c->tp;
+    const Kernel *k = st->k;
+    const Layer *L = k->L;
+    const ConvGeom *g = &L->g;
+    int nsp = g->nsp;
+    bool mx = L->kind->op == OP_MAXPOOL;
+    int64_t invol = 1, outvol = 1, kvol = 1;
+    for (int i = 0; i < nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; kvol *= g->k[i]; }
+    emit(w, "for (int nc = 0; nc < %lld; nc++) {", LL(k->nb * g->cin));
+    emit(w, "const float *restrict xs = s->arena + %lld + nc * %lld;", LL(tp->v[L->in[0]->id]), LL(invol));
+    emit(w, "float *restrict gx = s->arena + %lld + nc * %lld;", LL(tp->gr[L->in[0]->id]), LL(invol));
+    emit(w, "const float *restrict gyo = s->arena + %lld + nc * %lld;", LL(tp->gr[L->id]), LL(outvol));
+    int64_t lo[MAX_SPATIAL] = {0}, one[MAX_SPATIAL] = {1, 1, 1}, zero[MAX_SPATIAL] = {0};
+    for (int i = 0; i < nsp; i++) one[i] = 1;
+    char yi[512];
+    index_expr(yi, sizeof yi, nsp, one, zero, g->out);
+    open_q_loops(w, nsp, lo, g->out);
+    emit(w, "const float gv = gyo[%s];", yi);
+    if (mx) emit(w, "float best = -NETC_HUGE; int at = -1;");
+    char kf[48];
+    flit(kf, sizeof kf, 1.0 / (double)kvol);
+    for (int64_t t = 0; t < kvol; t++) {
+        int64_t tt[MAX_SPATIAL], r = t;
+        for (int i = nsp - 1; i >= 0; i--) { tt[i] = r % g->k[i]; r /= g->k[i]; }
+        char cond[512] = "", xi[512] = "", b[700];
+        for (int i = 0; i < nsp; i++) {
+            int64_t a = tt[i] - g->pb[i];
+            snprintf(b, sizeof b, "%s%sq%d * %lld + %lld >= 0 && q%d * %lld + %lld < %lld", cond, i ? " && " : "", i,
+                     LL(g->s[i]), LL(a), i, LL(g->s[i]), LL(a), LL(g->in[i]));
+            snprintf(cond, sizeof cond, "%s", b);
+            if (i == 0) snprintf(b, sizeof b, "(q0 * %lld + %lld)", LL(g->s[i]), LL(a));
+            else snprintf(b, sizeof b, "(%s) * %lld + (q%d * %lld + %lld)", xi, LL(g->in[i]), i, LL(g->s[i]), LL(a));
+            snprintf(xi, sizeof xi, "%s", b);
+        }
+        if (mx) emit(w, "if (%s) { const int i = %s; if (xs[i] > best) { best = xs[i]; at = i; } }", cond, xi);
+        else emit(w, "if (%s) gx[%s] += gv * %s;", cond, xi, kf);
+    }
+    if (mx) emit(w, "if (at >= 0) gx[at] += gv;");
+    close_loops(w, nsp);
+    emit(w, "}");
+}
+
+static void tb_upsample(Ctx *c, const TrainStep *st) {
+    Emitter *w = c->w;
+    const TrainPlan *tp = c->tp;
+    const Kernel *k = st->k;
+    const ConvGeom *g = &k->L->g;
+    int nsp = g->nsp;
+    int64_t invol = 1, outvol = 1;
+    for (int i = 0; i < nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; }
+    emit(w, "for (int nc = 0; nc < %lld; nc++) {", LL(k->nb * g->cin));
+    emit(w, "float *restrict gx = s->arena + %lld + nc * %lld;", LL(tp->gr[k->L->in[0]->id]), LL(invol));
+    emit(w, "const float *restrict gyo = s->arena + %lld + nc * %lld;", LL(tp->gr[k->L->id]), LL(outvol));
+    for (int i = 0; i < nsp; i++) {
+        emit(w, "for (int i%d = 0; i%d < %lld; i%d++) {", i, i, LL(g->in[i]), i);
+        emit(w, "for (int r%d = 0; r%d < %lld; r%d++) {", i, i, LL(g->s[i]), i);
+    }
+    char xi[512] = "", yi[512] = "", b[700];
+    for (int i = 0; i < nsp; i++) {
+        if (i == 0) { snprintf(xi, sizeof xi, "i0"); snprintf(yi, sizeof yi, "(i0 * %lld + r0)", LL(g->s[0])); continue; }
+        snprintf(b, sizeof b, "(%s) * %lld + i%d", xi, LL(g->in[i]), i); snprintf(xi, sizeof xi, "%s", b);
+        snprintf(b, sizeof b, "(%s) * %lld + i%d * %lld + r%d", yi, LL(g->out[i]), i, LL(g->s[i]), i); snprintf(yi, sizeof yi, "%s", b);
+    }
+    emit(w, "gx[%s] += gyo[%s];", xi, yi);
+    close_loops(w, 2 * nsp);
+    emit(w, "}");
+}
+
+static void tb_simple(Ctx *c, const TrainStep *st) {
+    Emitter *w = c->w;
+    const TrainPlan *tp = c->tp;
+    const Kernel *k = st->k;
+    const Layer *L = k->L;
+    int64_t n = c->s->net->batch * shape_count(&L->shape);
+    int64_t gy = tp->gr[L->id];
+    if (L->kind->op == OP_ADD) {
+        for (int j = 0; j < L->nin; j++)
+            if (st->want_dx[j])
+                emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] += s->arena[%lld + i];", LL(n), LL(tp->gr[L->in[j]->id]), LL(gy));
+    } else if (L->kind->op == OP_ACT) {
+        if (!st->want_dx[0]) return;
+        Activation act = {L->kind->act, L->kind->act == ACT_LEAKY_RELU || L->kind->act == ACT_ELU ? L->a[A_ALPHA].r : 0};
+        char e[256];
+        dact_expr(e, sizeof e, act, "y[i]");
+        emit(w, "{");
+        emit(w, "const float *restrict y = s->arena + %lld;", LL(tp->v[L->id]));
+        emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] += s->arena[%lld + i] * %s;", LL(n), LL(tp->gr[L->in[0]->id]), LL(gy), e);
+        emit(w, "}");
+    } else if (L->kind->op == OP_CONCAT) {
+        int64_t T = L->td ? L->shape.d[0] : 1, outper = shape_count(&L->shape) / T, off = 0;
+        for (int j = 0; j < L->nin; j++) {
+            int64_t per = shape_count(&L->in[j]->shape) / T;
+            if (st->want_dx[j])
+                emit(w, "for (int n = 0; n < %lld; n++) for (int i = 0; i < %lld; i++) s->arena[%lld + n * %lld + i] += s->arena[%lld + n * %lld + %lld + i];",
+                     LL(k->nb), LL(per), LL(tp->gr[L->in[j]->id]), LL(per), LL(gy), LL(outper), LL(off));
+            off += per;
+        }
+    }
+}
+
+static void print_backward(Ctx *c, const TrainStep *st) {
+    Emitter *w = c->w;
+    const Layer *L = st->k->L;
+    bool any_dx = false;
+    for (int j = 0; j < L->nin; j++) any_dx |= st->want_dx[j];
+    emit(w, "/* backward of %s (%s)%s */", L->name, L->kind->name, st->want_dw ? "" : ": no weight gradient");
+    emit(w, "static void tb_%s(%s_state *restrict s)", L->name, c->name);
+    emit(w, "{");
+    emit(w, "(void)s;");
+    switch (L->kind->op) {
+    case OP_CONV: case OP_TCONV: tb_conv(c, st); break;
+    case OP_DENSE: tb_dense(c, st); break;
+    case OP_BATCHNORM: if (any_dx || st->want_dw) tb_batchnorm(c, st); break;
+    case OP_MAXPOOL: case OP_AVGPOOL: if (any_dx) tb_pool(c, st); break;
+    case OP_UPSAMPLE: if (any_dx) tb_upsample(c, st); break;
+    case OP_ADD: case OP_ACT: case OP_CONCAT: tb_simple(c, st); break;
+    case OP_RESHAPE: emit(w, "/* shares its input's gradient */"); break;
+    }
+    emit(w, "}");
+    emit_raw(w, "\n");
+}
+
+static void print_loss(Ctx *c) {
+    Emitter *w = c->w;
+    const TrainPlan *tp = c->tp;
+    const Net *net = c->s->net;
+    const Train *t = net->train;
+    const Layer *P = t->pred, *T = t->target;
+    int64_t n = net->batch * shape_count(&P->shape);
+    char nf[48];
+    emit(w, "/* %s(%s, %s), the mean over every element (PyTorch's reduction = 'mean');", t->loss == LOSS_MSE ? "mse" : t->loss == LOSS_L1 ? "l1" : t->loss == LOSS_BCE ? "bce" : "cross_entropy", P->name, T->name);
+    emit(w, " * with grad, adds dL/dprediction to the prediction's gradient. */");
+    emit(w, "static float loss_fn(%s_state *restrict s, int grad)", c->name);
+    emit(w, "{");
+    emit(w, "const float *restrict p = s->arena + %lld;", LL(tp->v[P->id]));
+    emit(w, "const float *restrict t = s->arena + %lld;", LL(tp->v[T->id]));
+    emit(w, "float *restrict g = s->arena + %lld;", LL(tp->gr[P->id] >= 0 ? tp->gr[P->id] : 0));
+    emit(w, "float total = 0.0f;");
+    if (t->loss == LOSS_CROSS_ENTROPY) {
+        int cax = P->td ? 1 : 0;
+        int64_t C = P->shape.d[cax], per = shape_count(&P->shape) / C / (P->td ? P->shape.d[0] : 1);
+        int64_t NB = net->batch * (P->td ? P->shape.d[0] : 1);
+        flit(nf, sizeof nf, (double)(NB * per));
+        emit(w, "for (int n = 0; n < %lld; n++) {", LL(NB));
+        emit(w, "float part = 0.0f;");
+        emit(w, "for (int q = 0; q < %lld; q++) {", LL(per));
+        emit(w, "const float *restrict z = p + n * %lld + q;", LL(C * per));
+        emit(w, "float m = z[0];");
+        emit(w, "for (int ch = 1; ch < %lld; ch++) if (z[ch * %lld] > m) m = z[ch * %lld];", LL(C), LL(per), LL(per));
+        emit(w, "float se = 0.0f;");
+        emit(w, "for (int ch = 0; ch < %lld; ch++) se += NETC_EXPF(z[ch * %lld] - m);", LL(C), LL(per));
+        emit(w, "const float lse = m + NETC_LOGF(se);");
+        emit(w, "const int k = (int)t[n * %lld + q];   /* class index; out of range counts as none */", LL(per));
+        emit(w, "if (k >= 0 && k < %lld) part += lse - z[k * %lld];", LL(C), LL(per));
+        emit(w, "if (grad) for (int ch = 0; ch < %lld; ch++) g[n * %lld + q + ch * %lld] += (NETC_EXPF(z[ch * %lld] - lse) - (ch == k ? 1.0f : 0.0f)) / %s;",
+             LL(C), LL(C * per), LL(per), LL(per), nf);
+        emit(w, "}");
+        emit(w, "total += part;");
+        emit(w, "}");
+    } else {
+        flit(nf, sizeof nf, (double)n);
+        int64_t per = shape_count(&P->shape);
+        emit(w, "for (int n = 0; n < %lld; n++) {", LL(net->batch));
+        emit(w, "float part = 0.0f;");
+        emit(w, "for (int i = n * %lld; i < (n + 1) * %lld; i++) {", LL(per), LL(per));
+        switch (t->loss) {
+        case LOSS_MSE:
+            emit(w, "const float d = p[i] - t[i];");
+            emit(w, "part += d * d;");
+            emit(w, "if (grad) g[i] += 2.0f * d / %s;", nf);
+            break;
+        case LOSS_L1:
+            emit(w, "const float d = p[i] - t[i];");
+            emit(w, "part += d < 0.0f ? -d : d;");
+            emit(w, "if (grad) g[i] += (d > 0.0f ? 1.0f : d < 0.0f ? -1.0f : 0.0f) / %s;", nf);
+            break;
+        default:   /* bce on logits, the stable form of BCEWithLogitsLoss */
+            emit(w, "const float z = p[i], az = z < 0.0f ? -z : z;");
+            emit(w, "part += (z > 0.0f ? z : 0.0f) - z * t[i] + NETC_LOG1PF(NETC_EXPF(-az));");
+            emit(w, "if (grad) g[i] += (1.0f / (1.0f + NETC_EXPF(-z)) - t[i]) / %s;", nf);
+            break;
+        }
+        emit(w, "}");
+        emit(w, "total += part;");
+        emit(w, "}");
+    }
+    emit(w, "return total / %s;", nf);
+    emit(w, "}");
+    emit_raw(w, "\n");
+}
+
+static void print_optimizer(Ctx *c) {
+    Emitter *w = c->w;
+    const Schedule *s = c->s;
+    const TrainPlan *tp = c->tp;
+    const Train *t = s->net->train;
+    char b1[48], b2[48], eps[48], wd[48], mom[48], clip[48];
+    flit(b1, sizeof b1, t->beta1);
+    flit(b2, sizeof b2, t->beta2);
+    flit(eps, sizeof eps, t->eps);
+    flit(wd, sizeof wd, t->weight_decay);
+    flit(mom, sizeof mom, t->momentum);
+    emit(w, "/* One optimiser step, PyTorch's update rule: %s. */", t->opt == OPT_SGD ? "SGD" : t->opt == OPT_ADAM ? "Adam" : "AdamW");
+    emit(w, "static void update(%s_state *restrict s)", c->name);
+    emit(w, "{");
+    emit(w, "s->step += 1;");
+    if (t->clip_norm > 0) {
+        flit(clip, sizeof clip, t->clip_norm);
+        emit(w, "{");
+        emit(w, "float sq = 0.0f;");
+        for (int i = 0; i < s->nparams; i++) {
+            const Param *p = &s->params[i];
+            const TrainStep *st = NULL;
+            for (int kk = 0; kk < s->nk; kk++) if (s->k[kk].L == p->L) st = &tp->st[kk];
+            if (!p->trainable || !st || !st->want_dw) continue;
+            emit(w, "for (int i = %lld; i < %lld; i++) sq += s->grads[i] * s->grads[i];", LL(p->offset), LL(p->offset + p->count));
+        }
+        emit(w, "const float coef = %s / (NETC_SQRTF(sq) + 1e-6f);", clip);
+        emit(w, "if (coef < 1.0f) for (int i = 0; i < %lld; i++) s->grads[i] *= coef;", LL(s->param_floats));
+        emit(w, "}");
+    }
+    if (t->opt != OPT_SGD) {
+        emit(w, "const float bc1 = 1.0f - NETC_POWF(%s, (float)s->step);", b1);
+        emit(w, "const float bc2s = NETC_SQRTF(1.0f - NETC_POWF(%s, (float)s->step));", b2);
+    }
+    for (int i = 0; i < s->nparams; i++) {
+        const Param *p = &s->params[i];
+        const TrainStep *st = NULL;
+        for (int kk = 0; kk < s->nk; kk++) if (s->k[kk].L == p->L) st = &tp->st[kk];
+        if (!p->trainable || !st || !st->want_dw) continue;
+        char lr[48];
+        flit(lr, sizeof lr, t->lr * p->L->a[A_LR_MULT].r);
+        emit(w, "/* %s */", p->name);
+        emit(w, "for (int i = %lld; i < %lld; i++) {", LL(p->offset), LL(p->offset + p->count));
+        if (t->opt == OPT_SGD) {
+            emit(w, "float g = s->grads[i]%s;", t->weight_decay > 0 ? arena_printf(c->a, " + %s * s->params[i]", wd) : "");
+            if (t->momentum > 0) {
+                emit(w, "s->opt[0][i] = %s * s->opt[0][i] + g;", mom);
+                if (t->nesterov) emit(w, "g = g + %s * s->opt[0][i];", mom);
+                else emit(w, "g = s->opt[0][i];");
+            }
+            emit(w, "s->params[i] -= %s * g;", lr);
+        } else {
+            if (t->opt == OPT_ADAMW && t->weight_decay > 0) emit(w, "s->params[i] *= 1.0f - %s * %s;", lr, wd);
+            emit(w, "const float g = s->grads[i]%s;", t->opt == OPT_ADAM && t->weight_decay > 0 ? arena_printf(c->a, " + %s * s->params[i]", wd) : "");
+            emit(w, "s->opt[0][i] += (1.0f - %s) * (g - s->opt[0][i]);", b1);
+            emit(w, "s->opt[1][i] = %s * s->opt[1][i] + (1.0f - %s) * g * g;", b2, b2);
+            emit(w, "s->params[i] -= (%s / bc1) * s->opt[0][i] / (NETC_SQRTF(s->opt[1][i]) / bc2s + %s);", lr, eps);
+        }
+        emit(w, "}");
     }
     emit(w, "}");
     emit_raw(w, "\n");
@@ -538,6 +1039,15 @@ static void fan(const Param *p, double *fan_in, double *fan_out) {
 static void print_init(Ctx *c) {
     Emitter *w = c->w;
     const Schedule *s = c->s;
+    if (!s->nparams) {
+        emit(w, "void %s_init(%s_state *s, unsigned long long seed)", c->name, c->name);
+        emit(w, "{");
+        emit(w, "(void)s;");
+        emit(w, "(void)seed;");
+        emit(w, "}");
+        emit_raw(w, "\n");
+        return;
+    }
     emit(w, "/* Initialisers (LANGUAGE.md).  Random numbers: splitmix64 seeded with the seed");
     emit(w, " * xor the FNV-1a hash of the parameter's name, so every parameter has its own");
     emit(w, " * stream; uniform draws take the top 24 bits; normal draws use Box-Muller. */");
@@ -629,16 +1139,27 @@ static void print_header(Ctx *c, Emitter *h) {
     emit(h, "void (*init)(void *state, unsigned long long seed);");
     emit(h, "void (*run)(void *state, const float *const *inputs, float *const *outputs);");
     emit(h, "float *(*param)(void *state, int i);");
+    emit(h, "int ntrain_inputs;");
+    emit(h, "const netc_tensor *train_inputs;");
+    emit(h, "float (*train_step)(void *state, const float *const *inputs);");
+    emit(h, "float (*eval_loss)(void *state, const float *const *inputs);");
+    emit(h, "int nopt;");
+    emit(h, "const netc_tensor *opt;");
+    emit(h, "float *(*opt_data)(void *state, int i);");
+    emit(h, "unsigned long long *(*step_count)(void *state);");
+    emit(h, "long epochs, steps;");
+    emit(h, "const char *loss_name;");
     emit(h, "} netc_model;");
     emit(h, "#endif");
     emit_raw(h, "\n");
     int64_t P = (s->param_floats + 15) / 16 * 16, A = (s->arena_floats + 15) / 16 * 16;
+    if (c->tplan && c->tplan->arena_floats > A) A = (c->tplan->arena_floats + 15) / 16 * 16;
     if (P == 0) P = 16;
     if (A == 0) A = 16;
     emit(h, "#define %s_BATCH %lld", up, LL(net->batch));
     emit(h, "#define %s_PARAM_FLOATS %lld   /* parameters and running statistics */", up, LL(s->param_floats));
     emit(h, "#define %s_ARENA_FLOATS %lld   /* activations and scratch, shared by liveness */", up, LL(s->arena_floats));
-    emit(h, "#define %s_STATE_BYTES %lldu", up, LL(4 * (P + A)));
+    emit(h, "#define %s_STATE_BYTES %lldu", up, LL(4 * (P + A) + (c->tplan ? 4 * P * (1 + c->tplan->nslots) + 64 : 0)));
     emit_raw(h, "\n");
     emit(h, "#ifndef NETC_ALIGN");
     emit(h, "#if defined(__GNUC__)");
@@ -652,6 +1173,11 @@ static void print_header(Ctx *c, Emitter *h) {
     emit(h, "typedef struct %s_state {", nm);
     emit(h, "float params[%lld] NETC_ALIGN;", LL(P));
     emit(h, "float arena[%lld] NETC_ALIGN;", LL(A));
+    if (c->tplan) {
+        emit(h, "float grads[%lld] NETC_ALIGN;         /* gradients of the parameters */", LL(P));
+        if (c->tplan->nslots) emit(h, "float opt[%d][%lld] NETC_ALIGN;      /* optimiser state */", c->tplan->nslots, LL(P));
+        emit(h, "unsigned long long step;            /* optimiser steps taken */");
+    }
     emit(h, "} %s_state;", nm);
     emit_raw(h, "\n");
     emit(h, "/* Parameters from the initialisers of the .net file, seeded. */");
@@ -684,6 +1210,16 @@ static void print_header(Ctx *c, Emitter *h) {
     }
     emit(h, " */");
     emit(h, "void %s_forward(%s_state *s%s);", nm, nm, args);
+    if (c->tplan) {
+        char targs[2048] = "";
+        for (int j = 0; j < c->tplan->inputs.n; j++)
+            snprintf(targs + strlen(targs), sizeof targs - strlen(targs), ", const float *in_%s", ((Layer *)c->tplan->inputs.v[j])->name);
+        emit(h, "/* One training step on one batch (forward in training mode, loss, backward,");
+        emit(h, " * optimiser update); returns the loss before the update. */");
+        emit(h, "float %s_train_step(%s_state *s%s);", nm, nm, targs);
+        emit(h, "/* The loss of one batch in inference mode, without updating anything. */");
+        emit(h, "float %s_eval_loss(%s_state *s%s);", nm, nm, targs);
+    }
     emit(h, "/* Parameter i of %s_model.params, in PyTorch's layout. */", nm);
     emit(h, "float *%s_param(%s_state *s, int i);", nm, nm);
     emit(h, "extern const netc_model %s_model;", nm);
@@ -711,6 +1247,18 @@ void print_c(const Schedule *s, Arena *a, Emitter *h, Emitter *src) {
     Ctx c = {.w = &kern, .g = &gem, .s = s, .name = s->net->name, .a = a};
     const Net *net = s->net;
     for (int i = 0; i < s->nk; i++) print_kernel(&c, &s->k[i]);
+    TrainPlan *tp = net->train && net->train->checked ? lower_train(a, s) : NULL;
+    c.tplan = tp;
+    if (tp) {
+        emit(&kern, "/* ---- training: the same kernels with the training plan's offsets, then backward ---- */");
+        emit_raw(&kern, "\n");
+        c.tp = tp;
+        for (int i = 0; i < s->nk; i++) print_kernel(&c, &s->k[i]);
+        for (int i = s->nk - 1; i >= 0; i--) print_backward(&c, &tp->st[i]);
+        print_loss(&c);
+        print_optimizer(&c);
+        c.tp = NULL;
+    }
     print_header(&c, h);
 
     Emitter *w = src;
@@ -724,7 +1272,7 @@ void print_c(const Schedule *s, Arena *a, Emitter *h, Emitter *src) {
     emit(w, "/* Math and memory functions, overridable for targets with their own. */");
     static const char *const fns[][2] = {{"NETC_EXPF", "expf"}, {"NETC_EXPM1F", "expm1f"}, {"NETC_LOGF", "logf"},
                                          {"NETC_LOG1PF", "log1pf"}, {"NETC_TANHF", "tanhf"}, {"NETC_SQRTF", "sqrtf"},
-                                         {"NETC_COSF", "cosf"}, {"netc_memcpy", "memcpy"}, {"netc_memset", "memset"},
+                                         {"NETC_COSF", "cosf"}, {"NETC_POWF", "powf"}, {"netc_memcpy", "memcpy"}, {"netc_memset", "memset"},
                                          {"NETC_HUGE", "HUGE_VALF"}};
     for (size_t i = 0; i < sizeof fns / sizeof *fns; i++) {
         emit(w, "#ifndef %s", fns[i][0]);
@@ -753,13 +1301,45 @@ void print_c(const Schedule *s, Arena *a, Emitter *h, Emitter *src) {
     }
     emit(w, "}");
     emit_raw(w, "\n");
+    if (tp) {
+        char targs[2048] = "";
+        for (int j = 0; j < tp->inputs.n; j++)
+            snprintf(targs + strlen(targs), sizeof targs - strlen(targs), ", const float *in_%s", ((Layer *)tp->inputs.v[j])->name);
+        int64_t gb = -1, ge = 0;
+        for (int i = 0; i < net->layers.n; i++) {
+            const Layer *L = net->layers.v[i];
+            if (tp->gr[i] < 0 || L->is_input) continue;
+            if (gb < 0 || tp->gr[i] < gb) gb = tp->gr[i];
+            if (tp->gr[i] + net->batch * shape_count(&L->shape) > ge) ge = tp->gr[i] + net->batch * shape_count(&L->shape);
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            emit(w, pass ? "float %s_eval_loss(%s_state *s%s)" : "float %s_train_step(%s_state *s%s)", c.name, c.name, targs);
+            emit(w, "{");
+            c.tp = tp;
+            for (int j = 0; j < tp->inputs.n; j++) {
+                const Layer *L = tp->inputs.v[j];
+                print_copy(&c, L, tp->v[L->id], arena_printf(a, "in_%s", L->name), true);
+            }
+            c.tp = NULL;
+            for (int i = 0; i < s->nk; i++) emit(w, "tf_%s(s, %d);", s->k[i].L->name, !pass);
+            if (pass) { emit(w, "return loss_fn(s, 0);"); emit(w, "}"); emit_raw(w, "\n"); break; }
+            if (gb >= 0) emit(w, "netc_memset(s->arena + %lld, 0, sizeof(float) * %lld);", LL(gb), LL(ge - gb));
+            emit(w, "const float loss = loss_fn(s, 1);");
+            for (int i = s->nk - 1; i >= 0; i--) emit(w, "tb_%s(s);", s->k[i].L->name);
+            emit(w, "update(s);");
+            emit(w, "return loss;");
+            emit(w, "}");
+            emit_raw(w, "\n");
+        }
+    }
     emit(w, "float *%s_param(%s_state *s, int i)", c.name, c.name);
     emit(w, "{");
     emit(w, "static const long offset[] = {");
     for (int i = 0; i < s->nparams; i++) emit(w, "%lld, /* %s */", LL(s->params[i].offset), s->params[i].name);
     if (!s->nparams) emit(w, "0");
     emit(w, "};");
-    emit(w, "return i >= 0 && i < %d ? s->params + offset[i] : 0;", s->nparams);
+    if (s->nparams) emit(w, "return i >= 0 && i < %d ? s->params + offset[i] : 0;", s->nparams);
+    else { emit(w, "(void)s;"); emit(w, "(void)i;"); emit(w, "(void)offset;"); emit(w, "return 0;"); }
     emit(w, "}");
     emit_raw(w, "\n");
     /* descriptor */
@@ -785,11 +1365,59 @@ void print_c(const Schedule *s, Arena *a, Emitter *h, Emitter *src) {
     emit(w, "%s_forward((%s_state *)s%s);", c.name, c.name, call);
     emit(w, "}");
     emit(w, "static float *param_(void *s, int i) { return %s_param((%s_state *)s, i); }", c.name, c.name);
+    int nopt = 0;
+    if (tp) {
+        print_tensor_table(w, "train_inputs_", net, (PtrVec *)&tp->inputs);
+        char tcall[2048] = "";
+        for (int j = 0; j < tp->inputs.n; j++) snprintf(tcall + strlen(tcall), sizeof tcall - strlen(tcall), ", in[%d]", j);
+        emit(w, "static float train_step_(void *s, const float *const *in) { return %s_train_step((%s_state *)s%s); }", c.name, c.name, tcall);
+        emit(w, "static float eval_loss_(void *s, const float *const *in) { return %s_eval_loss((%s_state *)s%s); }", c.name, c.name, tcall);
+        static const char *const slot_names[2][2] = {{"momentum_buffer", ""}, {"exp_avg", "exp_avg_sq"}};
+        int kind = net->train->opt == OPT_SGD ? 0 : 1;
+        emit(w, "static const netc_tensor opt_[] = {");
+        char offs[8192] = "";
+        for (int slot = 0; slot < tp->nslots; slot++)
+            for (int i = 0; i < s->nparams; i++) {
+                const Param *p = &s->params[i];
+                const TrainStep *st = NULL;
+                for (int kk = 0; kk < s->nk; kk++) if (s->k[kk].L == p->L) st = &tp->st[kk];
+                if (!p->trainable || !st || !st->want_dw) continue;
+                char b[160] = "";
+                for (int q = 0; q < p->rank; q++) snprintf(b + strlen(b), sizeof b - strlen(b), "%s%lld", q ? ", " : "", LL(p->shape[q]));
+                emit(w, "{\"%s.%s\", %d, {%s}, %lld},", p->name, slot_names[kind][slot], p->rank, b, LL(p->count));
+                if (strlen(offs) < sizeof offs - 64)
+                    snprintf(offs + strlen(offs), sizeof offs - strlen(offs), "%s{%d, %lld}", nopt ? ", " : "", slot, LL(p->offset));
+                nopt++;
+            }
+        if (!nopt) emit(w, "{0, 0, {0}, 0},");
+        emit(w, "};");
+        emit(w, "static float *opt_data_(void *st, int i)");
+        emit(w, "{");
+        if (nopt) {
+            emit(w, "static const long at[][2] = {%s};", offs);
+            emit(w, "%s_state *s = (%s_state *)st;", c.name, c.name);
+            emit(w, "return i >= 0 && i < %d ? s->opt[at[i][0]] + at[i][1] : 0;", nopt);
+        } else {
+            emit(w, "(void)st;");
+            emit(w, "(void)i;");
+            emit(w, "return 0;");
+        }
+        emit(w, "}");
+        emit(w, "static unsigned long long *step_count_(void *s) { return &((%s_state *)s)->step; }", c.name);
+    }
     emit(w, "const netc_model %s_model = {", c.name);
     emit(w, "\"%s\", %lld, %d, sizeof(%s_state),", c.name, LL(net->batch), net->layout == LAYOUT_NHWC ? 1 : 0, c.name);
     emit(w, "%d, %d, %d,", s->inputs.n, net->outputs.n, s->nparams);
     emit(w, "inputs_, outputs_, params_,");
     emit(w, "init_, run_, param_,");
+    if (tp) {
+        static const char *const loss_names[] = {"mse", "l1", "bce", "cross_entropy"};
+        emit(w, "%d, train_inputs_, train_step_, eval_loss_,", tp->inputs.n);
+        emit(w, "%d, opt_, opt_data_, step_count_,", nopt);
+        emit(w, "%lld, %lld, \"%s\",", LL(net->train->epochs), LL(net->train->steps), loss_names[net->train->loss]);
+    } else {
+        emit(w, "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,");
+    }
     emit(w, "};");
     emit_free(&kern);
     emit_free(&gem);

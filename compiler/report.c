@@ -110,6 +110,55 @@ static void json_shape(FILE *out, const Shape *s) {
     fputc(']', out);
 }
 
+static void json_ints(FILE *out, const char *key, const int64_t *v, int n) {
+    fprintf(out, ",\"%s\":[", key);
+    for (int i = 0; i < n; i++) fprintf(out, "%s%lld", i ? "," : "", (long long)v[i]);
+    fputc(']', out);
+}
+
+/* The resolved attributes, so tools (and the tests' PyTorch oracles) can rebuild
+ * the layer without parsing .net themselves. */
+static void json_attrs(FILE *out, const Layer *L) {
+    LayerOp op = L->kind->op;
+    fprintf(out, ",\"time_distributed\":%s", L->td ? "true" : "false");
+    if (op == OP_CONV || op == OP_TCONV || op == OP_MAXPOOL || op == OP_AVGPOOL) {
+        const ConvGeom *g = &L->g;
+        json_ints(out, "kernel", g->k, g->nsp);
+        json_ints(out, "stride", g->s, g->nsp);
+        json_ints(out, "dilation", g->dil, g->nsp);
+        json_ints(out, "pad_begin", g->pb, g->nsp);
+        json_ints(out, "pad_end", g->pe, g->nsp);
+        if (op == OP_TCONV) json_ints(out, "output_padding", g->op, g->nsp);
+        if (op == OP_CONV || op == OP_TCONV) fprintf(out, ",\"groups\":%lld", (long long)g->groups);
+    }
+    if (op == OP_UPSAMPLE) json_ints(out, "factor", L->g.s, L->g.nsp);
+    if (op == OP_CONV || op == OP_TCONV || op == OP_DENSE) {
+        fprintf(out, ",\"bias\":%s,\"activation\":\"%s\",\"alpha\":%.9g", L->a[A_BIAS].i ? "true" : "false",
+                act_name(L->a[A_ACTIVATION].act.kind), L->a[A_ACTIVATION].act.alpha);
+    }
+    if (op == OP_ACT && (L->kind->act == ACT_LEAKY_RELU || L->kind->act == ACT_ELU))
+        fprintf(out, ",\"alpha\":%.9g", L->a[A_ALPHA].r);
+    if (op == OP_BATCHNORM) fprintf(out, ",\"eps\":%.9g,\"momentum\":%.9g", L->a[A_EPS].r, L->a[A_MOMENTUM].r);
+    if (L->kind->attrs) {
+        for (const AttrUse *u = L->kind->attrs; u->id != A__COUNT; u++) {
+            if (u->id == A_LR_MULT) fprintf(out, ",\"lr_mult\":%.9g", L->a[A_LR_MULT].r);
+            if (u->id == A_TRAINABLE) fprintf(out, ",\"trainable\":%s", L->a[A_TRAINABLE].i ? "true" : "false");
+        }
+    }
+}
+
+static void json_train(FILE *out, const Net *net) {
+    const Train *t = net->train;
+    if (!t || !t->checked) return;
+    static const char *const loss[] = {"mse", "l1", "bce", "cross_entropy"};
+    static const char *const opt[] = {"sgd", "adam", "adamw"};
+    fprintf(out, ",\"train\":{\"loss\":\"%s\",\"prediction\":\"%s\",\"target\":\"%s\",\"optimizer\":\"%s\","
+                 "\"lr\":%.9g,\"beta1\":%.9g,\"beta2\":%.9g,\"eps\":%.9g,\"weight_decay\":%.9g,\"momentum\":%.9g,"
+                 "\"nesterov\":%s,\"epochs\":%lld,\"steps\":%lld,\"clip_norm\":%.9g}",
+            loss[t->loss], t->pred->name, t->target->name, opt[t->opt], t->lr, t->beta1, t->beta2, t->eps, t->weight_decay,
+            t->momentum, t->nesterov ? "true" : "false", (long long)t->epochs, (long long)t->steps, t->clip_norm);
+}
+
 /* Names are identifiers ([A-Za-z_][A-Za-z0-9_]*), so they need no escaping. */
 void report_json(const Program *p, FILE *out) {
     fprintf(out, "{\"networks\":[");
@@ -142,13 +191,17 @@ void report_json(const Program *p, FILE *out) {
             for (int j = 0; j < L->nin; j++) fprintf(out, "%s\"%s\"", j ? "," : "", L->in[j]->name);
             fprintf(out, "],\"output_shape\":");
             json_shape(out, &L->shape);
-            fprintf(out, ",\"params\":%lld,\"macs\":%lld,\"activation_bytes\":%lld}", (long long)L->params,
+            fprintf(out, ",\"params\":%lld,\"macs\":%lld,\"activation_bytes\":%lld", (long long)L->params,
                     (long long)L->macs, (long long)act_bytes(net, L));
+            json_attrs(out, L);
+            fputc('}', out);
             macs += L->macs;
         }
         int64_t np = net_param_count(net);
-        fprintf(out, "],\"params\":%lld,\"weight_bytes\":%lld,\"macs\":%lld,\"peak_activation_bytes\":%lld}", (long long)np,
+        fprintf(out, "],\"params\":%lld,\"weight_bytes\":%lld,\"macs\":%lld,\"peak_activation_bytes\":%lld", (long long)np,
                 (long long)np * 4, (long long)macs, (long long)net_peak_activation_bytes(net));
+        json_train(out, net);
+        fputc('}', out);
     }
     fprintf(out, "]}\n");
 }

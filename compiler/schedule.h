@@ -67,4 +67,35 @@ typedef struct Schedule {
 } Schedule;
 
 Schedule *lower_net(Arena *a, Net *net);
+
+/* Phases of a convolution-shaped computation with geometry g (see Phase). */
+int geom_phases(Arena *a, const ConvGeom *g, bool transposed, Phase **out);
+
+/* ---- training (lower_train.c) ----
+ * The training step keeps every value alive until its backward kernel runs: each
+ * layer's value v[] and gradient gr[] has its own place; scratch is shared. */
+typedef struct TrainStep {
+    const Kernel *k;        /* the forward kernel: layer, params, forward phases */
+    ConvGeom bg;            /* conv/tconv: the input-gradient call (geometry swapped) */
+    Phase *bph;
+    int nbph;
+    ConvGeom wg;            /* conv/tconv: the im2col whose transpose meets the weight gradient */
+    Phase *wph;
+    bool want_dx[16];       /* whether input j needs a gradient */
+    bool want_dw;           /* trainable and lr_mult > 0 */
+    int64_t bn_mean, bn_invstd;   /* batchnorm: saved batch statistics */
+} TrainStep;
+
+typedef struct TrainPlan {
+    const Schedule *s;
+    TrainStep *st;          /* one per kernel, same order */
+    int64_t *v, *gr;        /* per layer id: arena offsets of value and gradient (-1: none) */
+    int64_t *fwd_tmp, *fwd_pack;   /* per kernel: offsets within scratch */
+    int64_t scratch, scratch_floats;
+    int64_t arena_floats;
+    PtrVec inputs;          /* Layer*: every input the step reads, declaration order */
+    int nslots;             /* optimiser state arrays of param_floats: 0, 1 (sgd momentum) or 2 (adam) */
+} TrainPlan;
+
+TrainPlan *lower_train(Arena *a, const Schedule *s);
 #endif

@@ -1,0 +1,126 @@
+/*
+ * lower_train.c — the training step's plan: compile-time autodiff over the
+ * inference schedule.  Every layer keeps its value until its backward kernel has
+ * run and gets a gradient buffer of the same size; reshapes share both with their
+ * input.  For a conv or tconv the input gradient is the other one of the pair with
+ * the geometry swapped (a tconv's is a strided conv of dY with the same weights, a
+ * conv's a tconv: Dumoulin & Visin, 2016), printed by the same code as the forward
+ * pass, and the weight gradient is a GEMM against a transposed im2col.
+ */
+#include "schedule.h"
+
+#include <string.h>
+
+static ConvGeom swap_geom(const ConvGeom *g) {
+    ConvGeom b = *g;
+    b.cin = g->cout;
+    b.cout = g->cin;
+    for (int i = 0; i < g->nsp; i++) { b.in[i] = g->out[i]; b.out[i] = g->in[i]; }
+    return b;
+}
+
+static int64_t conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool tr) {
+    int64_t col = 0, tmp = 0, pack = 0, Fg = g->cout / g->groups;
+    for (int p = 0; p < n; p++) {
+        int64_t nc = nb * ph[p].qtot;
+        if (ph[p].K * nc > col) col = ph[p].K * nc;
+        if (Fg * nc > tmp) tmp = Fg * nc;
+        if (tr && Fg * ph[p].K > pack) pack = Fg * ph[p].K;
+    }
+    return col + tmp + pack;
+}
+
+TrainPlan *lower_train(Arena *a, const Schedule *s) {
+    const Net *net = s->net;
+    TrainPlan *tp = arena_alloc(a, sizeof *tp);
+    tp->s = s;
+    int n = net->layers.n;
+    tp->v = arena_alloc(a, sizeof(int64_t) * (size_t)n);
+    tp->gr = arena_alloc(a, sizeof(int64_t) * (size_t)n);
+    tp->st = arena_alloc(a, sizeof(TrainStep) * (size_t)(s->nk + 1));
+    tp->fwd_tmp = arena_alloc(a, sizeof(int64_t) * (size_t)(s->nk + 1));
+    tp->fwd_pack = arena_alloc(a, sizeof(int64_t) * (size_t)(s->nk + 1));
+    int64_t top = 0;
+    /* values */
+    for (int i = 0; i < n; i++) {
+        Layer *L = net->layers.v[i];
+        tp->gr[i] = -1;
+        if (L->is_input) {
+            if (L->uses > 0 || L->target_only) vec_push(a, &tp->inputs, L);
+        } else if (L->kind->op == OP_RESHAPE) {
+            tp->v[i] = tp->v[L->in[0]->id];
+            continue;
+        }
+        tp->v[i] = top;
+        top += (net->batch * shape_count(&L->shape) + 15) / 16 * 16;
+    }
+    /* gradients */
+    for (int i = 0; i < n; i++) {
+        Layer *L = net->layers.v[i];
+        if (L->is_input) continue;
+        if (L->kind->op == OP_RESHAPE) { tp->gr[i] = tp->gr[L->in[0]->id]; continue; }
+        tp->gr[i] = top;
+        top += (net->batch * shape_count(&L->shape) + 15) / 16 * 16;
+    }
+    int64_t scratch = 0;
+    for (int ki = 0; ki < s->nk; ki++) {
+        const Kernel *k = &s->k[ki];
+        const Layer *L = k->L;
+        TrainStep *st = &tp->st[ki];
+        st->k = k;
+        for (int j = 0; j < L->nin; j++) st->want_dx[j] = tp->gr[L->in[j]->id] >= 0;
+        st->want_dw = L->a[A_TRAINABLE].i && L->a[A_LR_MULT].r > 0 &&
+                      (L->kind->op == OP_CONV || L->kind->op == OP_TCONV || L->kind->op == OP_DENSE || L->kind->op == OP_BATCHNORM);
+        int64_t need = 0;
+        switch (L->kind->op) {
+        case OP_CONV: case OP_TCONV: {
+            bool tr = L->kind->op == OP_TCONV;
+            const ConvGeom *g = &L->g;
+            int64_t f = conv_scratch(g, k->phases, k->nphases, k->nb, tr);
+            int64_t col = 0, tmp = 0;
+            for (int p = 0; p < k->nphases; p++) {
+                int64_t nc = k->nb * k->phases[p].qtot;
+                if (k->phases[p].K * nc > col) col = k->phases[p].K * nc;
+                if ((g->cout / g->groups) * nc > tmp) tmp = (g->cout / g->groups) * nc;
+            }
+            tp->fwd_tmp[ki] = col;
+            tp->fwd_pack[ki] = col + tmp;
+            if (f > need) need = f;
+            st->bg = swap_geom(g);
+            st->nbph = geom_phases(a, &st->bg, !tr, &st->bph);
+            int64_t b = conv_scratch(&st->bg, st->bph, st->nbph, k->nb, !tr);
+            if (b > need) need = b;
+            st->wg = tr ? st->bg : *g;
+            geom_phases(a, &st->wg, false, &st->wph);
+            int64_t rows = tr ? g->cin / g->groups : g->cout / g->groups;
+            int64_t wneed = st->wph->K * k->nb * st->wph->qtot + rows * k->nb * st->wph->qtot;
+            if (wneed > need) need = wneed;
+            break;
+        }
+        case OP_DENSE: {
+            int64_t T = L->td ? L->shape.d[0] : 1;
+            int64_t in = shape_count(&L->in[0]->shape) / T, units = L->a[A_UNITS].i;
+            tp->fwd_tmp[ki] = in * k->nb;
+            int64_t f = in * k->nb + units * k->nb;
+            int64_t b = units * k->nb + k->nb * in;
+            need = f > b ? f : b;
+            break;
+        }
+        case OP_BATCHNORM: {
+            int64_t C = L->shape.d[L->td ? 1 : 0];
+            st->bn_mean = top;
+            st->bn_invstd = top + C;
+            top += (2 * C + 15) / 16 * 16;
+            break;
+        }
+        default: break;
+        }
+        if (need > scratch) scratch = need;
+    }
+    tp->scratch = top;
+    tp->scratch_floats = scratch;
+    tp->arena_floats = top + (scratch + 15) / 16 * 16;
+    const Train *t = net->train;
+    tp->nslots = t->opt == OPT_SGD ? (t->momentum > 0 ? 1 : 0) : 2;
+    return tp;
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# tests/train — generated training steps against PyTorch: from the same weights on
+# the same batches, N steps of every optimiser give the same losses and weights
+# (running statistics included) for networks covering every layer kind and loss,
+# and for every example network with a train block.
+set -uo pipefail
+root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+steps=8; [ "${NETC_QUICK:-}" = 1 ] && steps=3
+pass=0; fail=0
+run() {
+    local out line
+    out=$(/usr/bin/python3 "$root/tests/train/vs_torch.py" "$root/build/netc" "$@" 2>&1)
+    echo "$out" | grep -v '^[0-9]* passed'
+    line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
+    [ -n "$line" ] || { fail=$((fail + 1)); return; }
+    pass=$((pass + $(echo "$line" | cut -d' ' -f1))); fail=$((fail + $(echo "$line" | cut -d' ' -f3)))
+}
+run "$root/tests/train/nets.net" "$work/nets" --steps "$steps"
+for f in "$root"/examples/*.net; do
+    [ -e "$f" ] || continue
+    grep -q '^ *train *{' "$f" || continue
+    run "$f" "$work/$(basename "$f" .net)" --steps "$steps"
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
