@@ -151,6 +151,8 @@ def main():
             "mkldnn_available": torch.backends.mkldnn.is_available(),
             "config": torch.__config__.show()}
     print(json.dumps(info), flush=True)
+    print(f"PyTorch {torch.__version__}, {info['blas_info']}, libblas -> {info['libblas']}\n"
+          + info["config"], file=sys.stderr, flush=True)
 
     for a in A.ANCHORS:
         if wanted and a["name"] not in wanted:
