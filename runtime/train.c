@@ -58,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -271,7 +272,7 @@ static int dataset_load(dataset *d, const char *opt, int quiet) {
             for (long e = 0; e < d->per[i]; e++) {
                 float v = a->data[s * d->per[i] + e];
                 if (!isfinite(v)) {
-                    fprintf(stderr, "%s: %s: sample %ld (counting from 0) of input '%s' holds %s at element %ld; training needs finite data\n",
+                    fprintf(stderr, "%s: %s: sample %ld (counting from 0) of input '%s' holds %s at element %ld; the loss needs finite data\n",
                             M->name, path, s, t->name, isnan(v) ? "nan" : v > 0 ? "inf" : "-inf", e);
                     return 1;
                 }
@@ -519,7 +520,18 @@ typedef struct progress {
     double sum;                        /* running mean over the current epoch           */
     long cnt;
     int drawn;                         /* a bar is on the line                          */
+    int cols;                          /* terminal width                                */
 } progress;
+
+static int term_cols(void) {
+#ifdef TIOCGWINSZ
+    struct winsize w;
+    if (ioctl(fileno(stderr), TIOCGWINSZ, &w) == 0 && w.ws_col >= 20) return w.ws_col;
+#endif
+    const char *c = getenv("COLUMNS");
+    int n = c ? atoi(c) : 0;
+    return n >= 20 ? n : 80;
+}
 
 static void fmt_time(char *b, size_t n, double s) {
     if (!(s >= 0) || s > 1e8) { snprintf(b, n, "--:--"); return; }
@@ -543,12 +555,24 @@ static void progress_step(progress *p, unsigned long long step, long epoch, long
         if (t - p->last_draw < 0.1 && step != p->total) return;
         p->last_draw = t;
         progress_rates(p, step, &rate, eta, sizeof eta);
-        char bar[24];
-        int w = (int)(sizeof bar - 1), fill = (int)((double)pos * w / p->spe);
-        for (int i = 0; i < w; i++) bar[i] = i < fill ? '#' : '.';
-        bar[w] = 0;
-        fprintf(stderr, "\r\033[Kepoch %ld/%ld [%s] step %llu/%llu  loss %.5g  %.0f samples/s  ETA %s", epoch + 1, p->epochs, bar, step,
-                p->total, p->sum / p->cnt, rate, eta);
+        /* one line that fits the terminal (a wrapped line would not redraw in place):
+         * the bar takes what the text leaves, up to 30 columns, or goes */
+        char left[64], right[160], bar[40] = "", line[256];
+        snprintf(left, sizeof left, "epoch %ld/%ld ", epoch + 1, p->epochs);
+        snprintf(right, sizeof right, "step %llu/%llu  loss %.5g  %.0f samples/s  ETA %s", step, p->total, p->sum / p->cnt, rate, eta);
+        int w = p->cols - 1 - (int)strlen(left) - (int)strlen(right) - 3;
+        if (w > 30) w = 30;
+        if (w >= 8) {
+            int fill = (int)((double)pos * w / p->spe);
+            bar[0] = '[';
+            for (int i = 0; i < w; i++) bar[i + 1] = i < fill ? '#' : '.';
+            bar[w + 1] = ']';
+            bar[w + 2] = ' ';
+            bar[w + 3] = 0;
+        }
+        snprintf(line, sizeof line, "%s%s%s", left, bar, right);
+        if ((int)strlen(line) > p->cols - 1) line[p->cols - 1] = 0;
+        fprintf(stderr, "\r\033[K%s", line);
         fflush(stderr);
         p->drawn = 1;
     } else if ((long)(step - p->first) % p->every == 0 && pos != p->spe) {
@@ -591,6 +615,7 @@ static void catch_signals(int on) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on ? on_signal : SIG_DFL;
+    sa.sa_flags = SA_RESETHAND;        /* a second ^C ends the program at once */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -628,6 +653,7 @@ int netc_cmd_eval(int argc, char **argv) {
     const char *weights = NULL;
     unsigned long long seed = 0;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { netc_train_usage(stdout); return 0; }
         if (!strcmp(argv[i], "--data") && i + 1 < argc) {
             if (parse_data_arg("--data", argv[++i], &d)) return 2;
         } else if (!strcmp(argv[i], "--weights") && i + 1 < argc) weights = argv[++i];
@@ -670,6 +696,7 @@ int netc_cmd_train(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { netc_train_usage(stdout); return 0; }
         if (!strcmp(a, "--data") && more) {
             if (parse_data_arg("--data", argv[++i], &d)) return 2;
         } else if (!strcmp(a, "--test") && more) {
@@ -758,6 +785,12 @@ int netc_cmd_train(int argc, char **argv) {
         rc = 0;
         goto out;
     }
+    if (save) {   /* find out now, not after the training, that the checkpoint cannot be written */
+        netc_atomic_file probe;
+        netc_file_error err;
+        if (netc_atomic_open(&probe, save, &err)) { fprintf(stderr, "%s: --save: %s\n", M->name, err.msg); goto out; }
+        netc_atomic_abort(&probe);
+    }
     if (logpath && !(log = open_log(logpath, resume, p.step))) goto out;
 
     fprintf(stderr, "%s: training on %ld samples, batch %ld: %ld steps per epoch, %llu steps (%ld epoch%s), seed %llu, %s\n", M->name,
@@ -769,6 +802,8 @@ int netc_cmd_train(int argc, char **argv) {
     progress pr;
     memset(&pr, 0, sizeof pr);
     pr.tty = isatty(fileno(stderr));
+    pr.cols = pr.tty ? term_cols() : 80;
+    if (pr.cols > 255) pr.cols = 255;
     pr.first = p.step;
     pr.total = total;
     pr.spe = spe;
@@ -783,6 +818,8 @@ int netc_cmd_train(int argc, char **argv) {
     catch_signals(1);
     epoch_order(perm, d.n, p.seed, p.epoch, p.shuffle);
     float loss = 0;
+    double tl = 0;
+    int tested = 0;                    /* tl holds the test loss of the current weights */
     while (p.step < total) {
         for (int k = 0; k < B; k++) batch_put(&b, &d, k, perm[p.pos * B + k]);
         double t0 = now_s();
@@ -791,7 +828,7 @@ int netc_cmd_train(int argc, char **argv) {
         p.step++;
         p.pos++;
         int epoch_end = p.pos == spe;
-        double tl = 0;
+        tested = 0;
         if (!isfinite(loss)) {
             progress_clear(&pr);
             if (log) { fprintf(log, "%llu,%ld,%.9g,\n", p.step, p.epoch + 1, loss); fflush(log); }
@@ -800,7 +837,7 @@ int netc_cmd_train(int argc, char **argv) {
             goto out;
         }
         progress_step(&pr, p.step, p.epoch, p.pos, loss);
-        if (epoch_end && has_test) tl = eval_dataset(state, &test, &b);
+        if (epoch_end && has_test) { tl = eval_dataset(state, &test, &b); tested = 1; }
         if (log) {
             if (epoch_end && has_test) fprintf(log, "%llu,%ld,%.9g,%.9g\n", p.step, p.epoch + 1, loss, tl);
             else fprintf(log, "%llu,%ld,%.9g,\n", p.step, p.epoch + 1, loss);
@@ -824,7 +861,10 @@ int netc_cmd_train(int argc, char **argv) {
     }
     progress_clear(&pr);
     if (save && save_checkpoint(save, state, &p)) goto out;
-    printf("%s: trained to step %llu (epoch %ld); last loss %.9g%s%s\n", M->name, p.step, p.pos ? p.epoch + 1 : p.epoch, loss,
+    if (has_test && !tested) tl = eval_dataset(state, &test, &b);
+    char tmsg[64] = "";
+    if (has_test) snprintf(tmsg, sizeof tmsg, "; test loss %.9g", tl);
+    printf("%s: trained to step %llu (epoch %ld); last loss %.9g%s%s%s\n", M->name, p.step, p.pos ? p.epoch + 1 : p.epoch, loss, tmsg,
            save ? "; saved " : "", save ? save : "");
     rc = 0;
 out:

@@ -213,6 +213,28 @@ lin_cases() {
         echo "  skip  no script(1)"
     fi
 
+    if command -v script >/dev/null; then
+        script -qec "stty cols 50 2>/dev/null; '$P' train --data x='$D/x.npy' --data t='$D/t.npy' --steps 25 --save '$W/tty.st'" /dev/null >"$T/tty" 2>&1
+        check "$L: on a 50-column terminal every redraw fits in 49 columns (no wrapping)" \
+            $PY -c "import re,sys; t=open('$T/tty',encoding='latin-1').read(); segs=[re.sub(r'\x1b\[K','',x) for l in t.split('\n') for x in l.split('\r')]; bars=[x for x in segs if x.startswith('epoch') and 'done' not in x]; sys.exit(not bars or max(map(len,bars)) > 49)"
+    fi
+
+    echo "== $L: more guards"
+    run "$P" train --data x="$D/x.npy" --data t="$D/t.npy" --save "$W/nodir/w.st" --log "$W/no.csv"
+    expect "$L: an unwritable --save is found before training (exit 1, no log)" 1 "--save: .*nodir" "$W/no.csv"
+    check "$L: ... and nothing was trained" bash -c "! grep -q 'step 1/' '$T/err'"
+    run "$P" train --data x="$D/x.npy" --data t="$D/t.npy" --test x="$D/x_nan.npy" --test t="$D/t.npy" --save "$W/no.st"
+    expect "$L: NaN in --test data is named too (exit 1)" 1 "x_nan.npy: sample 5" "$W/no.st"
+    run "$P" train --data x="$D/x.npy" --data t="$D/t.npy" --test x="$D/xt.npy" --save "$W/no.st"
+    expect "$L: --test for some inputs only (exit 2)" 2 "missing --test t=FILE" "$W/no.st"
+    run "$P" train --help
+    check "$L: train --help exits 0 and lists --save-every" bash -c "[ $rc = 0 ] && grep -q -- --save-every '$T/out'"
+    run "$P" train --data x="$D/x.npy" --data t="$D/t.npy" --epochs 300
+    check "$L: 300 short epochs print at most ~100 lines ($(wc -l <"$T/err"))" [ "$(wc -l <"$T/err")" -le 105 ]
+    check "$L: ... the last epoch's line among them" grep -q "epoch 300/300 done" "$T/err"
+    run "$P" train --data x="$D/x.npy" --data t="$D/t.npy" --test x="$D/xt.npy" --test t="$D/tt.npy" --steps 30
+    check "$L: a run ending inside an epoch reports the final test loss" grep -q "trained to step 30 (epoch 2); last loss .*; test loss" "$T/out"
+
     echo "== $L: interrupt"
     "$P" train --data x="$D/x.npy" --data t="$D/t.npy" --steps 1000000000000 --seed 5 --save "$W/int.st" >"$T/out" 2>"$T/err" &
     local pid=$!
