@@ -276,6 +276,26 @@ else
     HUGE_ARGS="--data image=$D/img_huge.npy"
     INFER_ARGS="--input image=$D/img_test.npy"
     generic "$T/ae/autoencoder" autoencoder 6 12 7
+    if [ "${NETC_QUICK:-0}" = 1 ]; then
+        echo "  skip  the autoencoder under ASan/UBSan (NETC_QUICK)"
+    elif ! NETC_ROOT=$ROOT NETC_CFLAGS="-g -fsanitize=address,undefined -fno-sanitize-recover=all" \
+        "$NETC" build "$ROOT/examples/autoencoder.net" -o "$T/aeasan" --exe >"$T/ae.log" 2>&1; then
+        bad "autoencoder-asan: netc build --exe with NETC_CFLAGS=-fsanitize=address,undefined ($(grep -m1 . "$T/ae.log"))"
+    else
+        echo "== autoencoder-asan: generated train_step under ASan/UBSan"
+        A=$T/aeasan/autoencoder
+        W=$T/w
+        rm -f "$T/sanitizer.log"
+        run "$A" train --data image="$D/img.npy" --test image="$D/img_test.npy" --steps 6 --seed 2 --save "$W/as.st" --log "$W/as.csv"
+        check "autoencoder-asan: 6 steps with --test, exit 0" [ "$rc" = 0 ]
+        run "$A" train --data image="$D/img.npy" --steps 4 --seed 2 --save "$W/ar.st"
+        run "$A" train --data image="$D/img.npy" --test image="$D/img_test.npy" --steps 6 --save "$W/ar.st" --resume
+        check "autoencoder-asan: resumed at 4 (inside epoch 1) to 6: byte-identical" cmp -s "$W/as.st" "$W/ar.st"
+        run "$A" eval --data image="$D/img_test.npy" --weights "$W/as.st"
+        check "autoencoder-asan: eval over 40 samples (1 batch + 8 padded), exit 0" [ "$rc" = 0 ]
+        check "autoencoder-asan: no sanitizer report" [ ! -s "$T/sanitizer.log" ]
+        [ -s "$T/sanitizer.log" ] && head -30 "$T/sanitizer.log"
+    fi
 fi
 
 echo "$pass passed, $fail failed"
