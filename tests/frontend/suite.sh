@@ -3,7 +3,8 @@
 #
 #  1. golden diagnostics: every cases/NAME.net is checked with `netc check --quiet`
 #     from cases/; "exit N" and the exact stderr must equal cases/NAME.expected
-#     (and stdout of `--json` must equal cases/NAME.json where one exists).  The
+#     (and the shape facts of `--json`, through json_shapes.py, must equal
+#     cases/NAME.shapes where one exists).  The
 #     same case is run through the ASan build, which must print the same and no
 #     sanitizer report.  One test per case.  Nothing is regenerated: bless.sh does
 #     that, deliberately.
@@ -64,8 +65,8 @@ for f in "$cases"/*.net; do
         bad "$n: sanitizer report under ASan" "$(cat "$tmp/$n.asan")"
     elif ! d=$(diff -u "$tmp/$n.rel" "$tmp/$n.asan"); then
         bad "$n: the ASan build prints differently" "$d"
-    elif [ -f "$cases/$n.json" ] && ! d=$(cd "$cases" && timeout 30 "$netc" check --json "$n.net" 2>&1 | diff -u "$n.json" -); then
-        bad "$n: --json differs from $n.json" "$d"
+    elif [ -f "$cases/$n.shapes" ] && ! d=$(cd "$cases" && timeout 30 "$netc" check --json "$n.net" 2>&1 | $py "$here/json_shapes.py" 2>&1 | diff -u "$n.shapes" -); then
+        bad "$n: shapes of --json differ from $n.shapes" "$d"
     else
         ok "$n ($(head -n 1 "$cases/$n.expected"), $(grep -cE '^[^ ].*:[0-9]+:[0-9]+: (error|warning):' "$cases/$n.expected") diagnostics)"
     fi
