@@ -1,7 +1,8 @@
 /*
  * fuzz_net.c — libFuzzer target for the whole front end: the input bytes are a
- * .net file; parse → build_program → run_passes → diagnostics, the table and the
- * JSON report, all written to /dev/null.  Anything the sanitizers (ASan, UBSan,
+ * .net file; parse → build_program → run_passes (with --dump-after of a pass the
+ * input's length picks) → diagnostics, the table and the JSON report, all written
+ * to /dev/null.  Anything the sanitizers (ASan, UBSan,
  * LeakSanitizer) or a timeout report is a bug; the compiler must answer every
  * input with diagnostics.  Built by tests/fuzz-net/suite.sh with
  * clang -fsanitize=fuzzer,address,undefined from the front-end sources.
@@ -27,8 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     Program prog = {.arena = a, .src = &src};
     NetAst *ast = parse_source(a, &src, &d);
     if (!d.errors && ast) {
+        /* --dump-after prints the IR even when passes found errors: cover it too */
+        static const char *const dumps[] = {NULL, "build", "resolve", "attrs", "shapes", "validate", "train"};
         build_program(&prog, ast, &d);
-        run_passes(&prog, &d, NULL, NULL);
+        run_passes(&prog, &d, dumps[size % 7], devnull);
         if (!d.errors) {
             report_table(&prog, devnull);
             report_json(&prog, devnull);
