@@ -56,6 +56,8 @@ check "cc -std=c99 -Wall -Wextra -Werror -pedantic (the fixture, program.c, trai
     build "$T/bin/lin" "$LIB" -Wall -Wextra -Werror -pedantic
 check "the same with -fsanitize=address,undefined" \
     build "$T/bin/lin-asan" "$ALIB" -g -fsanitize=address,undefined -fno-sanitize-recover=all
+check "the fixture without a train block (-DLIN_NO_TRAIN)" \
+    build "$T/bin/lin-notrain" "$LIB" -DLIN_NO_TRAIN
 [ -x "$T/bin/lin" ] || { cat "$T/cc.err"; echo "$pass passed, $((fail + 1)) failed"; exit 1; }
 
 echo "== data"
@@ -259,6 +261,14 @@ if [ -x "$T/bin/lin-asan" ]; then
     [ -s "$T/sanitizer.log" ] && head -30 "$T/sanitizer.log"
     unset ASAN_OPTIONS UBSAN_OPTIONS
 fi
+
+echo "== a network without a train block"
+run "$T/bin/lin-notrain" train --data x="$D/x.npy" --save "$T/w/no.st"
+expect "train: 'has no train block' (exit 2)" 2 "network 'lin' has no train block, so there is nothing to train" "$T/w/no.st"
+run "$T/bin/lin-notrain" eval --data x="$D/x.npy"
+expect "eval: 'has no train block' (exit 2)" 2 "nothing to evaluate"
+run "$T/bin/lin-notrain" infer --input x="$D/xt.npy" --output y="$T/w/y.npy"
+check "infer still works" [ "$rc" = 0 ]
 
 echo "== examples/autoencoder.net through build/netc"
 NETC=$ROOT/build/netc
