@@ -62,7 +62,7 @@ echo "== 3. NVRTC: every template, every default architecture"
 $py tests/cuda/gen.py "$work/nv" 0 0 --nvrtc-set 2>"$work/gen.log" ||
     { mkdir -p "$work/nv"; $py tests/cuda/gen.py "$work/nv" 0 0 --nvrtc-set; }
 if build/tests/cuda/tconv_check probe --emulate >/dev/null &&
-   ! build/tests/cuda/tconv_check nvrtc "$work/nv/cases.txt" >"$work/nvrtc.log" 2>&1 &&
+   ! build/tests/cuda/tconv_check nvrtc --dump "$work/nv" "$work/nv/cases.txt" >"$work/nvrtc.log" 2>&1 &&
    grep -q 'NVRTC not found' "$work/nvrtc.log"; then
     grep 'NVRTC not found' "$work/nvrtc.log"; echo "skip: no NVRTC on this machine"
 else
@@ -70,6 +70,19 @@ else
     tally "$work/nvrtc.log"
 fi
 
+ptxas=${CUDA_HOME:-/usr/local/cuda}/bin/ptxas
+if [ -x "$ptxas" ] && ls "$work"/nv/*.ptx >/dev/null 2>&1; then
+    echo "-- the PTX (forward compatibility) assembles for architectures without a CUBIN"
+    for a in sm_110 sm_121; do
+        bad=0
+        for p in "$work"/nv/*.ptx; do
+            "$ptxas" -arch=$a -v "$p" -o "$work/ptx.cubin" >"$work/ptxas.log" 2>&1 &&
+                ! grep -qi warning "$work/ptxas.log" || { cat "$work/ptxas.log"; bad=1; }
+        done
+        if [ $bad -eq 0 ]; then echo "ok   every PTX assembles for $a"; add 1 0
+        else echo "FAIL PTX for $a"; add 0 1; fi
+    done
+fi
 echo "-- each template alone is valid C11 through shim.h; the guards fire"
 defs="-DNETC_N=2 -DNETC_CIN=4 -DNETC_COUT=6 -DNETC_GROUPS=2 -DNETC_I0=5 -DNETC_O0=11 -DNETC_K0=3 -DNETC_S0=2"
 for t in tconv_fwd tconv_dact tconv_dx tconv_dw; do
@@ -175,4 +188,4 @@ fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
 }
-main "$@"
+main "$@"; exit $?   # on one line: bash never reads past it, even if the file changes

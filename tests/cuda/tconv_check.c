@@ -8,6 +8,7 @@
  *          --work DIR        where host images go (default $TMPDIR or /tmp)
  *          --hostcc-flags S  extra host compiler flags (the ASan build passes its own)
  *          --shard K/M       run only the cases with index % M == K
+ *          --dump DIR        (nvrtc) write each case's PTX to DIR/case_<id>.ptx
  *          --perturb         scale the weights by 1.001 before the run: every case
  *                            must then FAIL (shows the comparison can fail)
  *
@@ -123,7 +124,7 @@ static const char *KERNEL_SOURCE =
     "#include \"tconv_dx.cu\"\n#include \"tconv_dw.cu\"\n";
 
 typedef struct opts {
-    const char *templates, *work, *hostcc_flags;
+    const char *templates, *work, *hostcc_flags, *dump;
     int emulate, device, shard_k, shard_m, perturb;
 } opts;
 
@@ -332,7 +333,16 @@ static int cmd_nvrtc(const opts *o, tcase *cs, int n)
                               cubin ? "" : ", no cubin");
         }
         int ptx = 0;
-        for (int j = 0; j < r.nimages; j++) ptx |= r.images[j].kind == NETC_IMAGE_PTX;
+        for (int j = 0; j < r.nimages; j++) {
+            if (r.images[j].kind != NETC_IMAGE_PTX) continue;
+            ptx = 1;
+            if (o->dump) {
+                char path[4096];
+                snprintf(path, sizeof path, "%s/case_%d.ptx", o->dump, cs[i].id);
+                FILE *f = fopen(path, "w");
+                if (f) { fputs((const char *)r.images[j].data, f); fclose(f); }
+            }
+        }
         (!rc && ptx) ? pass++ : fail++;
         if (rc) printf("FAIL case %d: %s\n", cs[i].id, err);
         netc_nvrtc_result_free(&r);
@@ -347,7 +357,7 @@ int main(int argc, char **argv)
     const char *root = getenv("NETC_ROOT");
     snprintf(defdir, sizeof defdir, "%s/templates/cuda", root ? root : ".");
     const char *tmp = getenv("TMPDIR");
-    opts o = { defdir, tmp && *tmp ? tmp : "/tmp", NULL, 0, -1, 0, 1, 0 };
+    opts o = { defdir, tmp && *tmp ? tmp : "/tmp", NULL, NULL, 0, -1, 0, 1, 0 };
     const char *pos[4];
     int np = 0;
     for (int i = 1; i < argc; i++) {
@@ -357,6 +367,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--work") && i + 1 < argc) o.work = argv[++i];
         else if (!strcmp(argv[i], "--hostcc-flags") && i + 1 < argc) o.hostcc_flags = argv[++i];
         else if (!strcmp(argv[i], "--perturb")) o.perturb = 1;
+        else if (!strcmp(argv[i], "--dump") && i + 1 < argc) o.dump = argv[++i];
         else if (!strcmp(argv[i], "--shard") && i + 1 < argc) sscanf(argv[++i], "%d/%d", &o.shard_k, &o.shard_m);
         else if (np < 4) pos[np++] = argv[i];
         else { fprintf(stderr, "tconv_check: unexpected %s\n", argv[i]); return 2; }
