@@ -27,6 +27,9 @@
  * checkpoint resumes.  --steps wins over --epochs; without either the train block's
  * `steps` or `epochs` applies.
  *
+ * --resume continues from the checkpoint --save names (or, without --save, from
+ * --weights): its parameters, optimiser state, step, epoch, position and seed.
+ *
  * Checkpoints (docs/generated-c.md): every parameter, every optimiser-state tensor,
  * and in __metadata__ netc.network, netc.step (steps taken), netc.epoch (epochs
  * completed), netc.position (steps taken in the current epoch), netc.seed,
@@ -257,7 +260,9 @@ static int dataset_load(dataset *d, const char *opt, int quiet) {
                         "rearrange the data to [N, %s\n", M->name, path, hs, hcount, t->name, ws, M->layout ? "nhwc" : "nchw", full + 4);
                 return 1;
             }
-            if (!quiet) fprintf(stderr, "%s: note: %s: samples of shape %s read as %s for input '%s'\n", M->name, path, hs, ws, t->name);
+            if (!quiet)
+                fprintf(stderr, "%s: note: %s: %s%s read as %s for input '%s'\n", M->name, path, hr ? "samples of shape " : "scalar samples",
+                        hr ? hs : "", ws, t->name);
         }
         long n = (long)a->shape[0];
         if (d->n >= 0 && n != d->n) {
@@ -750,8 +755,9 @@ int netc_cmd_train(int argc, char **argv) {
     p.shuffle = shuffle;
     p.samples = d.n;
     if (resume) {
-        const char *from = weights ? weights : save;
+        const char *from = save ? save : weights;   /* the checkpoint this run writes */
         netc_file_error err;
+        if (save && weights) fprintf(stderr, "%s: note: --resume continues from %s; --weights %s is not read\n", M->name, save, weights);
         if (netc_safetensors_load(&st, from, MAXBYTES, &err)) { fprintf(stderr, "%s: cannot resume: %s\n", M->name, err.msg); goto out; }
         if (read_position(&st, from, d.n, &p)) goto out;
         if (seed_given && seed != p.seed) {

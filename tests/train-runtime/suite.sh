@@ -118,6 +118,15 @@ generic() {
     check "$L: resumed log (rows past the checkpoint dropped) identical to the straight log" cmp -s "$W/straight.csv" "$W/r.csv"
     run "$P" train "${DATA[@]}" --steps "$S" --save "$W/r.st" --resume
     expect "$L: resume at the target: nothing to do, exit 0" 0 "nothing to do"
+    cp "$W/r_at_k.st" "$W/r2.st"
+    run "$P" train "${DATA[@]}" --weights "$W/a.st" --steps "$S" --save "$W/r2.st" --resume
+    expect "$L: --resume with --weights and --save continues from --save" 0 "continues from .*r2.st; --weights .*a.st is not read"
+    check "$L: ... byte-identical to the straight run" cmp -s "$W/straight.st" "$W/r2.st"
+    cp "$W/r_at_k.st" "$W/r3.st"
+    run "$P" train "${DATA[@]}" --weights "$W/r3.st" --steps "$S" --resume
+    check "$L: --resume --weights (no --save) continues from --weights, exit 0" [ "$rc" = 0 ]
+    run "$P" train "${DATA[@]}" --steps "$S" --save "$W/r4.st" --weights "$W/r3.st" --resume
+    expect "$L: --resume from a --save that does not exist yet (exit 1)" 1 "cannot resume: .*r4.st" "$W/r4.st"
     run "$P" train "${DATA[@]}" --steps $((S + 5)) --seed 9 --save "$W/r.st" --resume
     expect "$L: resume with another --seed refused (exit 2)" 2 "trained with --seed 3"
     run "$P" train "${DATA[@]}" --steps $((S + 5)) --save "$W/nope.st" --resume
