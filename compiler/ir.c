@@ -96,12 +96,6 @@ static void add_input(Arena *a, Net *net, Stmt *s, Diags *d) {
 
 static bool build_net(Program *p, NetAst *ast, Diags *d) {
     Arena *a = p->arena;
-    for (int i = 0; i < p->nets.n; i++) {
-        Net *o = p->nets.v[i];
-        if (strcmp(o->name, ast->name) == 0)
-            error_hint(d, ast->loc, arena_printf(a, "the first is at line %d", o->loc.line),
-                       "duplicate network name '%s'", ast->name);
-    }
     Net *net = arena_alloc(a, sizeof *net);
     net->name = ast->name;
     net->loc = ast->loc;
@@ -142,8 +136,30 @@ static bool build_net(Program *p, NetAst *ast, Diags *d) {
     return true;
 }
 
+/* Network names must differ; a hash of the names keeps a file of 100,000
+ * networks linear. */
+static void check_network_names(Arena *a, NetAst *ast, Diags *d) {
+    size_t n = 0, cap = 16;
+    for (NetAst *x = ast; x; x = x->next) n++;
+    while (cap < 2 * n) cap *= 2;
+    NetAst **slot = arena_alloc(a, sizeof *slot * cap);
+    for (NetAst *x = ast; x; x = x->next) {
+        uint64_t h = 1469598103934665603ULL;                 /* FNV-1a */
+        for (const char *c = x->name; *c; c++) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+        for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
+            if (!slot[i]) { slot[i] = x; break; }
+            if (strcmp(slot[i]->name, x->name) == 0) {
+                error_hint(d, x->loc, arena_printf(a, "the first is at line %d", slot[i]->loc.line),
+                           "duplicate network name '%s'", x->name);
+                break;
+            }
+        }
+    }
+}
+
 bool build_program(Program *p, NetAst *ast, Diags *d) {
     int before = d->errors;
+    check_network_names(p->arena, ast, d);
     for (NetAst *n = ast; n; n = n->next) build_net(p, n, d);
     return d->errors == before;
 }

@@ -137,6 +137,8 @@ lines += ["    output l000000;", "}"]
 w("big_errors.net", "\n".join(lines) + "\n")
 # ~4 MB of syntax errors
 w("big_syntax.net", "network s {\n" + "    a = = ;\n" * 400000 + "}\n")
+# ~5.7 MB: 100,000 small networks in one file
+w("networks_100000.net", "".join("network n%d { input x : [1]; y = relu(x); output y; }\n" % i for i in range(100000)))
 # one 2 MB line: a name far too long to suggest anything for
 w("long_line.net", "network l {\n    input x : [1, 8];\n    y = relu(" + "q" * 2000000 + ");\n    output y;\n}\n")
 w("deep_lists.net", "network d {\n    x = conv(y) { k = " + "[" * 10000 + "]" * 10000 + " };\n}\n")
@@ -172,10 +174,11 @@ chmod 000 "$h/unreadable.net"
 # root reads anything: then /proc/self/mem, which fails to read at offset 0
 if [ "$(id -u)" = 0 ]; then unreadable=/proc/self/mem; else unreadable=$h/unreadable.net; fi
 
-hostile big_valid            0 20 EMPTY                                 check --quiet "$h/big_valid.net"
-hostile big_valid_json       0 20 EMPTY                                 check --json "$h/big_valid.net"
-hostile big_errors           1 20 'more diagnostics not shown'          check "$h/big_errors.net"
-hostile big_syntax           1 20 'more diagnostics not shown'          check "$h/big_syntax.net"
+hostile big_valid            0 60 EMPTY                                 check --quiet "$h/big_valid.net"
+hostile big_valid_json       0 60 EMPTY                                 check --json "$h/big_valid.net"
+hostile networks_100000      0 60 EMPTY                                 check --quiet "$h/networks_100000.net"
+hostile big_errors           1 60 'more diagnostics not shown'          check "$h/big_errors.net"
+hostile big_syntax           1 60 'more diagnostics not shown'          check "$h/big_syntax.net"
 hostile long_line            1 20 "unknown name 'q+"                    check "$h/long_line.net"
 hostile deep_lists           1 10 'nested too deeply'                   check "$h/deep_lists.net"
 hostile deep_calls           1 10 'nested too deeply'                   check "$h/deep_calls.net"
