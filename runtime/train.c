@@ -562,7 +562,7 @@ static void progress_step(progress *p, unsigned long long step, long epoch, long
         progress_rates(p, step, &rate, eta, sizeof eta);
         /* one line that fits the terminal (a wrapped line would not redraw in place):
          * the bar takes what the text leaves, up to 30 columns, or goes */
-        char left[64], right[160], bar[40] = "", line[256];
+        char left[64], right[160], bar[40] = "", line[264];
         snprintf(left, sizeof left, "epoch %ld/%ld ", epoch + 1, p->epochs);
         snprintf(right, sizeof right, "step %llu/%llu  loss %.5g  %.0f samples/s  ETA %s", step, p->total, p->sum / p->cnt, rate, eta);
         int w = p->cols - 1 - (int)strlen(left) - (int)strlen(right) - 3;
