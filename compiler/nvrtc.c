@@ -348,6 +348,86 @@ void netc_nvrtc_result_free(netc_nvrtc_result *res)
     memset(res, 0, sizeof *res);
 }
 
+/* ---- tconv instantiation ----------------------------------------------------------- */
+int netc_tconv_instantiate(const netc_tconv_spec *s, netc_tconv_inst *t, char *err,
+                           size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    if (s->dims < 1 || s->dims > 3 || s->n < 1 || s->cin < 1 || s->cout < 1 || s->groups < 1 ||
+        s->cin % s->groups || s->cout % s->groups) {
+        fmt(err, errlen, "netc: tconv: bad sizes (dims %d, n %d, channels %d->%d, groups %d)",
+            s->dims, s->n, s->cin, s->cout, s->groups);
+        return -1;
+    }
+    if (s->act < 0 || s->act > 6) {
+        fmt(err, errlen, "netc: tconv: unknown activation %d", s->act);
+        return -1;
+    }
+    int in[3], k[3], st[3], d[3], pb[3];
+    unsigned long long isz = 1, osz = 1, kt = 1;
+    for (int j = 0; j < 3; j++) {
+        int used = j < s->dims;
+        in[j] = used ? s->in[j] : 1;
+        k[j] = used ? s->kernel[j] : 1;
+        st[j] = used ? s->stride[j] : 1;
+        d[j] = used ? s->dilation[j] : 1;
+        pb[j] = used ? s->pad_begin[j] : 0;
+        int pe = used ? s->pad_end[j] : 0, a = used ? s->out_pad[j] : 0;
+        if (in[j] < 1 || k[j] < 1 || st[j] < 1 || d[j] < 1 || pb[j] < 0 || pe < 0 || a < 0) {
+            fmt(err, errlen, "netc: tconv: bad axis %d (input %d, kernel %d, stride %d, "
+                "dilation %d, padding %d/%d, output_padding %d)", j, in[j], k[j], st[j], d[j],
+                pb[j], pe, a);
+            return -1;
+        }
+        t->out[j] = (in[j] - 1) * st[j] - pb[j] - pe + d[j] * (k[j] - 1) + a + 1;
+        if (t->out[j] < 1) {
+            fmt(err, errlen, "netc: tconv: axis %d has output size %d", j, t->out[j]);
+            return -1;
+        }
+        isz *= (unsigned long long)in[j];
+        osz *= (unsigned long long)t->out[j];
+        kt *= (unsigned long long)k[j];
+    }
+    t->block = s->block > 0 ? s->block : 256;
+    t->threads_fwd = (unsigned long long)s->n * (unsigned long long)s->cout * osz;
+    t->threads_dx = (unsigned long long)s->n * (unsigned long long)s->cin * isz;
+    t->threads_dw = (unsigned long long)s->cin * (unsigned long long)(s->cout / s->groups) * kt +
+                    (s->bias ? (unsigned long long)s->cout : 0);
+    unsigned long long most = t->threads_fwd;
+    if (t->threads_dx > most) most = t->threads_dx;
+    if (t->threads_dw > most) most = t->threads_dw;
+    int wide = s->wide_index || most + (unsigned long long)t->block >= 0x7fffffffULL;
+
+    int n = 0;
+#define DEF(...) (snprintf(t->text[n], sizeof t->text[n], __VA_ARGS__), \
+                  t->defines[n] = t->text[n], n++)
+    DEF("NETC_N=%d", s->n);
+    DEF("NETC_CIN=%d", s->cin);
+    DEF("NETC_COUT=%d", s->cout);
+    DEF("NETC_GROUPS=%d", s->groups);
+    for (int j = 0; j < 3; j++) {
+        DEF("NETC_I%d=%d", j, in[j]);
+        DEF("NETC_O%d=%d", j, t->out[j]);
+        DEF("NETC_K%d=%d", j, k[j]);
+        DEF("NETC_S%d=%d", j, st[j]);
+        DEF("NETC_D%d=%d", j, d[j]);
+        DEF("NETC_PB%d=%d", j, pb[j]);
+        if (st[j] > 16) {                   /* the template derives it up to 16 only */
+            int g = st[j], h = d[j];
+            while (h) { int r = g % h; g = h; h = r; }
+            DEF("NETC_TS%d=%d", j, st[j] / g);
+        }
+    }
+    DEF("NETC_BIAS=%d", s->bias ? 1 : 0);
+    DEF("NETC_ACT=%d", s->act);
+    DEF("NETC_ALPHA=%.9ef", s->alpha);
+    DEF("NETC_BLOCK=%d", t->block);
+    if (wide) DEF("NETC_IDX=long long");
+#undef DEF
+    t->ndefines = n;
+    return 0;
+}
+
 /* ---- host twin -------------------------------------------------------------------- */
 static char *slurp(const char *path, size_t *size)
 {

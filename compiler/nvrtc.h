@@ -86,6 +86,40 @@ int netc_host_compile(const netc_kernel_src *src, const char *cc, const char *fl
 /* Read a file into a netc_image of the given kind; 0 or -1. */
 int netc_image_read(netc_image *img, int kind, int arch, const char *path);
 
+/* ---- instantiating the tconv templates (templates/cuda/tconv_*.cu) ---------------- */
+typedef struct netc_tconv_spec {
+    int dims;                       /* spatial axes, 1..3                              */
+    int n, cin, cout, groups;       /* batch, channels, groups                         */
+    int in[3], kernel[3], stride[3], dilation[3];   /* per axis, outer to inner       */
+    int pad_begin[3], pad_end[3], out_pad[3];       /* out_pad: output_padding         */
+    int bias;                       /* 1: a bias                                       */
+    int act;                        /* NETC_ACT_* of tconv_common.cuh: 0 identity,
+                                       1 relu, 2 sigmoid, 3 tanh, 4 softplus,
+                                       5 leaky_relu, 6 elu                             */
+    double alpha;                   /* leaky_relu / elu                                */
+    int block;                      /* threads per block; 0: 256                       */
+    int wide_index;                 /* 1: force NETC_IDX long long (else automatic)    */
+} netc_tconv_spec;
+
+enum { NETC_TCONV_MAX_DEFINES = 40 };
+
+typedef struct netc_tconv_inst {
+    char text[NETC_TCONV_MAX_DEFINES][64];
+    const char *defines[NETC_TCONV_MAX_DEFINES];    /* for netc_kernel_src.defines    */
+    int ndefines;
+    int out[3];                     /* output size per axis (1 beyond dims)           */
+    int block;                      /* NETC_BLOCK: every launch uses it               */
+    unsigned long long threads_fwd; /* netc_tconv_fwd and netc_tconv_dact: N*COUT*O   */
+    unsigned long long threads_dx;  /* netc_tconv_dx: N*CIN*I                          */
+    unsigned long long threads_dw;  /* netc_tconv_dw: CIN*COUT/G*K + COUT*bias         */
+} netc_tconv_inst;
+
+/* Check a spec and produce its #defines (O from LANGUAGE.md's formula, NETC_TS for
+ * strides above 16, NETC_IDX long long when an index could pass 2^31) and launch
+ * sizes.  0, or -1 with a message in err. */
+int netc_tconv_instantiate(const netc_tconv_spec *s, netc_tconv_inst *out, char *err,
+                           size_t errlen);
+
 /* Exposed for tests: the full text (defines + source), malloc'ed. */
 char *netc_kernel_text(const netc_kernel_src *src);
 /* Parse a ptxas -v log for arch; returns the number of kernels found (<= max). */

@@ -87,36 +87,23 @@ static void describe(const tcase *c, char *buf, size_t n)
     if (l < (int)n) snprintf(buf + l, n - (size_t)l, " %s%s", ACTS[c->act], c->bias ? "" : " nobias");
 }
 
-/* The #define list for a case (the instantiation the compiler will do). */
-static int case_defines(const tcase *c, char defs[][64], const char **ptrs)
+/* The instantiation the compiler will do (netc_tconv_instantiate); the output sizes
+ * it derives must be gen.py's. */
+static int case_inst(const tcase *c, netc_tconv_inst *t, char *err, size_t errlen)
 {
-    int k = 0;
-#define DEF(...) (snprintf(defs[k], 64, __VA_ARGS__), ptrs[k] = defs[k], k++)
-    DEF("NETC_N=%d", c->n);
-    DEF("NETC_CIN=%d", c->cin);
-    DEF("NETC_COUT=%d", c->cout);
-    DEF("NETC_GROUPS=%d", c->groups);
-    for (int j = 0; j < 3; j++) {
-        DEF("NETC_I%d=%d", j, c->i[j]);
-        DEF("NETC_O%d=%d", j, c->o[j]);
-        DEF("NETC_K%d=%d", j, c->k[j]);
-        DEF("NETC_S%d=%d", j, c->s[j]);
-        DEF("NETC_D%d=%d", j, c->d[j]);
-        DEF("NETC_PB%d=%d", j, c->pb[j]);
-    }
-    DEF("NETC_BIAS=%d", c->bias);
-    DEF("NETC_ACT=%d", c->act);
-    DEF("NETC_ALPHA=%.9ef", c->alpha);
-    DEF("NETC_BLOCK=%d", 128);
-    for (int j = 0; j < 3; j++)           /* the template derives it only up to 16 */
-        if (c->s[j] > 16) {
-            int g = c->s[j], h = c->d[j];
-            while (h) { int r = g % h; g = h; h = r; }
-            DEF("NETC_TS%d=%d", j, c->s[j] / g);
+    netc_tconv_spec s = { c->dims, c->n, c->cin, c->cout, c->groups,
+                          { c->i[0], c->i[1], c->i[2] }, { c->k[0], c->k[1], c->k[2] },
+                          { c->s[0], c->s[1], c->s[2] }, { c->d[0], c->d[1], c->d[2] },
+                          { c->pb[0], c->pb[1], c->pb[2] }, { c->pe[0], c->pe[1], c->pe[2] },
+                          { c->a[0], c->a[1], c->a[2] }, c->bias, c->act, c->alpha, 128,
+                          c->id % 4 == 3 /* the wide-index variant */ };
+    if (netc_tconv_instantiate(&s, t, err, errlen)) return -1;
+    for (int j = 0; j < 3; j++)
+        if (t->out[j] != c->o[j]) {
+            snprintf(err, errlen, "output size %d on axis %d, gen.py says %d", t->out[j], j, c->o[j]);
+            return -1;
         }
-    if (c->id % 4 == 3) DEF("NETC_IDX=long long");   /* the wide-index variant */
-#undef DEF
-    return k;
+    return 0;
 }
 
 static const char *KERNEL_SOURCE =
@@ -152,18 +139,16 @@ static double worst(const float *got, const double *ref, const double *abs_, lon
 }
 
 /* Build the images a device can choose from. */
-static int build_images(const opts *o, netc_cuda *cu, const tcase *c, netc_image *imgs,
-                        int *nimg, netc_nvrtc_result *nv, char *err, size_t errlen)
+static int build_images(const opts *o, netc_cuda *cu, const tcase *c, const netc_tconv_inst *t,
+                        netc_image *imgs, int *nimg, netc_nvrtc_result *nv, char *err,
+                        size_t errlen)
 {
-    char defs[64][64];
-    const char *dp[64];
-    int nd = case_defines(c, defs, dp);
+    *nimg = 0;
+    memset(nv, 0, sizeof *nv);
     const char *inc[] = { o->templates };
     char name[64];
     snprintf(name, sizeof name, "tconv_case%d.cu", c->id);
-    netc_kernel_src src = { name, KERNEL_SOURCE, dp, nd, inc, 1 };
-    *nimg = 0;
-    memset(nv, 0, sizeof *nv);
+    netc_kernel_src src = { name, KERNEL_SOURCE, t->defines, t->ndefines, inc, 1 };
     if (cu->api.emulated) {
         char so[4096];
         snprintf(so, sizeof so, "%s/tconv_case%d_%d.so", o->work, c->id, (int)getpid());
@@ -222,7 +207,10 @@ static int run_case(const opts *o, netc_cuda *cu, const tcase *c, const char *da
     netc_cuda_module *m = NULL;
     netc_cu_deviceptr bx = 0, bw = 0, bb = 0, by = 0, bdy = 0, bdz = 0, bdx = 0, bdw = 0, bdb = 0;
     netc_cu_function kf, ka, kx, kw;
-    if (build_images(o, cu, c, imgs, &nimg, &nv, err, sizeof err)) {
+    netc_tconv_inst t;
+    memset(&nv, 0, sizeof nv);
+    if (case_inst(c, &t, err, sizeof err) ||
+        build_images(o, cu, c, &t, imgs, &nimg, &nv, err, sizeof err)) {
         printf("FAIL case %3d  %s: build: %s\n", c->id, desc, err);
         goto out;
     }
@@ -254,10 +242,10 @@ static int run_case(const opts *o, netc_cuda *cu, const tcase *c, const char *da
     void *aa[] = { &bdy, &by, &bdz };
     void *ax[] = { &bdz, &bw, &bdx };
     void *aw[] = { &bx, &bdz, &bdw, &bdb };
-    if (netc_cuda_launch(cu, kf, (unsigned long long)z.y, 128, af) ||
-        netc_cuda_launch(cu, ka, (unsigned long long)z.y, 128, aa) ||
-        netc_cuda_launch(cu, kx, (unsigned long long)z.x, 128, ax) ||
-        netc_cuda_launch(cu, kw, (unsigned long long)(z.w + z.b), 128, aw) ||
+    if (netc_cuda_launch(cu, kf, t.threads_fwd, (unsigned)t.block, af) ||
+        netc_cuda_launch(cu, ka, t.threads_fwd, (unsigned)t.block, aa) ||
+        netc_cuda_launch(cu, kx, t.threads_dx, (unsigned)t.block, ax) ||
+        netc_cuda_launch(cu, kw, t.threads_dw, (unsigned)t.block, aw) ||
         netc_cuda_sync(cu) ||
         netc_cuda_download(cu, oy, by, F * (size_t)z.y) || netc_cuda_download(cu, odx, bdx, F * (size_t)z.x) ||
         netc_cuda_download(cu, odw, bdw, F * (size_t)z.w) ||
@@ -307,15 +295,16 @@ static int cmd_nvrtc(const opts *o, tcase *cs, int n)
            "stack", "spill", "configuration");
     for (int i = 0; i < n; i++) {
         if (o->shard_m > 1 && i % o->shard_m != o->shard_k) continue;
-        char defs[64][64], desc[256], name[64];
-        const char *dp[64];
-        int nd = case_defines(&cs[i], defs, dp);
+        char desc[256], name[64];
+        netc_tconv_inst t;
         const char *inc[] = { o->templates };
         snprintf(name, sizeof name, "tconv_case%d.cu", cs[i].id);
-        netc_kernel_src src = { name, KERNEL_SOURCE, dp, nd, inc, 1 };
         netc_nvrtc_result r;
+        memset(&r, 0, sizeof r);
         describe(&cs[i], desc, sizeof desc);
-        int rc = netc_nvrtc_compile(&src, NULL, &r, err, sizeof err);
+        int rc = case_inst(&cs[i], &t, err, sizeof err);
+        netc_kernel_src src = { name, KERNEL_SOURCE, t.defines, t.ndefines, inc, 1 };
+        if (!rc) rc = netc_nvrtc_compile(&src, NULL, &r, err, sizeof err);
         for (int j = 0; j < r.nstats; j++) {
             netc_kernel_stats *s = &r.stats[j];
             printf("%-4d sm_%-3d %-16s %5d %6ld %6ld %6ld %s\n", cs[i].id, s->arch, s->name,

@@ -89,6 +89,44 @@ static void test_ptxas(void)
     free(t);
 }
 
+static int has_define(const netc_tconv_inst *t, const char *d)
+{
+    for (int i = 0; i < t->ndefines; i++)
+        if (!strcmp(t->defines[i], d)) return 1;
+    return 0;
+}
+
+static void test_instantiate(void)
+{
+    char err[512] = "";
+    netc_tconv_inst t;
+    /* LANGUAGE.md's autoencoder decoder layer: 16 -> 1, kernel 3, stride 2, padding 1,
+     * output_padding 1 on 14x14: 28x28. */
+    netc_tconv_spec s = { 2, 32, 16, 1, 1, { 14, 14 }, { 3, 3 }, { 2, 2 }, { 1, 1 }, { 1, 1 },
+                          { 1, 1 }, { 1, 1 }, 1, 2, 0.0, 0, 0 };
+    int rc = netc_tconv_instantiate(&s, &t, err, sizeof err);
+    check(rc == 0 && t.out[0] == 28 && t.out[1] == 28 && t.out[2] == 1 && t.block == 256 &&
+          t.threads_fwd == 32ull * 28 * 28 && t.threads_dx == 32ull * 16 * 14 * 14 &&
+          t.threads_dw == 16ull * 9 + 1 && has_define(&t, "NETC_O0=28") &&
+          has_define(&t, "NETC_ACT=2") && has_define(&t, "NETC_I2=1") &&
+          !has_define(&t, "NETC_IDX=long long"), "instantiate: the autoencoder layer", err);
+    s.stride[0] = 18; s.dilation[0] = 4;
+    rc = netc_tconv_instantiate(&s, &t, err, sizeof err);
+    check(rc == 0 && has_define(&t, "NETC_TS0=9") && !has_define(&t, "NETC_TS1=1"),
+          "instantiate: NETC_TS for a stride above 16", err);
+    s.stride[0] = 2; s.dilation[0] = 1;
+    s.n = 4096; s.cout = 256; s.in[0] = s.in[1] = 64;       /* 4096*256*128*128 > 2^31 */
+    rc = netc_tconv_instantiate(&s, &t, err, sizeof err);
+    check(rc == 0 && has_define(&t, "NETC_IDX=long long"), "instantiate: wide index when needed", err);
+    s.n = 32; s.cout = 1; s.in[0] = s.in[1] = 14;
+    s.groups = 3;
+    check(netc_tconv_instantiate(&s, &t, err, sizeof err) == -1 && strstr(err, "groups 3"),
+          "instantiate: groups must divide", err);
+    s.groups = 1; s.in[0] = 1; s.kernel[0] = 1; s.pad_begin[0] = 1; s.out_pad[0] = 0;
+    check(netc_tconv_instantiate(&s, &t, err, sizeof err) == -1 && strstr(err, "output size -1"),
+          "instantiate: an empty output is refused", err);
+}
+
 static void expect_open_fail(const char *driver, const char *init, const char *want, const char *what)
 {
     char err[2048] = "";
@@ -279,6 +317,7 @@ int main(int argc, char **argv)
     const char *root = argc > 2 ? argv[2] : ".";
     test_pick();
     test_ptxas();
+    test_instantiate();
     test_loader(stubdir);
     test_fake();
     test_probe(root);
