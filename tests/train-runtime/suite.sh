@@ -189,6 +189,12 @@ lin_cases() {
     expect "$L: [16] holds the 16 values but not as [1, 4, 4]: says how to fix (exit 1)" 1 "rearrange the data to \[N, 1, 4, 4\]" "$W/no.st"
     run "$P" train --data x="$D/nothere.npy" --data t="$D/t.npy" --save "$W/no.st"
     expect "$L: a missing data file is named (exit 1)" 1 "nothere.npy" "$W/no.st"
+    cp "$D/x.npy" "$W/x.data"
+    run "$P" train --data x="$W/x.data" --data t="$D/t.npy" --steps 2
+    check "$L: a .npy under another name is recognised by its magic" [ "$rc" = 0 ]
+    echo "not data" >"$W/junk.bin"
+    run "$P" train --data x="$W/junk.bin" --data t="$D/t.npy" --save "$W/no.st"
+    expect "$L: a file that is neither .npy nor IDX (exit 1)" 1 "junk.bin: neither a .npy nor an IDX file" "$W/no.st"
     run "$P" train --data x="$D/x-ubyte.gz" --data t="$D/t.npy" --steps 5 --save "$W/idx.st"
     expect "$L: *-ubyte.gz IDX [N, 4, 4] feeds input [1, 4, 4] (noted)" 0 "read as \[1, 4, 4\]"
     run "$P" eval --data x="$D/x-ubyte.gz" --data t="$D/t.npy" --weights "$W/idx.st"
