@@ -45,6 +45,17 @@
  * (exact in real arithmetic, since each loss is a mean over samples of equal size and
  * inference mode treats samples independently).
  *
+ * --log FILE.csv: "step,epoch,loss,test_loss", one row per step with that step's loss
+ * (epoch counted from 1); test_loss is filled on the last row of each epoch when --test
+ * is given.  Flushed row by row.  With --resume the rows past the checkpoint's step are
+ * dropped (atomically) and the run appends, so the log reads as one uninterrupted run.
+ * A run stopped by a non-finite loss leaves its rows up to that step.
+ *
+ * Exit status: 0 done (or nothing left to do), 1 a data, file or numeric error, 2 a
+ * usage error, 130 stopped by SIGINT/SIGTERM.  Options and data are all checked, and
+ * --save is probed for writability, before anything is written.  .npy data is used as
+ * stored (no scaling).
+ *
  * Progress goes to stderr: a bar redrawn in place with '\r' when stderr is a
  * terminal, else a plain line every ceil(steps / 50) steps; in both, a line at the end
  * of every ceil(epochs / 50)-th epoch and of the last.  The loss shown is the running
