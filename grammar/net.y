@@ -28,6 +28,7 @@ static Value *mkval(ParseCtx *c, ValueKind k, YYLTYPE *l) { return ast_value(c->
 static Value *append(ParseCtx *c, Value *list, Value *item);
 static Attr *mkattr(ParseCtx *c, const char *name, YYLTYPE *l, Value *v);
 static Stmt *mkstmt(ParseCtx *c, StmtKind k, YYLTYPE *l);
+static bool full(int n);
 }
 
 %union {
@@ -98,9 +99,9 @@ output_names
           $$->names[0] = $1; $$->name_locs[0] = parse_loc(ctx, &@1); $$->nnames = 1; }
     | output_names ',' IDENT
         { $$ = $1;
-          if ($$->nnames % 8 == 0) {
-              const char **n = arena_alloc(ctx->arena, sizeof(char *) * (size_t)($$->nnames + 8));
-              Loc *l = arena_alloc(ctx->arena, sizeof(Loc) * (size_t)($$->nnames + 8));
+          if (full($$->nnames)) {
+              const char **n = arena_alloc(ctx->arena, sizeof(char *) * (size_t)($$->nnames * 2));
+              Loc *l = arena_alloc(ctx->arena, sizeof(Loc) * (size_t)($$->nnames * 2));
               memcpy(n, $$->names, sizeof(char *) * (size_t)$$->nnames);
               memcpy(l, $$->name_locs, sizeof(Loc) * (size_t)$$->nnames);
               $$->names = n; $$->name_locs = l;
@@ -183,9 +184,13 @@ static void yyerror(YYLTYPE *loc, void *scanner, ParseCtx *ctx, const char *msg)
     parse_error_at(ctx, loc, msg, NULL);
 }
 
+/* Arrays start with room for 8 and double when `n` reaches a power of two past
+ * that, so a list of a million items costs linear time and memory. */
+static bool full(int n) { return n == 0 || (n >= 8 && (n & (n - 1)) == 0); }
+
 static Value *append(ParseCtx *c, Value *list, Value *item) {
-    if (list->n % 8 == 0) {
-        Value **v = arena_alloc(c->arena, sizeof(Value *) * (size_t)(list->n + 8));
+    if (full(list->n)) {
+        Value **v = arena_alloc(c->arena, sizeof(Value *) * (size_t)(list->n ? list->n * 2 : 8));
         if (list->n) memcpy(v, list->items, sizeof(Value *) * (size_t)list->n);
         list->items = v;
     }

@@ -139,6 +139,10 @@ w("big_errors.net", "\n".join(lines) + "\n")
 w("big_syntax.net", "network s {\n" + "    a = = ;\n" * 400000 + "}\n")
 # ~5.7 MB: 100,000 small networks in one file
 w("networks_100000.net", "".join("network n%d { input x : [1]; y = relu(x); output y; }\n" % i for i in range(100000)))
+# a list of a million items, an output statement of 300,000 names, a call of 200,000 arguments
+w("big_list.net", "network n { input x : [1]; y = relu(x) { k = [" + ", ".join(["1"] * 1000000) + "] }; output y; }\n")
+w("big_output.net", "network n { input x : [1]; y = relu(x); output " + ", ".join(["y"] * 300000) + "; }\n")
+w("big_call.net", "network n { input x : [1]; y = add(" + ", ".join(["x"] * 200000) + "); output y; }\n")
 # one 2 MB line: a name far too long to suggest anything for
 w("long_line.net", "network l {\n    input x : [1, 8];\n    y = relu(" + "q" * 2000000 + ");\n    output y;\n}\n")
 w("deep_lists.net", "network d {\n    x = conv(y) { k = " + "[" * 10000 + "]" * 10000 + " };\n}\n")
@@ -179,6 +183,9 @@ hostile big_valid_json       0 60 EMPTY                                 check --
 hostile networks_100000      0 60 EMPTY                                 check --quiet "$h/networks_100000.net"
 hostile big_errors           1 60 'more diagnostics not shown'          check "$h/big_errors.net"
 hostile big_syntax           1 60 'more diagnostics not shown'          check "$h/big_syntax.net"
+hostile big_list             1 60 "unknown attribute 'k' for 'relu'"   check "$h/big_list.net"
+hostile big_output           1 60 "listed as an output twice"           check "$h/big_output.net"
+hostile big_call             0 60 EMPTY                                 check --quiet "$h/big_call.net"
 hostile long_line            1 20 "unknown name 'q+"                    check "$h/long_line.net"
 hostile deep_lists           1 10 'nested too deeply'                   check "$h/deep_lists.net"
 hostile deep_calls           1 10 'nested too deeply'                   check "$h/deep_calls.net"
