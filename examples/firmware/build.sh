@@ -9,7 +9,8 @@
 # and, for the Arm targets, report flash and RAM use (arm-none-eabi-size).
 # -n links newlib-nano (about 10 KB less flash, same output).
 # -D passes a macro to every compile (e.g. -D NET_SEED=7).  Environment:
-# CROSS (default arm-none-eabi-), HOSTCC (default gcc), CFLAGS_EXTRA.
+# CROSS (default arm-none-eabi-), HOSTCC (default gcc), HOSTOPT (the host
+# twin's optimisation, default -O2), CFLAGS_EXTRA.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 target=m4f; defs=(); libc=()
@@ -19,11 +20,11 @@ while getopts "t:nD:" o; do
         n) libc=(--specs=nano.specs -u _printf_float) ;;   # nano drops float printf
                                                            # unless asked for it
         D) defs+=("-D$OPTARG") ;;
-        *) sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+        *) sed -n '2,14s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
-[ $# -eq 3 ] || { sed -n '2,13s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+[ $# -eq 3 ] || { sed -n '2,14s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 dir=$1; name=$2; out=$3
 [ -f "$dir/$name.c" ] && [ -f "$dir/$name.h" ] || { echo "build.sh: no $dir/$name.{c,h}" >&2; exit 2; }
 mkdir -p "$out"
@@ -34,7 +35,7 @@ extra=(${CFLAGS_EXTRA:-})
 
 case $target in
 host)
-    ${HOSTCC:-gcc} -std=c11 -D_POSIX_C_SOURCE=200809L -O2 "${common[@]}" "${extra[@]}" "$here/main.c" "$dir/$name.c" -lm \
+    ${HOSTCC:-gcc} -std=c11 -D_POSIX_C_SOURCE=200809L ${HOSTOPT:--O2} "${common[@]}" "${extra[@]}" "$here/main.c" "$dir/$name.c" -lm \
         -o "$out/$name.host"
     echo "built $out/$name.host"
     exit 0 ;;

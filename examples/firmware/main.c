@@ -41,8 +41,10 @@
 unsigned long long systick_count(void);
 void stack_paint(void);
 unsigned long stack_peak(void);
+#include <stdlib.h>
 /* The state goes to section .bss.netram (big external RAM on the AN386);
- * the I/O buffers come from the free memory after it. */
+ * the I/O buffers come from the free memory after it or, when that is too
+ * small, from the heap in the on-chip RAM. */
 #define NETRAM __attribute__((section(".bss.netram"), aligned(8)))
 extern char __netram_free[], __netram_end[];
 static char *arena_next = __netram_free;
@@ -51,7 +53,7 @@ static void *arena_alloc(size_t bytes)
     size_t room = (size_t)(__netram_end - arena_next);
     void *p = arena_next;
     bytes = (bytes + 7u) & ~(size_t)7u;
-    if (bytes > room) return NULL;
+    if (bytes > room) return malloc(bytes);
     arena_next += bytes;
     return p;
 }

@@ -5,14 +5,14 @@
  * on Cortex-M the hardware loads the stack pointer from the vector table and
  * calls the reset handler as an ordinary C function.  It also offers main a
  * SysTick tick counter and a stack high-water mark.  Symbols _estack, _sidata,
- * _sdata, _edata, _sbss, _ebss, _snetram, _enetram, end come from mps2-an386.ld.
+ * _sdata, _edata, _sbss, _ebss, _snetram, _enetram come from mps2-an386.ld.
  */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 extern uint32_t _estack[], _sidata[], _sdata[], _edata[], _sbss[], _ebss[];
 extern uint32_t _snetram[], _enetram[];
-extern char end[];                        /* first byte of the heap */
 
 int main(void);
 void initialise_monitor_handles(void);   /* newlib's librdimon: opens stdin/out/err */
@@ -74,19 +74,20 @@ static void systick_start(void)
 }
 
 /* ---- stack high-water mark ----------------------------------------------- */
-/* stack_paint() fills the free stack (from HEAP_RESERVE above the heap's start
- * up to just below the current stack pointer) with a pattern; stack_peak()
- * finds the lowest word that no longer holds it and returns the deepest the
- * stack has been since, in bytes below _estack. */
+/* stack_paint() fills the free stack (from HEAP_RESERVE above the heap's
+ * current end up to just below the current stack pointer) with a pattern;
+ * stack_peak() finds the lowest word that no longer holds it and returns the
+ * deepest the stack has been since, in bytes below _estack. */
 #define STACK_PATTERN 0xA5C3A5C3u
-#define HEAP_RESERVE  (64u * 1024u)       /* newlib's stdio buffers live there */
+#define HEAP_RESERVE  (16u * 1024u)       /* for what printf still allocates */
 static uint32_t *stack_floor;
+void *_sbrk(ptrdiff_t incr);              /* newlib's heap break */
 
 void stack_paint(void)
 {
     uint32_t *sp;
     __asm__ volatile ("mov %0, sp" : "=r"(sp));
-    volatile uint32_t *p = (uint32_t *)(((uintptr_t)end + HEAP_RESERVE) & ~(uintptr_t)7);
+    volatile uint32_t *p = (uint32_t *)(((uintptr_t)_sbrk(0) + HEAP_RESERVE) & ~(uintptr_t)7);
     stack_floor = p < sp - 32 ? (uint32_t *)p : NULL;   /* NULL: RAM too small */
     while (p < sp - 32) *p++ = STACK_PATTERN;    /* volatile: no memset call that */
 }                                                /* would use the stack it paints */
