@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 static void grow(Emitter *w, size_t need) {
@@ -80,3 +81,32 @@ int emit_save(const Emitter *w, const char *path, char *err, size_t errlen) {
 }
 
 void emit_free(Emitter *w) { free(w->buf); w->buf = NULL; w->len = w->cap = 0; }
+
+/* Replace every whole-word occurrence of `word` by `with` (used to make the
+ * floating type of printed code a macro). */
+void emit_replace_word(Emitter *w, const char *word, const char *with) {
+    if (!w->buf) return;
+    size_t wl = strlen(word), rl = strlen(with), n = 0;
+    for (const char *p = w->buf; (p = strstr(p, word)); p += wl) n++;
+    if (!n) return;
+    char *out = malloc(w->len + n * (rl > wl ? rl - wl : 0) + 1);
+    if (!out) { fputs("netc: out of memory\n", stderr); exit(3); }
+    size_t k = 0;
+    const char *p = w->buf;
+    for (;;) {
+        const char *q = strstr(p, word);
+        if (!q) { memcpy(out + k, p, strlen(p) + 1); k += strlen(p); break; }
+        memcpy(out + k, p, (size_t)(q - p));
+        k += (size_t)(q - p);
+        bool word_start = q == w->buf || !(q[-1] == '_' || (q[-1] >= 'a' && q[-1] <= 'z') || (q[-1] >= 'A' && q[-1] <= 'Z') || (q[-1] >= '0' && q[-1] <= '9'));
+        char nx = q[wl];
+        bool word_end = !(nx == '_' || (nx >= 'a' && nx <= 'z') || (nx >= 'A' && nx <= 'Z') || (nx >= '0' && nx <= '9'));
+        if (word_start && word_end) { memcpy(out + k, with, rl); k += rl; }
+        else { memcpy(out + k, q, wl); k += wl; }
+        p = q + wl;
+    }
+    free(w->buf);
+    w->buf = out;
+    w->len = k;
+    w->cap = k + 1;
+}

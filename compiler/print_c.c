@@ -1121,6 +1121,13 @@ static void print_header(Ctx *c, Emitter *h) {
     emit(h, "#ifndef %s_H", up);
     emit(h, "#define %s_H", up);
     emit_raw(h, "\n");
+    emit(h, "/* The floating type of every array and computation: single precision unless the");
+    emit(h, " * includer says otherwise (-DNETC_FLOAT=double gives a double build for");
+    emit(h, " * gradient checks; math functions are the NETC_EXPF etc. macros of %s.c). */", nm);
+    emit(h, "#ifndef NETC_FLOAT");
+    emit(h, "#define NETC_FLOAT FLOAT_TYPE_PLACEHOLDER");
+    emit(h, "#endif");
+    emit_raw(h, "\n");
     emit(h, "#ifndef NETC_MODEL_DEFINED");
     emit(h, "#define NETC_MODEL_DEFINED");
     emit(h, "typedef struct netc_tensor {");
@@ -1421,4 +1428,8 @@ void print_c(const Schedule *s, Arena *a, Emitter *h, Emitter *src) {
     emit(w, "};");
     emit_free(&kern);
     emit_free(&gem);
+    /* every float of the printed code is NETC_FLOAT, defined in the header */
+    emit_replace_word(h, "float", "NETC_FLOAT");
+    emit_replace_word(src, "float", "NETC_FLOAT");
+    emit_replace_word(h, "FLOAT_TYPE_PLACEHOLDER", "float");
 }

@@ -17,6 +17,12 @@ run() {
     pass=$((pass + $(echo "$line" | cut -d' ' -f1))); fail=$((fail + $(echo "$line" | cut -d' ' -f3)))
 }
 run "$root/tests/train/nets.net" "$work/nets" --steps "$steps"
+# finite differences in double over every layer kind
+out=$("$root/tests/train/fd.sh" "$root/build/netc" "$root/tests/train/fd.net" "$work/fd" 2>&1)
+echo "$out" | grep -E '^(network|FAIL)'
+line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
+echo "finite differences: $line"
+if [ -n "$line" ]; then pass=$((pass + $(echo "$line" | cut -d' ' -f1))); fail=$((fail + $(echo "$line" | cut -d' ' -f3))); else fail=$((fail + 1)); fi
 for f in "$root"/examples/*.net; do
     [ -e "$f" ] || continue
     grep -q '^ *train *{' "$f" || continue
