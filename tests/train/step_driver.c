@@ -74,5 +74,23 @@ int main(int argc, char **argv) {
         e[i] = (netc_st_entry){M->params[i].name, M->params[i].rank, shapes[i], M->param(s, i)};
     }
     if (netc_safetensors_save(argv[4], e, (size_t)M->nparams, NULL, 0, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    /* inference with the trained weights on the first batch: OUTk.npy beside LOSSES.npy */
+    const float *inf_in[16];
+    float *inf_out[16];
+    for (int j = 0; j < M->ninputs; j++) {
+        inf_in[j] = NULL;
+        for (int k = 0; k < M->ntrain_inputs; k++)
+            if (!strcmp(M->train_inputs[k].name, M->inputs[j].name)) inf_in[j] = in[k].data;
+        if (!inf_in[j]) { fprintf(stderr, "input %s is not a train input\n", M->inputs[j].name); return 1; }
+    }
+    for (int j = 0; j < M->noutputs; j++) inf_out[j] = malloc(sizeof(float) * (size_t)M->outputs[j].count);
+    M->run(s, inf_in, inf_out);
+    for (int j = 0; j < M->noutputs; j++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s.out%d.npy", argv[3], j);
+        int64_t osh[8];
+        for (int q = 0; q < M->outputs[j].rank; q++) osh[q] = M->outputs[j].shape[q];
+        if (netc_npy_save(path, M->outputs[j].rank, osh, inf_out[j], &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
+    }
     return 0;
 }

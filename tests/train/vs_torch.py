@@ -286,9 +286,26 @@ def main():
             if not np.allclose(g, w, rtol=a.rtol * 10, atol=a.atol * 10):
                 ok = False
                 worst += " %s max|diff| %.3g" % (pn, float(np.max(np.abs(g - w))))
+        # inference (running statistics) with the trained weights, on the first batch
+        with torch.no_grad():
+            vals = {n: torch.tensor(v[:B].astype(np.float64)) for n, v in data.items()}
+            for L in net["layers"]:
+                vals[L["name"]] = apply_layer(L, [vals[i] for i in L["inputs"]], P, False)
+        worst_out = 0.0
+        for j, o in enumerate(net["outputs"]):
+            got = np.load(os.path.join(d, "loss.npy.out%d.npy" % j))
+            if net["layout"] == "nhwc" and got.ndim > 2:
+                got = np.moveaxis(got, -1, 1)
+            want = vals[o["name"]].numpy()
+            if got.shape != want.shape or not np.allclose(got, want, rtol=a.rtol * 10, atol=a.atol * 10):
+                ok = False
+                worst += " inference output %s differs (max %.3g)" % (o["name"], float(np.max(np.abs(got - want))) if got.shape == want.shape else float("nan"))
+            else:
+                worst_out = max(worst_out, float(np.max(np.abs(got - want))))
         if ok:
             passed += 1
-            print("ok   %s: %d %s steps, losses %.6g -> %.6g, weights match" % (name, a.steps, T["optimizer"], want_loss[0], want_loss[-1]))
+            print("ok   %s: %d %s steps, losses %.6g -> %.6g, weights and inference outputs match (max |diff| %.2g)" % (
+                name, a.steps, T["optimizer"], want_loss[0], want_loss[-1], worst_out))
         else:
             failed += 1
             print("FAIL %s:%s" % (name, worst))
