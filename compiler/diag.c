@@ -166,6 +166,8 @@ const char *did_you_mean(const char *word, const char *const *cands) {
     int best_d = 1 << 20;
     size_t lw = strlen(word);
     for (const char *const *c = cands; c && *c; c++) {
+        size_t lc = strlen(*c);   /* the distance is at least the difference in length */
+        if ((lc > lw ? lc - lw : lw - lc) > lw / 3 + 2) continue;
         int dist = edit_distance(word, *c);
         if (dist < best_d) { best_d = dist; best = *c; }
     }
