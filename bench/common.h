@@ -42,6 +42,15 @@ static double bench_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* CPU time of the whole process (all threads): on a shared machine, the time a
+ * single-threaded call actually ran, without the time it waited for a CPU. */
+static double bench_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void *bench_alloc(size_t bytes)
 {
     void *p = NULL;
@@ -56,14 +65,15 @@ static void *bench_alloc(size_t bytes)
 
 /* ---- timing -------------------------------------------------------------------
  * `warmup` untimed calls, then timed calls until both `min_reps` calls and
- * `budget` seconds are spent (at most max_reps).  Reports the median. */
+ * `budget` seconds are spent (at most max_reps).  Reports the median wall time,
+ * the fastest call, and the median process CPU time per call. */
 typedef struct bench_timing {
     int warmup, min_reps, max_reps;
     double budget;
 } bench_timing;
 
 typedef struct bench_result {
-    double median_ms, min_ms;
+    double median_ms, min_ms, cpu_ms;
     int reps;
 } bench_result;
 
@@ -75,25 +85,33 @@ static int bench_cmp_double(const void *a, const void *b)
 
 typedef void (*bench_fn)(void *ctx);
 
+static double bench_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(double), bench_cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 static bench_result bench_time(bench_fn fn, void *ctx, const bench_timing *t)
 {
-    bench_result r = {0, 0, 0};
+    bench_result r = {0, 0, 0, 0};
     for (int i = 0; i < t->warmup; i++) fn(ctx);
     int cap = t->max_reps > 0 ? t->max_reps : 1;
-    double *ms = malloc(sizeof(double) * (size_t)cap);
+    double *ms = malloc(sizeof(double) * (size_t)cap), *cpu = malloc(sizeof(double) * (size_t)cap);
     double start = bench_now();
     int n = 0;
     while (n < cap) {
-        double t0 = bench_now();
+        double t0 = bench_now(), c0 = bench_cpu_now();
         fn(ctx);
+        cpu[n] = 1e3 * (bench_cpu_now() - c0);
         ms[n++] = 1e3 * (bench_now() - t0);
         if (n >= t->min_reps && bench_now() - start >= t->budget) break;
     }
-    qsort(ms, (size_t)n, sizeof(double), bench_cmp_double);
     r.reps = n;
+    r.median_ms = bench_median(ms, n);
     r.min_ms = ms[0];
-    r.median_ms = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
+    r.cpu_ms = bench_median(cpu, n);
     free(ms);
+    free(cpu);
     return r;
 }
 

@@ -96,8 +96,8 @@ int main(int argc, char **argv)
     drv_ctx c = {m, state, in, out};
     bench_result r = bench_time(run_forward, &c, &t);
     printf("{\"impl\": \"netc\", \"dir\": \"fwd\", \"threads\": 1, \"model\": \"%s\", \"batch\": %d, "
-           "\"state_bytes\": %lu, \"median_ms\": %.6f, \"min_ms\": %.6f, \"reps\": %d}\n",
-           m->name, m->batch, m->state_bytes, r.median_ms, r.min_ms, r.reps);
+           "\"state_bytes\": %lu, \"median_ms\": %.6f, \"min_ms\": %.6f, \"cpu_ms\": %.6f, \"reps\": %d}\n",
+           m->name, m->batch, m->state_bytes, r.median_ms, r.min_ms, r.cpu_ms, r.reps);
     if (dump && m->noutputs > 0) bench_dump(dump, "netc", "fwd", out[0], m->outputs[0].count);
     time_backward(m);
     fflush(stdout);

@@ -227,9 +227,9 @@ int main(int argc, char **argv)
         const dnnl_version_t *v = dnnl_version();
         printf("{\"impl\": \"onednn\", \"version\": \"%d.%d.%d\", \"dir\": \"%s\", \"threads\": %d, "
                "\"omp_max_threads\": %d, "
-               "\"median_ms\": %.6f, \"min_ms\": %.6f, \"reps\": %d, \"gflops\": %.4f, "
+               "\"median_ms\": %.6f, \"min_ms\": %.6f, \"cpu_ms\": %.6f, \"reps\": %d, \"gflops\": %.4f, "
                "\"impl_info\": \"%s\", \"timed\": \"primitive execution only, reorders excluded\"}\n",
-               v->major, v->minor, v->patch, dirs[d], threads, used, r.median_ms, r.min_ms, r.reps,
+               v->major, v->minor, v->patch, dirs[d], threads, used, r.median_ms, r.min_ms, r.cpu_ms, r.reps,
                bench_flops(&s) / (r.median_ms * 1e6), impl_name(pd));
         fflush(stdout);
         if (dump) {

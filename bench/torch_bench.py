@@ -79,18 +79,20 @@ def ops(a, x, w, dy):
 
 
 def time_fn(fn, warmup, min_reps, budget):
+    """(last output, median wall ms, fastest ms, median process-CPU ms, calls)."""
     out = None
     for _ in range(warmup):
         out = fn()
-    ms = []
+    ms, cpu = [], []
     start = time.perf_counter()
     while True:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
+        cpu.append(1e3 * (time.process_time() - c0))
         ms.append(1e3 * (time.perf_counter() - t0))
         if len(ms) >= min_reps and time.perf_counter() - start >= budget:
             break
-    return out, statistics.median(ms), min(ms), len(ms)
+    return out, statistics.median(ms), min(ms), statistics.median(cpu), len(ms)
 
 
 def blas_line():
@@ -170,11 +172,11 @@ def main():
         for t in threads:
             torch.set_num_threads(t)
             for d in A.DIRECTIONS:
-                out, med, mn, reps = time_fn(fns[d], o.warmup, o.min_reps, o.budget)
+                out, med, mn, cpu, reps = time_fn(fns[d], o.warmup, o.min_reps, o.budget)
                 results[d] = out
                 print(json.dumps({"impl": "torch", "anchor": a["name"], "dir": d, "threads": t,
                                   "torch_threads": torch.get_num_threads(), "batch": n,
-                                  "median_ms": med, "min_ms": mn, "reps": reps,
+                                  "median_ms": med, "min_ms": mn, "cpu_ms": cpu, "reps": reps,
                                   "backend": backend}), flush=True)
         if o.check:
             sub = os.path.join(o.check, a["name"])
