@@ -8,7 +8,8 @@
 # configuration is one test.  A valid one passes when its network is in the JSON with
 # the right batch, input, output and per-layer inputs/output_shape (and, for every
 # fourth configuration, params and macs); a rejected one passes when netc exits 1 and
-# prints `FILE:LINE:COL: error:` on the line of the offending statement.
+# prints `FILE:LINE:COL: error:` on the line of the offending statement, followed by
+# that source line and a caret line.
 # When a whole valid file fails, each of its networks is checked again on its own
 # (with NETC).  With --missing every configuration fails with REASON (netc could not run at all).
 import json
@@ -169,6 +170,17 @@ def main():
         if not set(lines) & set(r["lines"]):
             diffs.append("errors on lines %s, expected one on line %s (%s)"
                          % (lines or "none", " or ".join(map(str, r["lines"])), r["why"]))
+        elif not diffs:
+            # the message quotes the offending line and puts a caret under it
+            at = min(set(lines) & set(r["lines"]))
+            src_lines = load(base, "").split("\n")
+            src = src_lines[at - 1].strip() if at <= len(src_lines) else ""
+            m = re.search(re.escape(fname) + r":%d:\d+: error[^\n]*\n(.*)\n(.*)" % at, err)
+            # (a long line may be quoted in part, elided with "...")
+            quoted = m.group(1).split("|", 1)[-1] if m else ""
+            parts = [q.strip() for q in quoted.split("...") if q.strip()]
+            if not m or not parts or not all(q in src for q in parts) or "^" not in m.group(2):
+                diffs.append("the error does not quote the line (%s) with a caret under it" % src)
         if diffs:
             diffs.append("stderr: " + (err.strip().split("\n")[0][:200] if err.strip() else "(empty)"))
             fail("%s (must be rejected)" % r["file"], "# " + r["why"] + "\n" + r["text"], diffs)
