@@ -8,7 +8,8 @@
  * any generated network works.  Output, one value per line:
  *     net NAME batch B layout nchw state BYTES
  *     input NAME [shape] COUNT fnv1a 0xH  (for each input; H hashes its values)
- *     stack peak N bytes ...              (target only: stack high-water mark)
+ *     stack peak N bytes ..., heap H bytes  (target only: high-water mark of
+ *                                         the stack, heap in use)
  *     output NAME [shape] COUNT           (for each output, then its values:)
  *     NAME[i] = %.9g 0xBITS
  *     forward ticks T                     (target: SysTick ticks; host: ns)
@@ -41,6 +42,7 @@
 unsigned long long systick_count(void);
 void stack_paint(void);
 unsigned long stack_peak(void);
+unsigned long heap_used(void);
 #include <stdlib.h>
 /* The state goes to section .bss.netram (big external RAM on the AN386);
  * the I/O buffers come from the free memory after it or, when that is too
@@ -142,7 +144,8 @@ static int run(void)
     m->run(&state, in, out);
     unsigned long long t1 = ticks();
 #ifdef FW_TARGET
-    printf("stack peak %lu bytes (main + init + forward)\n", stack_peak());
+    printf("stack peak %lu bytes (main + init + forward), heap %lu bytes\n", stack_peak(),
+           heap_used());
 #endif
 
     double sum = 0, abs_sum = 0;

@@ -92,6 +92,14 @@ void stack_paint(void)
     while (p < sp - 32) *p++ = STACK_PATTERN;    /* volatile: no memset call that */
 }                                                /* would use the stack it paints */
 
+/* Bytes of heap handed out so far (newlib's stdio buffers, and I/O buffers
+ * that did not fit in NETRAM). */
+unsigned long heap_used(void)
+{
+    extern char end[];                    /* the heap's start, from the linker */
+    return (unsigned long)((char *)_sbrk(0) - end);
+}
+
 unsigned long stack_peak(void)
 {
     const uint32_t *p = stack_floor;

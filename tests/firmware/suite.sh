@@ -181,7 +181,7 @@ run_target() {
         bad "$label $tgt: run exited $rc ($what)"; tail -n 5 "$out/$tgt.txt" "$out/$tgt.err" | sed 's/^/     | /'; return
     fi
     t=$(awk '/^forward ticks/ { print $3 }' "$out/$tgt.txt")
-    st=$(awk '/^stack peak/ { print $3 }' "$out/$tgt.txt")
+    st=$(sed -nE 's/^stack peak ([0-9]+) bytes.*heap ([0-9]+) bytes.*/\1 bytes, heap \2/p' "$out/$tgt.txt")
     [ "$tgt" = m4f ] && m4f_insns=$((t * 40))
     ok "$label $tgt: built, ran in qemu ($what); forward ~$((t * 40)) instructions ($t SysTick ticks), stack peak $st bytes"
     if compare "$out/$tgt.txt" "$out/host.txt"; then ok "$label $tgt compare: matches host within 1e-5 rel / 1e-6 abs, 1e-5 normwise"
