@@ -9,7 +9,9 @@
 # NETC_QUICK=1; FUZZ_SECONDS overrides), and fails on any crash, leak, sanitizer
 # report or input that takes over 10 s.  New inputs go to a scratch corpus that is
 # thrown away; a crash leaves its input in build/fuzz-net/ to become a golden case.
-# Prints the executions and the coverage; one test.
+# Prints the executions and the coverage; one test.  Then gen.py writes random
+# networks that parse (600, 100 with NETC_QUICK=1; GEN_SEED picks them) for the
+# ASan build of netc: a second test.
 set -uo pipefail
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
@@ -54,4 +56,30 @@ if [ "$rc" -ne 0 ] || grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:|ER
     exit 1
 fi
 echo "ok   fuzz_net: no crash, leak, sanitizer report or timeout in ${secs}s"
-echo "1 passed, 0 failed"
+
+# Random networks that parse (gen.py), through the ASan build of netc: exit 0 or 1,
+# no sanitizer report, each within 10 s.
+n=${GEN_COUNT:-600}
+[ "${NETC_QUICK:-0}" = 1 ] && n=${GEN_COUNT:-100}
+seed=${GEN_SEED:-$(date +%s)}
+if ! ninja -C "$root" build/asan/netc >"$tmp/build.log" 2>&1 || ! /usr/bin/python3 "$here/gen.py" "$tmp/gen" "$n" "$seed"; then
+    cat "$tmp/build.log"; echo "FAIL generated networks: setup"; echo "1 passed, 1 failed"; exit 1
+fi
+bad=0; clean=0
+for f in "$tmp"/gen/*.net; do
+    timeout 10 "$root/build/asan/netc" check --quiet "$f" >/dev/null 2>"$f.err"
+    rc=$?
+    [ "$rc" -eq 0 ] && clean=$((clean + 1))
+    if { [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; } || grep -qE 'runtime error:|Sanitizer' "$f.err"; then
+        bad=$((bad + 1))
+        cp "$f" "$out/gen-seed$seed-$(basename "$f")"
+        echo "     exit $rc on $(basename "$f") (kept in $out/):"; head -n 20 "$f.err" | sed 's/^/     /'
+    fi
+done
+if [ "$bad" -ne 0 ]; then
+    echo "FAIL generated networks: $bad of $n crashed or tripped a sanitizer (gen.py seed $seed)"
+    echo "1 passed, 1 failed"
+    exit 1
+fi
+echo "ok   generated networks: $n files (gen.py seed $seed), $clean clean, the rest rejected, no crash"
+echo "2 passed, 0 failed"
