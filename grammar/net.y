@@ -88,7 +88,7 @@ stmt
     | IDENT '=' value ';'
         { $$ = mkstmt(ctx, ST_ASSIGN, &@1); $$->name = $1; $$->name_loc = parse_loc(ctx, &@1);
           $$->value = $3; }
-    | error ';'                    { $$ = NULL; yyerrok; }
+    | error ';'                    { $$ = NULL; yyerrok; ctx->nesting = 1; }   /* inside 'network {' again */
     ;
 
 output_names
@@ -114,7 +114,7 @@ train_items
     | train_items IDENT '=' value ';'
         { $$ = $1; Attr *a = mkattr(ctx, $2, &@2, $4);
           if ($$.tail) $$.tail->next = a; else $$.head = a; $$.tail = a; }
-    | train_items error ';'         { $$ = $1; yyerrok; }
+    | train_items error ';'         { $$ = $1; yyerrok; ctx->nesting = 2; }   /* inside 'train {' */
     ;
 
 shape
