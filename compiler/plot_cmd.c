@@ -3,19 +3,22 @@
  *
  *   netc plot grid -o OUT.png [--count N] [--label TEXT] A.npy [--label TEXT] B.npy ...
  *       one row per array: the first N samples of each ([N, C, H, W] or [N, H, W], C = 1 or 3)
- *   netc plot curve -o OUT.png [--title T] [--log] LOG.csv
- *       every numeric column of a CSV (first column: x, e.g. step) as a line
+ *   netc plot curve -o OUT.png [--title T] [--log] [--y COL,...] LOG.csv
+ *       columns of a CSV (first column: x, e.g. step) as lines: every column, or
+ *       those named by --y; empty cells leave gaps (a test loss per epoch shows as
+ *       dots)
  */
 #include "driver.h"
 #include "files.h"
 #include "plot.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char usage_plot[] =
     "usage: netc plot grid -o OUT.png [--count N] [--label TEXT] A.npy [--label TEXT] B.npy ...\n"
-    "       netc plot curve -o OUT.png [--title TEXT] [--log] LOG.csv\n"
+    "       netc plot curve -o OUT.png [--title TEXT] [--log] [--y COL,COL...] LOG.csv\n"
     "\n"
     "grid:  one row of images per .npy array ([N, C, H, W] or [N, H, W], values in [0, 1])\n"
     "curve: the columns of a CSV file (header line, first column x) as lines\n";
@@ -60,12 +63,13 @@ static int plot_grid(int argc, char **argv) {
 }
 
 static int plot_curve(int argc, char **argv) {
-    const char *out = NULL, *in = NULL, *title = "";
+    const char *out = NULL, *in = NULL, *title = "", *ycols = NULL;
     int log_y = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
         else if (!strcmp(argv[i], "--title") && i + 1 < argc) title = argv[++i];
         else if (!strcmp(argv[i], "--log")) log_y = 1;
+        else if (!strcmp(argv[i], "--y") && i + 1 < argc) ycols = argv[++i];
         else if (argv[i][0] == '-' || in) { fprintf(stderr, "netc plot curve: unexpected '%s'\n%s", argv[i], usage_plot); return 2; }
         else in = argv[i];
     }
@@ -96,13 +100,55 @@ static int plot_curve(int argc, char **argv) {
         n++;
     }
     netc_series s[8];
+    float *smoothed[8] = {0};
     float *cols = malloc(sizeof(float) * (n ? n : 1) * 8);
+    int ns = 0;
     for (int k = 0; k < ncol; k++) {
-        for (size_t i = 0; i < n; i++) cols[(size_t)k * n + i] = y[i * 8 + (size_t)k];
-        s[k] = (netc_series){.name = names[k], .x = x, .y = cols + (size_t)k * n, .n = (int)n};
+        if (ycols) {
+            /* only the named columns */
+            size_t ln = strlen(names[k]);
+            const char *p = strstr(ycols, names[k]);
+            bool found = false;
+            while (p) {
+                if ((p == ycols || p[-1] == ',') && (p[ln] == 0 || p[ln] == ',')) { found = true; break; }
+                p = strstr(p + 1, names[k]);
+            }
+            if (!found) continue;
+        }
+        /* drop the gaps of sparse columns, so a per-epoch value draws as connected dots */
+        float *cx = malloc(sizeof(float) * (n ? n : 1));
+        int m = 0;
+        for (size_t i = 0; i < n; i++) {
+            float v = y[i * 8 + (size_t)k];
+            if (v == v) { cols[(size_t)k * n + (size_t)m] = v; cx[m++] = x[i]; }
+        }
+        static const unsigned palette[] = {0x1f77b4, 0xd62728, 0x2ca02c, 0x9467bd, 0xff7f0e, 0x8c564b, 0xe377c2, 0x7f7f7f};
+        unsigned rgb = palette[ns % 8];
+        s[ns++] = (netc_series){.name = names[k], .x = cx, .y = cols + (size_t)k * n, .n = m, .rgb = rgb};
+        if (m > 200 && ns < 8) {
+            /* a long noisy curve: draw it faint, with its moving average on top */
+            float *sm = malloc(sizeof(float) * (size_t)m), *sx = malloc(sizeof(float) * (size_t)m);
+            /* a centred moving average over about 1% of the run: no lag */
+            int half = m / 200 > 2 ? m / 200 : 2;
+            const float *raw = cols + (size_t)k * n;
+            for (int i = 0; i < m; i++) {
+                int lo = i - half < 0 ? 0 : i - half, hi = i + half >= m ? m - 1 : i + half;
+                double acc = 0;
+                for (int j = lo; j <= hi; j++) acc += raw[j];
+                sm[i] = (float)(acc / (hi - lo + 1));
+            }
+            memcpy(sx, cx, sizeof(float) * (size_t)m);
+            s[ns - 1].alpha = 0.3f;
+            s[ns - 1].width = 1;
+            s[ns] = (netc_series){.name = "", .x = sx, .y = sm, .n = m, .rgb = rgb};
+            smoothed[ns] = sm;
+            ns++;
+        }
     }
+    if (!ns) { fprintf(stderr, "netc plot: no column of '%s' matches --y %s\n", in, ycols ? ycols : ""); free(x); free(y); free(cols); free(text); return 1; }
     char err[512];
-    int rc = netc_plot_curves(out, s, ncol, title, "step", "", log_y, err, sizeof err) ? 1 : 0;
+    int rc = netc_plot_curves(out, s, ns, title, "step", "", log_y, err, sizeof err) ? 1 : 0;
+    for (int k = 0; k < ns; k++) { free((float *)s[k].x); free(smoothed[k]); }
     if (rc) fprintf(stderr, "netc plot: %s\n", err);
     free(x); free(y); free(cols); free(text);
     netc_plot_cleanup();

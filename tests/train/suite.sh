@@ -27,6 +27,7 @@ for f in "$root"/examples/*.net; do
     [ -e "$f" ] || continue
     grep -q '^ *train *{' "$f" || continue
     run "$f" "$work/$(basename "$f" .net)" --steps "$steps"
+    run "$f" "$work/$(basename "$f" .net)-sgd" --steps "$steps" --sgd
 done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
