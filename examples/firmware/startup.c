@@ -74,11 +74,13 @@ static void systick_start(void)
 }
 
 /* ---- stack high-water mark ----------------------------------------------- */
-/* stack_paint() fills the free stack (from HEAP_RESERVE above the heap's
- * current end up to just below the current stack pointer) with a pattern;
- * stack_peak() finds the lowest word that no longer holds it and returns the
- * deepest the stack has been since, in bytes below _estack. */
+/* stack_paint() fills the free stack below the current stack pointer, at most
+ * STACK_PAINT bytes of it and never within HEAP_RESERVE of the heap's current
+ * end, with a pattern; stack_peak() finds the lowest word that no longer holds
+ * it and returns the deepest the stack has been since, in bytes below _estack
+ * (a result at the painted limit means "at least that much"). */
 #define STACK_PATTERN 0xA5C3A5C3u
+#define STACK_PAINT   (256u * 1024u)      /* plenty for generated code */
 #define HEAP_RESERVE  (16u * 1024u)       /* for what printf still allocates */
 static uint32_t *stack_floor;
 void *_sbrk(ptrdiff_t incr);              /* newlib's heap break */
@@ -88,6 +90,7 @@ void stack_paint(void)
     uint32_t *sp;
     __asm__ volatile ("mov %0, sp" : "=r"(sp));
     volatile uint32_t *p = (uint32_t *)(((uintptr_t)_sbrk(0) + HEAP_RESERVE) & ~(uintptr_t)7);
+    if (p < sp && (uintptr_t)sp - (uintptr_t)p > STACK_PAINT) p = sp - STACK_PAINT / 4;
     stack_floor = p < sp - 32 ? (uint32_t *)p : NULL;   /* NULL: RAM too small */
     while (p < sp - 32) *p++ = STACK_PATTERN;    /* volatile: no memset call that */
 }                                                /* would use the stack it paints */

@@ -186,6 +186,19 @@ run_target() {
     ok "$label $tgt: built, ran in qemu ($what); forward ~$((t * 40)) instructions ($t SysTick ticks), stack peak $st bytes"
     if compare "$out/$tgt.txt" "$out/host.txt"; then ok "$label $tgt compare: matches host within 1e-5 rel / 1e-6 abs, 1e-5 normwise"
     else bad "$label $tgt compare: outputs differ from the host's"; fi
+    # Estimated M4 cycles from QEMU's execution log, for small networks only
+    # (the log grows with every block executed); its instruction count must
+    # agree with the SysTick-derived one (40 instructions per tick, and the
+    # timer's own code and interrupts on top: 0.1% + 100)
+    if [ "$tgt" = m4f ] && [ "$m4f_insns" -lt 1000000 ] && [ "${NETC_QUICK:-0}" != 1 ]; then
+        local c n d
+        c=$("$fw/cycles.sh" -t "$(left)" "$out/$name.m4f.elf" 2>&1)
+        n=$(sed -nE 's/^forward: ([0-9]+) instructions.*/\1/p' <<<"$c")
+        d=$(( ${n:-0} - m4f_insns )); d=${d#-}
+        if [ -n "$n" ] && [ "$d" -le $((100 + m4f_insns / 1000)) ]; then
+            ok "$label m4f cycles: ${c#forward: }"
+        else bad "$label m4f cycles: $c (SysTick: ~$m4f_insns instructions)"; fi
+    fi
 }
 
 check_net "$here/fixture" tiny tiny
