@@ -19,6 +19,10 @@
 #   m0       the same for a Cortex-M0 soft-float build, run on mps2-an385, whose
 #            Cortex-M3 executes the ARMv6-M image unchanged (QEMU has no M0 board
 #            with this memory map); at least it must link
+#   cycles   for small networks, the M4 cycle estimate of cycles.sh, whose
+#            instruction count must agree with the SysTick one
+# A network too big for the board (16 MB PSRAM for the state) is skipped with
+# the reason, and checked again compiled at batch 1, as firmware would run it.
 # Ends with "N passed, N failed".  Writes only to a mktemp -d it removes.
 set -uo pipefail
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
