@@ -83,10 +83,12 @@ static void print_excerpt(const Loc *loc, FILE *out) {
     while (to < e && (*to & 0xc0) == 0x80) to++;
     int width = fprintf(out, "%5d", loc->line);
     fprintf(out, " | ");
-    int caret = 0, shown = 0;
+    int caret = 0, shown = 0, run_end = -1;
+    const unsigned char *stop = loc->len > 1 && at + loc->len < to ? at + loc->len : NULL;
     if (from > p) { fputs("...", out); shown = 3; }
     for (const unsigned char *q = from; q < to;) {
         if (q == at) caret = shown;
+        if (stop && q >= stop && run_end < 0) run_end = shown;   /* the run ends before this character */
         int n = utf8_len(q, to);
         if (n > 1) fwrite(q, 1, (size_t)n, out);
         else fputc(n == 0 || *q < 32 || *q == 127 ? (*q == '\t' ? ' ' : '?') : *q, out);
@@ -102,9 +104,11 @@ static void print_excerpt(const Loc *loc, FILE *out) {
     fprintf(out, "%*s | ", width, "");
     for (int i = 0; i < caret; i++) fputc(' ', out);
     fputc('^', out);
-    int len = loc->len;
-    int room = (int)(to - at) - 1;                 /* keep the run on the shown line */
+    int len = loc->len;                            /* bytes; shown as characters */
+    if (run_end > caret) len = run_end - caret;
+    int room = shown - caret - 1;                  /* keep the run on the shown line */
     if (len - 1 > room) len = room + 1;
+    if (len < 1) len = 1;
     for (int i = 1; i < len; i++) fputc('~', out);
     fputc('\n', out);
 }

@@ -139,6 +139,22 @@ static void diags_caret_counts_utf8_characters(void **state) {
     arena_free(a);
 }
 
+static void diags_caret_run_counts_characters(void **state) {
+    (void)state;
+    Arena *a = arena_new();
+    Diags d = {.arena = a};
+    const char *text = "x = f() { s = \"caf\xc3\xa9\" };\n";   /* the string is 7 bytes, 6 characters */
+    Source src = {"r.net", text, strlen(text)};
+    error_at(&d, ((Loc){&src, 1, 15, 7}), "here");
+    char *out = print_diags(&d);
+    assert_string_equal(out,
+                        "r.net:1:15: error: here\n"
+                        "    1 | x = f() { s = \"caf\xc3\xa9\" };\n"
+                        "      |               ^~~~~~\n");
+    free(out);
+    arena_free(a);
+}
+
 static void diags_long_line_is_cut(void **state) {
     (void)state;
     Arena *a = arena_new();
@@ -226,6 +242,7 @@ int main(void) {
         cmocka_unit_test(diags_print_in_source_order),
         cmocka_unit_test(diags_caret_and_hint),
         cmocka_unit_test(diags_caret_counts_utf8_characters),
+        cmocka_unit_test(diags_caret_run_counts_characters),
         cmocka_unit_test(diags_long_line_is_cut),
         cmocka_unit_test(arena_zeroed_and_aligned),
         cmocka_unit_test(arena_large_blocks),
