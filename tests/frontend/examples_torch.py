@@ -3,7 +3,8 @@
 with PyTorch modules written here by hand from the same description (not from
 the JSON): every layer's per-sample output shape and parameter count, the input
 shapes, and the network's totals.  Prints a one-line summary; exits 1 with the
-differences when they disagree, 3 when NAME has no description here.  Oracle: torch.nn (Conv*d, ConvTranspose*d,
+differences when they disagree, 3 when none of its networks has a description
+here.  Descriptions are keyed by network name.  Oracle: torch.nn (Conv*d, ConvTranspose*d,
 Linear, BatchNorm*d), run on zeros of the full batch.
 """
 import json
@@ -39,13 +40,19 @@ def seq(*ms):
     return nn.Sequential(*ms)
 
 
-def autoencoder():
+def autoencoder(code="e2"):
+    """the first example of LANGUAGE.md; `code` names what the decoder half reads"""
     return 32, {"image": (1, 28, 28)}, [
         ("e1", seq(nn.Conv2d(1, 16, 3, stride=2, padding=1), nn.ReLU()), ["image"]),
         ("e2", seq(nn.Conv2d(16, 32, 3, stride=2, padding=1), nn.ReLU()), ["e1"]),
-        ("d1", seq(nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU()), ["e2"]),
+        ("d1", seq(nn.ConvTranspose2d(32, 16, 3, stride=2, padding=1, output_padding=1), nn.ReLU()), [code]),
         ("rec", seq(nn.ConvTranspose2d(16, 1, 3, stride=2, padding=1, output_padding=1), nn.Sigmoid()), ["d1"]),
     ]
+
+
+def decoder():
+    """the decoder half of autoencoder.net, on its own for the firmware build"""
+    return 1, {"code": (32, 7, 7)}, autoencoder("code")[2][2:]
 
 
 def dcgan():
@@ -103,21 +110,12 @@ def decoder3d():
     ]
 
 
-EXAMPLES = {f.__name__: f for f in (autoencoder, dcgan, fsrcnn, upsampler1d, decoder3d)}
+# keyed by network name; a file may hold several networks
+EXAMPLES = {f.__name__: f for f in (autoencoder, decoder, dcgan, fsrcnn, upsampler1d, decoder3d)}
 
 
-def main():
-    name, path = sys.argv[1], sys.argv[2]
-    if name not in EXAMPLES:
-        print("checked; no PyTorch description of '%s' in examples_torch.py" % name)
-        return 3
-    with open(path) as f:
-        nets = json.load(f)["networks"]
-    if len(nets) != 1:
-        print("expected one network, found %d" % len(nets))
-        return 1
-    net = nets[0]
-    batch, inputs, layers = EXAMPLES[name]()
+def compare(net, description):
+    batch, inputs, layers = description
     errors = []
     if net["batch"] != batch:
         errors.append("batch %d, PyTorch description %d" % (net["batch"], batch))
@@ -147,12 +145,31 @@ def main():
                 errors.append("%s: netc inputs %s, PyTorch description %s" % (lname, L["inputs"], ins))
     if net["params"] != total:
         errors.append("total parameters: netc %d, PyTorch %d" % (net["params"], total))
+    out = net["outputs"][0]
+    summary = "%s: %d layers, %d parameters, %s -> %s %s" % (net["name"], len(layers), total, ", ".join(
+        "%s %s" % (k, list(v)) for k, v in inputs.items()), out["name"], out["shape"])
+    return ["%s: %s" % (net["name"], e) for e in errors], summary
+
+
+def main():
+    name, path = sys.argv[1], sys.argv[2]
+    with open(path) as f:
+        nets = json.load(f)["networks"]
+    errors, agree, unknown = [], [], []
+    for net in nets:
+        if net["name"] not in EXAMPLES:
+            unknown.append(net["name"])
+            continue
+        e, summary = compare(net, EXAMPLES[net["name"]]())
+        errors += e
+        agree.append(summary)
     if errors:
         print("\n".join(errors))
         return 1
-    out = net["outputs"][0]
-    print("%d layers, %d parameters, %s -> %s %s agree" % (len(layers), total, ", ".join(
-        "%s %s" % (k, list(v)) for k, v in inputs.items()), out["name"], out["shape"]))
+    if not agree:
+        print("checked; no PyTorch description of %s (%s) in examples_torch.py" % (name, ", ".join(unknown)))
+        return 3
+    print("; ".join(agree) + " agree" + ("; no PyTorch description of %s" % ", ".join(unknown) if unknown else ""))
     return 0
 
 
