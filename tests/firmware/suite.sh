@@ -213,6 +213,15 @@ if [ -f "$tmp/tiny/host.txt" ]; then
     else bad "tiny oracle"; sed 's/^/     | /' "$tmp/oracle.txt" | tail; fi
 fi
 
+# newlib-nano (build.sh -n): smaller, and must print exactly the same
+if [ -f "$tmp/tiny/m4f.txt" ] && "$fw/build.sh" -n "$here/fixture" tiny "$tmp/nano" >"$tmp/nano.size" 2>&1; then
+    "$fw/run.sh" -t 20 "$tmp/nano/tiny.m4f.elf" >"$tmp/nano/m4f.txt" 2>&1
+    if diff <(grep -v '^stack\|^forward' "$tmp/nano/m4f.txt") \
+            <(grep -v '^stack\|^forward' "$tmp/tiny/m4f.txt") >/dev/null; then
+        ok "tiny m4f with newlib-nano: same output; $(sed -n 's/^size m4f: //p' "$tmp/nano.size" | head -n 1)"
+    else bad "tiny m4f with newlib-nano: output differs from full newlib's"; fi
+else bad "tiny m4f with newlib-nano: build failed"; sed 's/^/     | /' "$tmp/nano.size" | tail; fi
+
 # ---- every example, when the compiler exists --------------------------------
 netc=$root/build/netc
 shopt -s nullglob
