@@ -4,10 +4,10 @@
 #  1. golden diagnostics: every cases/NAME.net is checked with `netc check --quiet`
 #     from cases/; "exit N" and the exact stderr must equal cases/NAME.expected
 #     (and the shape facts of `--json`, through json_shapes.py, must equal
-#     cases/NAME.shapes where one exists).  The
-#     same case is run through the ASan build, which must print the same and no
-#     sanitizer report.  One test per case.  Nothing is regenerated: bless.sh does
-#     that, deliberately.
+#     cases/NAME.shapes where one exists).  The same case is run through the ASan
+#     build, which must print the same and no sanitizer report, and with
+#     --dump-after of one pass (each case a different one in turn).  One test per
+#     case.  Nothing is regenerated: bless.sh does that, deliberately.
 #  2. cmocka unit tests (build/tests/frontend/test_*, release and ASan builds);
 #     their own counts are summed in.
 #  3. hostile inputs generated here (megabytes, deep nesting, 10,000 layers, NUL
@@ -54,8 +54,11 @@ got() {
     (cd "$cases" && timeout 30 "$bin" check --quiet "$n.net" >/dev/null 2>"$out.err"; echo "exit $?" >"$out")
     cat "$out.err" >>"$out"
 }
+passes=(build resolve attrs shapes validate train)
+k=0
 for f in "$cases"/*.net; do
     n=$(basename "$f" .net)
+    dump=${passes[$((k++ % ${#passes[@]}))]}
     if [ ! -f "$cases/$n.expected" ]; then bad "$n: no $n.expected (run bless.sh $n and read it)"; continue; fi
     got "$netc" "$n" "$tmp/$n.rel"
     got "$anetc" "$n" "$tmp/$n.asan"
@@ -65,6 +68,9 @@ for f in "$cases"/*.net; do
         bad "$n: sanitizer report under ASan" "$(cat "$tmp/$n.asan")"
     elif ! d=$(diff -u "$tmp/$n.rel" "$tmp/$n.asan"); then
         bad "$n: the ASan build prints differently" "$d"
+    elif ! (cd "$cases" && timeout 30 "$anetc" check --dump-after="$dump" "$n.net" >/dev/null 2>"$tmp/$n.dump.err"; [ $? -le 1 ]) ||
+         sanitizer_report "$tmp/$n.dump.err" >/dev/null; then
+        bad "$n: --dump-after=$dump under ASan failed" "$(cat "$tmp/$n.dump.err")"
     elif [ -f "$cases/$n.shapes" ] && ! d=$(cd "$cases" && timeout 30 "$netc" check --json "$n.net" 2>&1 | $py "$here/json_shapes.py" 2>&1 | diff -u "$n.shapes" -); then
         bad "$n: shapes of --json differ from $n.shapes" "$d"
     else
