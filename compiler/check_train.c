@@ -140,13 +140,17 @@ bool pass_check_train(Net *net, Diags *d) {
     Train *t = net->train;
     if (!t) return true;
     int before = d->errors;
-    bool seen[5] = {0};
+    Loc seen[5] = {{0}};   /* seen[k].line 0: not given */
     t->epochs = 1;
     for (Attr *a = t->attrs; a; a = a->next) {
         int k;
         if (!word_index(d, "train setting", a->name, a->loc, train_words, &k)) continue;
-        if (seen[k]) { error_at(d, a->loc, "'%s' given twice", a->name); continue; }
-        seen[k] = true;
+        if (seen[k].line) {
+            error_hint(d, a->loc, arena_printf(d->arena, "first given at line %d, column %d", seen[k].line, seen[k].col),
+                       "'%s' given twice", a->name);
+            continue;
+        }
+        seen[k] = a->loc;
         Value *v = a->value;
         switch (k) {
         case 0: check_loss(net, t, v, d); break;
@@ -163,8 +167,8 @@ bool pass_check_train(Net *net, Diags *d) {
             break;
         }
     }
-    if (!seen[0]) error_hint(d, t->loc, "add 'loss = mse(prediction, target);'", "the train block has no loss");
-    if (!seen[1]) error_hint(d, t->loc, "add 'optimizer = adam { lr = 0.001 };'", "the train block has no optimizer");
+    if (!seen[0].line) error_hint(d, t->loc, "add 'loss = mse(prediction, target);'", "the train block has no loss");
+    if (!seen[1].line) error_hint(d, t->loc, "add 'optimizer = adam { lr = 0.001 };'", "the train block has no optimizer");
     t->checked = d->errors == before;
     return d->errors == before;
 }

@@ -11,7 +11,7 @@
 static const char *const setting_words[] = {"batch", "layout", "dtype", NULL};
 static const char *const layout_words[] = {"nchw", "nhwc", NULL};
 
-static void set_setting(Net *net, Stmt *s, Diags *d, bool *seen) {
+static void set_setting(Net *net, Stmt *s, Diags *d, Loc *seen) {   /* seen[i].line 0: not yet */
     Value *v = s->value;
     int which = -1;
     for (int i = 0; setting_words[i]; i++)
@@ -28,8 +28,12 @@ static void set_setting(Net *net, Stmt *s, Diags *d, bool *seen) {
         error_hint(d, s->name_loc, hint, "unknown network setting '%s'", s->name);
         return;
     }
-    if (seen[which]) error_at(d, s->name_loc, "setting '%s' given twice", s->name);
-    seen[which] = true;
+    if (seen[which].line) {
+        error_hint(d, s->name_loc, arena_printf(d->arena, "first given at line %d", seen[which].line),
+                   "setting '%s' given twice", s->name);
+        return;
+    }
+    seen[which] = s->name_loc;
     switch (which) {
     case 0:
         if (v->kind != V_INT) { error_at(d, v->loc, "'batch' must be an integer"); return; }
@@ -103,7 +107,7 @@ static bool build_net(Program *p, NetAst *ast, Diags *d) {
     net->batch = 1;
     net->layout = LAYOUT_NCHW;
     vec_push(a, &p->nets, net);
-    bool seen[3] = {0};
+    Loc seen[3] = {{0}};
     for (Stmt *s = ast->stmts; s; s = s->next) {
         switch (s->kind) {
         case ST_INPUT:
