@@ -57,22 +57,56 @@ static void act_expr(char *out, size_t n, Activation act, const char *v) {
     }
 }
 
-/* ---- GEMM: C[M][N] = A[M][K] . B[K][N], register-blocked 4 x 16 ---- */
+/* ---- GEMM: C[M][N] = A[M][K] . B[K][N] ----
+ * A register block of MR x NR accumulators (6 x 16: 6 AVX-512 or 12 AVX2
+ * registers, the shape BLIS uses on Haswell) walks a KC-deep slice of K; panels of
+ * B (KC x 16, 16 KiB) stay in L1 while every row block of A passes them.  All
+ * bounds are literals; `first` says whether the block starts C or adds to it. */
+enum { GEMM_MR = 6, GEMM_NR = 16, GEMM_KC = 256 };
 
-static void gemm_block(Emitter *w, int64_t mr, int64_t nr, int64_t K, int64_t N, const char *m, const char *n) {
+static void gemm_block(Emitter *w, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K, int64_t N,
+                       const char *m, const char *n, const char *first) {
     emit(w, "{");
     emit(w, "float c[%lld][%lld];", LL(mr), LL(nr));
-    emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) c[i][j] = 0.0f;", LL(mr), LL(nr));
-    emit(w, "for (int k = 0; k < %lld; k++) {", LL(K));
-    emit(w, "const float *restrict b = B + k * %lld + %s;", LL(N), n);
+    if (!strcmp(first, "1"))
+        emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) c[i][j] = 0.0f;", LL(mr), LL(nr));
+    else
+        emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) c[i][j] = %s ? 0.0f : C[(%s + i) * %lld + %s + j];",
+             LL(mr), LL(nr), first, m, LL(N), n);
+    emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
+    emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(N), n);
     emit(w, "for (int i = 0; i < %lld; i++) {", LL(mr));
-    emit(w, "const float a = A[(%s + i) * %lld + k];", m, LL(K));
+    emit(w, "const float a = A[(%s + i) * %lld + %s + k];", m, LL(K), k0);
     emit(w, "for (int j = 0; j < %lld; j++) c[i][j] += a * b[j];", LL(nr));
     emit(w, "}");
     emit(w, "}");
     emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) C[(%s + i) * %lld + %s + j] = c[i][j];",
          LL(mr), LL(nr), m, LL(N), n);
     emit(w, "}");
+}
+
+/* One KC slice: panels of B (n) outside, row blocks of A (m) inside. */
+static void gemm_slice(Emitter *w, int64_t M, int64_t K, int64_t N, const char *k0, int64_t kc, const char *first) {
+    int64_t Mb = M / GEMM_MR * GEMM_MR, Nb = N / GEMM_NR * GEMM_NR;
+    char mlit[32], nlit[32];
+    snprintf(mlit, sizeof mlit, "%lld", LL(Mb));
+    snprintf(nlit, sizeof nlit, "%lld", LL(Nb));
+    if (Nb) {
+        emit(w, "for (int n = 0; n < %lld; n += %d) {", LL(Nb), GEMM_NR);
+        if (Mb) {
+            emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
+            gemm_block(w, GEMM_MR, GEMM_NR, k0, kc, K, N, "m", "n", first);
+        }
+        if (M - Mb) gemm_block(w, M - Mb, GEMM_NR, k0, kc, K, N, mlit, "n", first);
+        emit(w, "}");
+    }
+    if (N - Nb) {
+        if (Mb) {
+            emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
+            gemm_block(w, GEMM_MR, N - Nb, k0, kc, K, N, "m", nlit, first);
+        }
+        if (M - Mb) gemm_block(w, M - Mb, N - Nb, k0, kc, K, N, mlit, nlit, first);
+    }
 }
 
 static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N) {
@@ -82,29 +116,22 @@ static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N) {
         if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N) return name;
     if (c->ngemms < 256) { c->gemms[c->ngemms][0] = M; c->gemms[c->ngemms][1] = K; c->gemms[c->ngemms][2] = N; c->ngemms++; }
     Emitter *w = c->g;
-    const int64_t MR = 4, NR = 16;
-    int64_t Mb = M / MR * MR, Nb = N / NR * NR;
     emit(w, "/* C[%lld][%lld] = A[%lld][%lld] . B[%lld][%lld] */", LL(M), LL(N), LL(M), LL(K), LL(K), LL(N));
     emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C)", name);
     emit(w, "{");
-    char mlit[32], nlit[32];
-    snprintf(mlit, sizeof mlit, "%lld", LL(Mb));
-    snprintf(nlit, sizeof nlit, "%lld", LL(Nb));
-    if (Mb) {
-        emit(w, "for (int m = 0; m < %lld; m += %lld) {", LL(Mb), LL(MR));
-        if (Nb) {
-            emit(w, "for (int n = 0; n < %lld; n += %lld)", LL(Nb), LL(NR));
-            gemm_block(w, MR, NR, K, N, "m", "n");
-        }
-        if (N - Nb) gemm_block(w, MR, N - Nb, K, N, "m", nlit);
+    int64_t full = K / GEMM_KC, rem = K % GEMM_KC;
+    if (full == 1 && rem == 0) {
+        gemm_slice(w, M, K, N, "0", GEMM_KC, "1");
+    } else if (full >= 1) {
+        emit(w, "for (int kb = 0; kb < %lld; kb += %d) {", LL(full * GEMM_KC), GEMM_KC);
+        emit(w, "const int first = kb == 0;");
+        gemm_slice(w, M, K, N, "kb", GEMM_KC, "first");
         emit(w, "}");
     }
-    if (M - Mb) {
-        if (Nb) {
-            emit(w, "for (int n = 0; n < %lld; n += %lld)", LL(Nb), LL(NR));
-            gemm_block(w, M - Mb, NR, K, N, mlit, "n");
-        }
-        if (N - Nb) gemm_block(w, M - Mb, N - Nb, K, N, mlit, nlit);
+    if (rem) {
+        char k0[32];
+        snprintf(k0, sizeof k0, "%lld", LL(full * GEMM_KC));
+        gemm_slice(w, M, K, N, k0, rem, full ? "0" : "1");
     }
     emit(w, "}");
     emit_raw(w, "\n");

@@ -215,32 +215,37 @@ static int cmp_double(const void *a, const void *b) {
 static int cmd_bench(int argc, char **argv) {
     long iters = 20;
     unsigned long long seed = 1;
+    int train = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
+        if (!strcmp(argv[i], "--train")) train = 1;
+        else if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
             char *end;
             iters = strtol(argv[++i], &end, 10);
             if (*end || iters < 1 || iters > 1000000) { fprintf(stderr, "%s bench: --iters expects 1 to 1000000\n", M->name); return 2; }
         } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
         else { fprintf(stderr, "%s bench: unknown or incomplete option '%s'\n", M->name, argv[i]); return 2; }
     }
+    if (train && !M->train_step) { fprintf(stderr, "%s bench: --train: the network has no train block\n", M->name); return 2; }
     void *state = alloc_state();
     M->init(state, seed);
     float *bin[MAX_IO] = {0}, *bout[MAX_IO] = {0};
-    for (int i = 0; i < M->ninputs; i++) {
-        bin[i] = malloc(sizeof(float) * (size_t)M->inputs[i].count);
-        for (long j = 0; bin[i] && j < M->inputs[i].count; j++) bin[i][j] = (float)((j * 2654435761u) % 1000) / 1000.0f;
+    int nin = train ? M->ntrain_inputs : M->ninputs;
+    const netc_tensor *ins = train ? M->train_inputs : M->inputs;
+    for (int i = 0; i < nin; i++) {
+        bin[i] = malloc(sizeof(float) * (size_t)ins[i].count);
+        for (long j = 0; bin[i] && j < ins[i].count; j++) bin[i][j] = (float)((j * 2654435761u) % 1000) / 1000.0f;
     }
     for (int i = 0; i < M->noutputs; i++) bout[i] = malloc(sizeof(float) * (size_t)M->outputs[i].count);
     double *t = malloc(sizeof(double) * (size_t)iters);
-    M->run(state, (const float *const *)bin, bout);   /* warm-up */
-    for (long i = 0; i < iters; i++) {
+    for (long i = -1; i < iters; i++) {   /* i = -1: warm-up */
         double t0 = now_ms();
-        M->run(state, (const float *const *)bin, bout);
-        t[i] = now_ms() - t0;
+        if (train) M->train_step(state, (const float *const *)bin);
+        else M->run(state, (const float *const *)bin, bout);
+        if (i >= 0) t[i] = now_ms() - t0;
     }
     qsort(t, (size_t)iters, sizeof *t, cmp_double);
-    printf("%s: forward pass of %d samples: median %.4f ms (min %.4f, max %.4f, %ld runs)\n", M->name, M->batch,
-           t[iters / 2], t[0], t[iters - 1], iters);
+    printf("%s: %s of %d samples: median %.4f ms (min %.4f, max %.4f, %ld runs)\n", M->name,
+           train ? "training step" : "forward pass", M->batch, t[iters / 2], t[0], t[iters - 1], iters);
     free(t);
     for (int i = 0; i < MAX_IO; i++) { free(bin[i]); free(bout[i]); }
     free(state);
@@ -254,7 +259,7 @@ static void usage(FILE *f) {
             "  info                                  shapes, parameters and memory\n"
             "  infer --input IN=x.npy ... --output OUT=y.npy ... [--weights W.safetensors] [--seed S]\n"
             "                                        run any number of samples (the leading axis)\n"
-            "  bench [--iters N] [--seed S]          median milliseconds of one forward pass\n",
+            "  bench [--train] [--iters N] [--seed S]  median milliseconds of one forward pass (or training step)\n",
             M->name, M->name);
     netc_train_usage(f);
 }
