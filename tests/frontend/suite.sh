@@ -44,6 +44,12 @@ if ! ninja -C "$root" build/netc build/asan/netc build/all-frontend build/asan/a
     exit 1
 fi
 
+# Run copies, so a rebuild by someone else in the same checkout cannot pull the
+# binaries from under a run ("Permission denied" while the linker writes them).
+cp "$netc" "$tmp/netc" && cp "$anetc" "$tmp/netc-asan" || { echo "0 passed, 1 failed"; exit 1; }
+netc=$tmp/netc
+anetc=$tmp/netc-asan
+
 sanitizer_report() { grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' "$@" 2>/dev/null; }
 
 # ---------------------------------------------------------------- 1. golden

@@ -65,9 +65,10 @@ seed=${GEN_SEED:-$(date +%s)}
 if ! ninja -C "$root" build/asan/netc >"$tmp/build.log" 2>&1 || ! /usr/bin/python3 "$here/gen.py" "$tmp/gen" "$n" "$seed"; then
     cat "$tmp/build.log"; echo "FAIL generated networks: setup"; echo "1 passed, 1 failed"; exit 1
 fi
+cp "$root/build/asan/netc" "$tmp/netc-asan"   # a copy: others may relink build/ meanwhile
 bad=0; clean=0
 for f in "$tmp"/gen/*.net; do
-    timeout 10 "$root/build/asan/netc" check --quiet "$f" >/dev/null 2>"$f.err"
+    timeout 10 "$tmp/netc-asan" check --quiet "$f" >/dev/null 2>"$f.err"
     rc=$?
     [ "$rc" -eq 0 ] && clean=$((clean + 1))
     if { [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; } || grep -qE 'runtime error:|Sanitizer' "$f.err"; then
