@@ -306,11 +306,13 @@ def main():
                 continue
             ok = False
             worst += " %s max|diff| %.3g (%d of %d elements)" % (pn, float(np.max(np.abs(g - w))), int(bad.sum()), bad.size)
-        # inference (running statistics) with the trained weights, on the first batch
+        # inference (running statistics) with netc's trained weights, on the first
+        # batch: PyTorch evaluates the same weights, so Adam's noise does not enter
         with torch.no_grad():
+            Pn = {k: torch.tensor(got_w[k].astype(np.float64)) for k in P}
             vals = {n: torch.tensor(v[:B].astype(np.float64)) for n, v in data.items()}
             for L in net["layers"]:
-                vals[L["name"]] = apply_layer(L, [vals[i] for i in L["inputs"]], P, False)
+                vals[L["name"]] = apply_layer(L, [vals[i] for i in L["inputs"]], Pn, False)
         worst_out = 0.0
         for j, o in enumerate(net["outputs"]):
             got = np.load(os.path.join(d, "loss.npy.out%d.npy" % j))
