@@ -6,6 +6,7 @@
  */
 #include "driver.h"
 #include "emit.h"
+#include "files.h"
 #include "print_c.h"
 #include "schedule.h"
 
@@ -18,7 +19,7 @@
 #include <unistd.h>
 
 static const char usage_build[] =
-    "usage: netc build FILE.net -o DIR [--network NAME] [--exe] [--cc CC] [--cflags FLAGS]\n"
+    "usage: netc build FILE.net -o DIR [--network NAME] [--weights W.safetensors] [--exe] [--cc CC] [--cflags FLAGS]\n"
     "\n"
     "Writes DIR/NAME.h and DIR/NAME.c for every network in FILE.net (or only NAME):\n"
     "C99 with every loop bound a literal, no heap and no stdio.  See the header for\n"
@@ -26,6 +27,9 @@ static const char usage_build[] =
     "\n"
     "  -o DIR            output directory (created if missing)\n"
     "  --network NAME    only this network\n"
+    "  --weights W       embed the parameters of W.safetensors (PyTorch's names and\n"
+    "                    layouts) as a const array in DIR/NAME_weights.c; NAME_init\n"
+    "                    then loads them (tensors of other layers are ignored)\n"
     "  --exe             also compile DIR/NAME, a program with the commands\n"
     "                    info, infer and bench (run DIR/NAME --help)\n"
     "  --cc CC           C compiler for --exe (default: $CC or cc)\n"
@@ -59,6 +63,59 @@ static bool find_root(char *root, size_t n, char *libdir, size_t ln) {
     return false;
 }
 
+/* Fill a network's parameters from a safetensors file: every parameter must be
+ * there with its shape and finite values; other tensors are ignored (a decoder
+ * can take its layers from a whole autoencoder's checkpoint). */
+static float *load_weights(const Schedule *s, const char *path) {
+    netc_safetensors st;
+    netc_file_error err;
+    if (netc_safetensors_load(&st, path, 0, &err)) { fprintf(stderr, "netc build: %s\n", err.msg); return NULL; }
+    float *w = calloc((size_t)(s->param_floats ? s->param_floats : 1), sizeof(float));
+    bool bad = !w;
+    for (int i = 0; i < s->nparams && !bad; i++) {
+        const Param *p = &s->params[i];
+        const netc_st_tensor *t = netc_safetensors_find(&st, p->name);
+        if (!t) { fprintf(stderr, "netc build: %s: no tensor '%s' for network '%s'\n", path, p->name, s->net->name); bad = true; break; }
+        bool same = t->rank == p->rank;
+        for (int j = 0; same && j < p->rank; j++) same = t->shape[j] == p->shape[j];
+        if (!same) {
+            char want[128] = "[", have[128] = "[";
+            for (int j = 0; j < p->rank; j++) snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", j ? ", " : "", (long long)p->shape[j]);
+            for (int j = 0; j < t->rank; j++) snprintf(have + strlen(have), sizeof have - strlen(have), "%s%lld", j ? ", " : "", (long long)t->shape[j]);
+            fprintf(stderr, "netc build: %s: tensor '%s' has shape %s], network '%s' needs %s]\n", path, p->name, have, s->net->name, want);
+            bad = true;
+            break;
+        }
+        if (netc_safetensors_to_f32(t, w + p->offset, (size_t)p->count, &err)) { fprintf(stderr, "netc build: %s: %s\n", path, err.msg); bad = true; break; }
+        for (int64_t j = 0; j < p->count; j++)
+            if (!(w[p->offset + j] - w[p->offset + j] == 0.0f)) {
+                fprintf(stderr, "netc build: %s: tensor '%s' holds a NaN or infinity at element %lld\n", path, p->name, (long long)j);
+                bad = true;
+                break;
+            }
+    }
+    netc_safetensors_free(&st);
+    if (bad) { free(w); return NULL; }
+    return w;
+}
+
+/* mkdir -p: the directory and any missing parents. */
+static int mkdir_parents(const char *dir) {
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) { errno = ENAMETOOLONG; return -1; }
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
+        *p = '/';
+    }
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    if (!S_ISDIR(st.st_mode)) { errno = ENOTDIR; return -1; }
+    return 0;
+}
+
 static int run_cc(char *const argv[]) {
     pid_t pid = fork();
     if (pid < 0) return -1;
@@ -68,7 +125,7 @@ static int run_cc(char *const argv[]) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int build_exe(const char *dir, const char *name, const char *cc, const char *cflags) {
+static int build_exe(const char *dir, const char *name, const char *cc, const char *cflags, bool weights) {
     char root[PATH_MAX], libdir[PATH_MAX];
     if (!find_root(root, sizeof root, libdir, sizeof libdir)) {
         fprintf(stderr, "netc build: cannot find the runtime (set NETC_ROOT to the netc checkout)\n");
@@ -106,6 +163,9 @@ static int build_exe(const char *dir, const char *name, const char *cc, const ch
     argv[n++] = inc1;
     argv[n++] = inc2;
     argv[n++] = src;
+    char wsrc[PATH_MAX + 64];
+    snprintf(wsrc, sizeof wsrc, "%s/%s_weights.c", dir, name);
+    if (weights) argv[n++] = wsrc;
     argv[n++] = mainc;
     argv[n++] = prog;
     argv[n++] = train;
@@ -132,13 +192,14 @@ static int build_exe(const char *dir, const char *name, const char *cc, const ch
 }
 
 int cmd_build(int argc, char **argv) {
-    const char *file = NULL, *dir = NULL, *only = NULL, *cc = getenv("CC"), *cflags = NULL;
+    const char *file = NULL, *dir = NULL, *only = NULL, *cc = getenv("CC"), *cflags = NULL, *weights = NULL;
     bool exe = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(usage_build, stdout); return 0; }
         else if (!strcmp(a, "-o") && i + 1 < argc) dir = argv[++i];
         else if (!strcmp(a, "--network") && i + 1 < argc) only = argv[++i];
+        else if (!strcmp(a, "--weights") && i + 1 < argc) weights = argv[++i];
         else if (!strcmp(a, "--exe")) exe = true;
         else if (!strcmp(a, "--cc") && i + 1 < argc) cc = argv[++i];
         else if (!strcmp(a, "--cflags") && i + 1 < argc) cflags = argv[++i];
@@ -159,7 +220,7 @@ int cmd_build(int argc, char **argv) {
         compilation_free(c);
         return 1;
     }
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    if (mkdir_parents(dir) != 0) {
         fprintf(stderr, "netc build: cannot create '%s': %s\n", dir, strerror(errno));
         compilation_free(c);
         return 1;
@@ -169,16 +230,24 @@ int cmd_build(int argc, char **argv) {
         Net *net = c->prog.nets.v[i];
         if (only && strcmp(net->name, only)) continue;
         Schedule *s = lower_net(c->arena, net);
-        Emitter h = {0}, src = {0};
+        float *w = NULL;
+        if (weights && !(w = load_weights(s, weights))) { rc = 1; break; }
+        s->weights = w;
+        Emitter h = {0}, src = {0}, wsrc = {0};
         print_c(s, c->arena, &h, &src);
+        if (w) print_weights(s, &wsrc, weights);
         char path[PATH_MAX], err[600];
         snprintf(path, sizeof path, "%s/%s.h", dir, net->name);
         if (emit_save(&h, path, err, sizeof err)) { fprintf(stderr, "netc build: %s\n", err); rc = 1; }
         snprintf(path, sizeof path, "%s/%s.c", dir, net->name);
         if (!rc && emit_save(&src, path, err, sizeof err)) { fprintf(stderr, "netc build: %s\n", err); rc = 1; }
+        snprintf(path, sizeof path, "%s/%s_weights.c", dir, net->name);
+        if (!rc && w && emit_save(&wsrc, path, err, sizeof err)) { fprintf(stderr, "netc build: %s\n", err); rc = 1; }
         emit_free(&h);
         emit_free(&src);
-        if (!rc && exe) rc = build_exe(dir, net->name, cc, cflags);
+        emit_free(&wsrc);
+        free(w);
+        if (!rc && exe) rc = build_exe(dir, net->name, cc, cflags, s->weights != NULL);
     }
     compilation_free(c);
     return rc;

@@ -124,3 +124,18 @@ TrainPlan *lower_train(Arena *a, const Schedule *s) {
     tp->nslots = t->opt == OPT_SGD ? (t->momentum > 0 ? 1 : 0) : 2;
     return tp;
 }
+
+static int64_t round16(int64_t n) { return n ? (n + 15) / 16 * 16 : 16; }
+
+NetMemory net_memory(const Schedule *s, const TrainPlan *tp) {
+    NetMemory m = {0};
+    m.params = s->param_floats;
+    m.infer_arena = s->arena_floats;
+    m.arena = tp && tp->arena_floats > s->arena_floats ? tp->arena_floats : s->arena_floats;
+    int64_t P = round16(m.params), A = round16(m.arena);
+    m.train_extra = tp ? P * (1 + tp->nslots) : 0;
+    /* params, arena, grads, opt: 64-byte aligned float arrays; then the step
+     * counter, padded to the struct's 64-byte alignment */
+    m.state_bytes = 4 * (P + A + m.train_extra) + (tp ? 64 : 0);
+    return m;
+}

@@ -774,7 +774,7 @@ static void tb_pool(Ctx *c, const TrainStep *st) {
     int64_t invol = 1, outvol = 1, kvol = 1;
     for (int i = 0; i < nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; kvol *= g->k[i]; }
     emit(w, "for (int nc = 0; nc < %lld; nc++) {", LL(k->nb * g->cin));
-    emit(w, "const float *restrict xs = s->arena + %lld + nc * %lld;", LL(tp->v[L->in[0]->id]), LL(invol));
+    if (mx) emit(w, "const float *restrict xs = s->arena + %lld + nc * %lld;", LL(tp->v[L->in[0]->id]), LL(invol));
     emit(w, "float *restrict gx = s->arena + %lld + nc * %lld;", LL(tp->gr[L->in[0]->id]), LL(invol));
     emit(w, "const float *restrict gyo = s->arena + %lld + nc * %lld;", LL(tp->gr[L->id]), LL(outvol));
     int64_t lo[MAX_SPATIAL] = {0}, one[MAX_SPATIAL] = {1, 1, 1}, zero[MAX_SPATIAL] = {0};
@@ -851,6 +851,7 @@ static void tb_simple(Ctx *c, const TrainStep *st) {
         dact_expr(e, sizeof e, act, "y[i]");
         emit(w, "{");
         emit(w, "const float *restrict y = s->arena + %lld;", LL(tp->v[L->id]));
+        if (act.kind == ACT_IDENTITY) emit(w, "(void)y;");
         emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] += s->arena[%lld + i] * %s;", LL(n), LL(tp->gr[L->in[0]->id]), LL(gy), e);
         emit(w, "}");
     } else if (L->kind->op == OP_CONCAT) {
@@ -1066,6 +1067,16 @@ static void fan(const Param *p, double *fan_in, double *fan_out) {
 static void print_init(Ctx *c) {
     Emitter *w = c->w;
     const Schedule *s = c->s;
+    if (s->weights && s->nparams) {
+        emit(w, "/* The parameters embedded with --weights (%s_weights.c); the seed is unused. */", c->name);
+        emit(w, "void %s_init(%s_state *s, unsigned long long seed)", c->name, c->name);
+        emit(w, "{");
+        emit(w, "(void)seed;");
+        emit(w, "netc_memcpy(s->params, %s_weights, sizeof(float) * %lld);", c->name, LL(s->param_floats));
+        emit(w, "}");
+        emit_raw(w, "\n");
+        return;
+    }
     if (!s->nparams) {
         emit(w, "void %s_init(%s_state *s, unsigned long long seed)", c->name, c->name);
         emit(w, "{");
@@ -1186,14 +1197,14 @@ static void print_header(Ctx *c, Emitter *h) {
     emit(h, "} netc_model;");
     emit(h, "#endif");
     emit_raw(h, "\n");
-    int64_t P = (s->param_floats + 15) / 16 * 16, A = (s->arena_floats + 15) / 16 * 16;
-    if (c->tplan && c->tplan->arena_floats > A) A = (c->tplan->arena_floats + 15) / 16 * 16;
-    if (P == 0) P = 16;
-    if (A == 0) A = 16;
+    NetMemory mem = net_memory(s, c->tplan);
+    int64_t P = mem.params ? (mem.params + 15) / 16 * 16 : 16, A = mem.arena ? (mem.arena + 15) / 16 * 16 : 16;
     emit(h, "#define %s_BATCH %lld", up, LL(net->batch));
-    emit(h, "#define %s_PARAM_FLOATS %lld   /* parameters and running statistics */", up, LL(s->param_floats));
-    emit(h, "#define %s_ARENA_FLOATS %lld   /* activations and scratch, shared by liveness */", up, LL(s->arena_floats));
-    emit(h, "#define %s_STATE_BYTES %lldu", up, LL(4 * (P + A) + (c->tplan ? 4 * P * (1 + c->tplan->nslots) + 64 : 0)));
+    emit(h, "#define %s_PARAM_FLOATS %lld   /* parameters and running statistics */", up, LL(mem.params));
+    emit(h, "#define %s_ARENA_FLOATS %lld   /* activations and scratch, shared by liveness */", up, LL(mem.arena));
+    emit(h, "#define %s_WEIGHT_BYTES %lldu  /* parameters and running statistics */", up, LL(4 * mem.params));
+    emit(h, "#define %s_ARENA_BYTES %lldu   /* activations and scratch */", up, LL(4 * mem.arena));
+    emit(h, "#define %s_STATE_BYTES %lldu   /* sizeof(%s_state): all the memory, no heap */", up, LL(mem.state_bytes), nm);
     emit_raw(h, "\n");
     emit(h, "#ifndef NETC_ALIGN");
     emit(h, "#if defined(__GNUC__)");
@@ -1213,8 +1224,17 @@ static void print_header(Ctx *c, Emitter *h) {
         emit(h, "unsigned long long step;            /* optimiser steps taken */");
     }
     emit(h, "} %s_state;", nm);
+    emit(h, "#if defined(__GNUC__)");
+    emit(h, "typedef char %s_state_size_check[sizeof(%s_state) == %s_STATE_BYTES ? 1 : -1];", nm, nm, up);
+    emit(h, "#endif");
     emit_raw(h, "\n");
-    emit(h, "/* Parameters from the initialisers of the .net file, seeded. */");
+    if (s->weights) {
+        emit(h, "/* The trained parameters, embedded by netc build --weights (%s_weights.c):", nm);
+        emit(h, " * const, so a microcontroller keeps them in flash. */");
+        emit(h, "extern const float %s_weights[%lld];", nm, LL(s->param_floats));
+        emit(h, "/* Parameters from %s_weights. */", nm);
+    } else
+        emit(h, "/* Parameters from the initialisers of the .net file, seeded. */");
     emit(h, "void %s_init(%s_state *s, unsigned long long seed);", nm, nm);
     char args[2048] = "";
     for (int j = 0; j < s->inputs.n; j++) {
@@ -1274,6 +1294,27 @@ static void print_tensor_table(Emitter *w, const char *var, const Net *net, PtrV
     }
     if (!layers->n) emit(w, "{0, 0, {0}, 0},");
     emit(w, "};");
+}
+
+void print_weights(const Schedule *s, Emitter *w, const char *from) {
+    emit(w, "/* %s_weights.c — generated by netc %s from %s.  Do not edit. */", s->net->name, NETC_VERSION, from);
+    emit(w, "#include \"%s.h\"", s->net->name);
+    emit_raw(w, "\n");
+    emit(w, "const float %s_weights[%lld] = {", s->net->name, LL(s->param_floats));
+    for (int i = 0; i < s->nparams; i++) {
+        const Param *p = &s->params[i];
+        emit(w, "/* %s */", p->name);
+        char line[1024] = "";
+        for (int64_t j = 0; j < p->count; j++) {
+            char f[48];
+            flit(f, sizeof f, s->weights[p->offset + j]);
+            if (strlen(line) + strlen(f) + 3 > 100) { emit(w, "%s", line); line[0] = 0; }
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s,", line[0] ? " " : "", f);
+        }
+        if (line[0]) emit(w, "%s", line);
+    }
+    emit(w, "};");
+    emit_replace_word(w, "float", "NETC_FLOAT");
 }
 
 void print_c(const Schedule *s, Arena *a, Emitter *h, Emitter *src) {

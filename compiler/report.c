@@ -5,6 +5,7 @@
  * source order, each tensor alive from its producer to its last reader.
  */
 #include "netc.h"
+#include "schedule.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,17 @@ int64_t net_peak_activation_bytes(const Net *net) {
     free(last);
     free(delta);
     return peak;
+}
+
+/* The static memory plan of the generated code (lower.c, lower_train.c): the
+ * numbers the generated header's macros carry. */
+static NetMemory plan_of(const Net *net) {
+    Arena *a = arena_new();
+    Schedule *s = lower_net(a, (Net *)net);
+    TrainPlan *tp = net->train && net->train->checked ? lower_train(a, s) : NULL;
+    NetMemory m = net_memory(s, tp);
+    arena_free(a);
+    return m;
 }
 
 static void fmt_count(char *buf, size_t n, int64_t v) {
@@ -100,6 +112,13 @@ void report_table(const Program *p, FILE *out) {
         fmt_count(m, sizeof m, macs);
         fprintf(out, "\n  parameters %s (%s of weights), %s MACs per sample, peak activations %s (batch %lld)\n",
                 params, wbytes, m, peak, (long long)net->batch);
+        NetMemory mem = plan_of(net);
+        char wb[32], ab[32], sb[32];
+        fmt_bytes(wb, sizeof wb, 4 * mem.params);
+        fmt_bytes(ab, sizeof ab, 4 * mem.arena);
+        fmt_bytes(sb, sizeof sb, mem.state_bytes);
+        fprintf(out, "  generated code: weights %s, arena %s (activations by liveness, scratch%s), state %s (%lld bytes)\n",
+                wb, ab, net->train && net->train->checked ? ", training" : "", sb, (long long)mem.state_bytes);
     }
     arena_free(a);
 }
@@ -198,8 +217,11 @@ void report_json(const Program *p, FILE *out) {
             macs += L->macs;
         }
         int64_t np = net_param_count(net);
-        fprintf(out, "],\"params\":%lld,\"weight_bytes\":%lld,\"macs\":%lld,\"peak_activation_bytes\":%lld", (long long)np,
-                (long long)np * 4, (long long)macs, (long long)net_peak_activation_bytes(net));
+        NetMemory mem = plan_of(net);
+        fprintf(out, "],\"params\":%lld,\"weight_bytes\":%lld,\"macs\":%lld,\"peak_activation_bytes\":%lld,"
+                     "\"arena_bytes\":%lld,\"state_bytes\":%lld", (long long)np,
+                (long long)mem.params * 4, (long long)macs, (long long)net_peak_activation_bytes(net),
+                (long long)mem.arena * 4, (long long)mem.state_bytes);
         json_train(out, net);
         fputc('}', out);
     }

@@ -64,6 +64,7 @@ typedef struct Schedule {
     int64_t param_floats;
     int64_t arena_floats;
     PtrVec inputs;        /* Layer*: inputs the forward pass reads (not target-only) */
+    const float *weights; /* netc build --weights: the parameters to embed (param_floats), or NULL */
 } Schedule;
 
 Schedule *lower_net(Arena *a, Net *net);
@@ -98,4 +99,15 @@ typedef struct TrainPlan {
 } TrainPlan;
 
 TrainPlan *lower_train(Arena *a, const Schedule *s);
+
+/* What a network's state holds, in floats, and its size in bytes: what the
+ * generated header's macros say and what `netc check` prints. */
+typedef struct NetMemory {
+    int64_t params;        /* parameters and running statistics */
+    int64_t arena;         /* activations and scratch: the larger of the two plans */
+    int64_t infer_arena;   /* the inference plan alone */
+    int64_t train_extra;   /* gradients and optimiser state */
+    int64_t state_bytes;   /* sizeof(NAME_state) with 64-byte aligned arrays */
+} NetMemory;
+NetMemory net_memory(const Schedule *s, const TrainPlan *tp);
 #endif
