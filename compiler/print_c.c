@@ -273,6 +273,63 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
     emit(w, "}");
 }
 
+/* At most this many output channels per group take the direct path. */
+enum { DIRECT_MAX_FG = 4 };
+
+/* One phase and group without im2col: per sample, tmp[co][q] accumulates
+ * w * x over input channels and taps (each tap a contiguous, vectorisable loop
+ * over its valid outputs), then bias, activation and the store. */
+static void emit_direct(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp, const char *yidx, const char *tidx) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp;
+    int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, invol = 1, outvol = 1, kvol = 1;
+    for (int i = 0; i < nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; kvol *= g->k[i]; }
+    int64_t zero_lo[MAX_SPATIAL] = {0}, lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
+    emit(w, "for (int n = 0; n < %lld; n++) {", LL(cc->nb));
+    emit(w, "netc_memset(tmp, 0, sizeof(float) * %lld);", LL(Fg * ph->qtot));
+    emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+    emit(w, "const float *restrict xs = x + (n * %lld + %lld + ci) * %lld;", LL(g->cin), LL(grp * Cg), LL(invol));
+    for (int j = 0; j < ph->ntaps; j++) {
+        tap_ranges(cc, ph, j, lo, hi, mul, add);
+        bool empty = false;
+        for (int i = 0; i < nsp; i++) if (lo[i] >= hi[i]) empty = true;
+        if (empty) continue;
+        char xi[512];
+        index_expr(xi, sizeof xi, nsp, mul, add, g->in);
+        for (int64_t co = 0; co < Fg; co++) {
+            int64_t widx = cc->tr ? ((grp * Cg) * Fg + co) * kvol + ph->taps[j].index : ((grp * Fg + co) * Cg) * kvol + ph->taps[j].index;
+            int64_t wstride = cc->tr ? Fg * kvol : kvol;     /* per input channel */
+            emit(w, "{");
+            emit(w, "const float wv = w[%lld + ci * %lld];", LL(widx), LL(wstride));
+            emit(w, "float *restrict ts = tmp + %lld;", LL(co * ph->qtot));
+            open_q_loops(w, nsp, lo, hi);
+            emit(w, "ts[%s] += wv * xs[%s];", tidx, xi);
+            close_loops(w, nsp);
+            emit(w, "}");
+        }
+    }
+    emit(w, "}");
+    emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+    if (!cc->accumulate) {
+        if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
+        else emit(w, "const float bv = 0.0f;");
+    }
+    emit(w, "const float *restrict ts = tmp + co * %lld;", LL(ph->qtot));
+    emit(w, "float *restrict yo = y + (n * %lld + %lld + co) * %lld;", LL(g->cout), LL(grp * Fg), LL(outvol));
+    open_q_loops(w, nsp, zero_lo, ph->nq);
+    if (cc->accumulate) emit(w, "yo[%s] += ts[%s];", yidx, tidx);
+    else {
+        emit(w, "const float v = ts[%s] + bv;", tidx);
+        char e[256];
+        act_expr(e, sizeof e, cc->act, "v");
+        emit(w, "yo[%s] = %s;", yidx, e);
+    }
+    close_loops(w, nsp);
+    emit(w, "}");
+    emit(w, "}");
+}
+
 static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
@@ -285,7 +342,9 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "float *restrict col = s->arena + %lld;", LL(cc->col));
     emit(w, "float *restrict tmp = s->arena + %lld;", LL(cc->tmp));
     emit(w, "const float *restrict w = s->params + %lld;", LL(cc->w));
+    emit(w, "(void)col; (void)tmp; (void)w;");
     if (cc->tr) emit(w, "float *restrict pack = s->arena + %lld;", LL(cc->pack));
+    if (cc->tr) emit(w, "(void)pack;");
     int64_t zero_lo[MAX_SPATIAL] = {0}, one[MAX_SPATIAL], zero[MAX_SPATIAL] = {0};
     for (int i = 0; i < nsp; i++) one[i] = 1;
     for (int64_t grp = 0; grp < g->groups; grp++) {
@@ -320,6 +379,13 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
                 close_loops(w, nsp);
                 emit(w, "}");
                 emit(w, "}");
+                emit(w, "}");
+                continue;
+            }
+            if (Fg <= DIRECT_MAX_FG && ph->ntaps <= 64) {
+                /* few output channels: a GEMM with so few rows cannot pay for its
+                 * im2col, so accumulate each tap straight from the input */
+                emit_direct(c, cc, ph, grp, yidx, tidx);
                 emit(w, "}");
                 continue;
             }
@@ -1202,9 +1268,14 @@ static void print_header(Ctx *c, Emitter *h) {
     emit(h, "#define %s_BATCH %lld", up, LL(net->batch));
     emit(h, "#define %s_PARAM_FLOATS %lld   /* parameters and running statistics */", up, LL(mem.params));
     emit(h, "#define %s_ARENA_FLOATS %lld   /* activations and scratch, shared by liveness */", up, LL(mem.arena));
-    emit(h, "#define %s_WEIGHT_BYTES %lldu  /* parameters and running statistics */", up, LL(4 * mem.params));
-    emit(h, "#define %s_ARENA_BYTES %lldu   /* activations and scratch */", up, LL(4 * mem.arena));
-    emit(h, "#define %s_STATE_BYTES %lldu   /* sizeof(%s_state): all the memory, no heap */", up, LL(mem.state_bytes), nm);
+    /* byte counts for the default float build (4-byte floats), written so that
+     * they stay exact when NETC_FLOAT is changed */
+    emit(h, "#define %s_WEIGHT_BYTES (%lldu * sizeof(NETC_FLOAT))  /* parameters, running statistics: %lld bytes */",
+         up, LL(mem.params), LL(4 * mem.params));
+    emit(h, "#define %s_ARENA_BYTES (%lldu * sizeof(NETC_FLOAT))   /* activations and scratch: %lld bytes */", up, LL(mem.arena),
+         LL(4 * mem.arena));
+    emit(h, "#define %s_STATE_BYTES (%lldu * sizeof(NETC_FLOAT) + %lldu)   /* sizeof(%s_state), all the memory: %lld bytes */",
+         up, LL((mem.state_bytes - (c->tplan ? 64 : 0)) / 4), LL(c->tplan ? 64 : 0), nm, LL(mem.state_bytes));
     emit_raw(h, "\n");
     emit(h, "#ifndef NETC_ALIGN");
     emit(h, "#if defined(__GNUC__)");

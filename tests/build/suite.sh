@@ -29,9 +29,9 @@ for f in "$root"/examples/*.net "$root"/tests/train/nets.net; do
         # STATE_BYTES == sizeof(state) (the header's check) == netc check's state_bytes
         want=$("$netc" check "$f" --json | /usr/bin/python3 -c 'import json,sys; print(next(n["state_bytes"] for n in json.load(sys.stdin)["networks"] if n["name"] == sys.argv[1]))' "$net")
         up=$(echo "$net" | tr a-z A-Z)
-        have=$(grep -E "^#define ${up}_STATE_BYTES " "$d1/$net.h" | awk '{print $3}' | tr -d u)
-        printf '#include "%s.h"\nint main(void) { return sizeof(%s_state) == %s_STATE_BYTES ? 0 : 1; }\n' "$net" "$net" "$up" > "$work/size.c"
-        if [ "$want" = "$have" ] && gcc -std=c99 -I"$d1" "$work/size.c" -o "$work/size" && "$work/size"; then ok "$net: state is $have bytes in the header, sizeof and netc check"
+        printf '#include <stdio.h>\n#include "%s.h"\nint main(void) { printf("%%lu\\n", (unsigned long)%s_STATE_BYTES); return sizeof(%s_state) == %s_STATE_BYTES ? 0 : 1; }\n' "$net" "$up" "$net" "$up" > "$work/size.c"
+        have=$(gcc -std=c99 -I"$d1" "$work/size.c" -o "$work/size" && "$work/size")
+        if [ $? -eq 0 ] && [ "$want" = "$have" ]; then ok "$net: state is $have bytes in the header, sizeof and netc check"
         else bad "$net: state bytes: check says $want, header says $have"; fi
     done
 done

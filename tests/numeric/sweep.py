@@ -42,8 +42,9 @@ def save_safetensors(path, tensors):
 def draw(rng, kind):
     nsp = int(rng.integers(1, 4))
     groups = int(rng.choice([1, 1, 1, 2, 3]))
-    cin = groups * int(rng.integers(1, 4))
-    cout = groups * int(rng.integers(1, 4))
+    # per-group channel counts both below and above the printer's direct-path limit (4)
+    cin = groups * int(rng.choice([1, 2, 3, 5]))
+    cout = groups * int(rng.choice([1, 2, 3, 4, 6]))
     k = [int(rng.integers(1, 5)) for _ in range(nsp)]
     s = [int(rng.integers(1, 4)) for _ in range(nsp)]
     d = [int(rng.integers(1, 3)) for _ in range(nsp)]
