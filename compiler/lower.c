@@ -167,6 +167,7 @@ Schedule *lower_net(Arena *a, Net *net) {
         Kernel *k = &s->k[s->nk++];
         k->L = L;
         k->col = k->tmp = -1;
+        k->in = arena_alloc(a, sizeof(int) * (size_t)(L->nin + 1));
         for (int r = 0; r < 4; r++) k->param[r] = -1;
         for (int j = 0; j < L->nin; j++) {
             k->in[j] = s->value_buf[L->in[j]->id];

@@ -68,6 +68,7 @@ TrainPlan *lower_train(Arena *a, const Schedule *s) {
         const Layer *L = k->L;
         TrainStep *st = &tp->st[ki];
         st->k = k;
+        st->want_dx = arena_alloc(a, sizeof(bool) * (size_t)(L->nin + 1));
         for (int j = 0; j < L->nin; j++) st->want_dx[j] = tp->gr[L->in[j]->id] >= 0;
         st->want_dw = L->a[A_TRAINABLE].i && L->a[A_LR_MULT].r > 0 &&
                       (L->kind->op == OP_CONV || L->kind->op == OP_TCONV || L->kind->op == OP_DENSE || L->kind->op == OP_BATCHNORM);

@@ -604,10 +604,17 @@ static void print_elementwise(Ctx *c, const Kernel *k) {
     const Layer *L = k->L;
     int64_t n = s->net->batch * shape_count(&L->shape);
     emit(w, "float *restrict y = s->arena + %lld;", LL(off_out(c, k)));
+    if (L->kind->op == OP_ADD && L->nin > 8) {
+        /* many inputs: a copy, then one accumulating loop per input */
+        emit(w, "netc_memcpy(y, s->arena + %lld, sizeof(float) * %lld);", LL(off_in(c, k, 0)), LL(n));
+        for (int j = 1; j < L->nin; j++)
+            emit(w, "for (int i = 0; i < %lld; i++) y[i] += s->arena[%lld + i];", LL(n), LL(off_in(c, k, j)));
+        return;
+    }
     for (int j = 0; j < L->nin; j++) emit(w, "const float *restrict x%d = s->arena + %lld;", j, LL(off_in(c, k, j)));
     if (L->kind->op == OP_ADD) {
         char sum[1024] = "x0[i]";
-        for (int j = 1; j < L->nin && strlen(sum) < 900; j++) snprintf(sum + strlen(sum), sizeof sum - strlen(sum), " + x%d[i]", j);
+        for (int j = 1; j < L->nin; j++) snprintf(sum + strlen(sum), sizeof sum - strlen(sum), " + x%d[i]", j);
         emit(w, "for (int i = 0; i < %lld; i++) y[i] = %s;", LL(n), sum);
     } else {
         Activation act = {L->kind->act, L->kind->act == ACT_LEAKY_RELU || L->kind->act == ACT_ELU ? L->a[A_ALPHA].r : 0};

@@ -43,7 +43,7 @@ typedef struct Param {
 typedef struct Kernel {
     Layer *L;
     int out;              /* buffer of the result */
-    int in[16];           /* buffers of the inputs (nin = L->nin) */
+    int *in;              /* buffers of the inputs (nin = L->nin) */
     int col, tmp;         /* scratch buffers, -1 when unused */
     int64_t nb;           /* samples this kernel loops over: batch, times T when time-distributed */
     int nphases;
@@ -82,7 +82,7 @@ typedef struct TrainStep {
     int nbph;
     ConvGeom wg;            /* conv/tconv: the im2col whose transpose meets the weight gradient */
     Phase *wph;
-    bool want_dx[16];       /* whether input j needs a gradient */
+    bool *want_dx;          /* per input: whether it needs a gradient */
     bool want_dw;           /* trainable and lr_mult > 0 */
     int64_t bn_mean, bn_invstd;   /* batchnorm: saved batch statistics */
 } TrainStep;

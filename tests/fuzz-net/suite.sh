@@ -29,7 +29,7 @@ if ! ninja -C "$root" build/grammar/net.tab.c build/grammar/net.yy.c >"$tmp/buil
 fi
 srcs=(compiler/arena.c compiler/diag.c compiler/parse.c compiler/ir.c compiler/layers.c compiler/layer_*.c
       compiler/resolve.c compiler/check_attrs.c compiler/infer_shapes.c compiler/validate.c
-      compiler/check_train.c compiler/passes.c compiler/report.c
+      compiler/check_train.c compiler/passes.c compiler/report.c compiler/lower.c compiler/lower_train.c
       build/grammar/net.tab.c build/grammar/net.yy.c tests/fuzz-net/fuzz_net.c)
 if ! clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -fno-omit-frame-pointer \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
