@@ -297,17 +297,18 @@ static void emit_direct(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp
         if (empty) continue;
         char xi[512];
         index_expr(xi, sizeof xi, nsp, mul, add, g->in);
+        /* every output channel from one read of the input */
+        emit(w, "{");
+        int64_t wstride = cc->tr ? Fg * kvol : kvol;     /* per input channel */
         for (int64_t co = 0; co < Fg; co++) {
             int64_t widx = cc->tr ? ((grp * Cg) * Fg + co) * kvol + ph->taps[j].index : ((grp * Fg + co) * Cg) * kvol + ph->taps[j].index;
-            int64_t wstride = cc->tr ? Fg * kvol : kvol;     /* per input channel */
-            emit(w, "{");
-            emit(w, "const float wv = w[%lld + ci * %lld];", LL(widx), LL(wstride));
-            emit(w, "float *restrict ts = tmp + %lld;", LL(co * ph->qtot));
-            open_q_loops(w, nsp, lo, hi);
-            emit(w, "ts[%s] += wv * xs[%s];", tidx, xi);
-            close_loops(w, nsp);
-            emit(w, "}");
+            emit(w, "const float w%lld = w[%lld + ci * %lld];", LL(co), LL(widx), LL(wstride));
         }
+        open_q_loops(w, nsp, lo, hi);
+        emit(w, "const float xv = xs[%s];", xi);
+        for (int64_t co = 0; co < Fg; co++) emit(w, "tmp[%lld + %s] += w%lld * xv;", LL(co * ph->qtot), tidx, LL(co));
+        close_loops(w, nsp);
+        emit(w, "}");
     }
     emit(w, "}");
     emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
