@@ -20,8 +20,12 @@ run() {
     pass=$((pass + $(echo "$line" | cut -d' ' -f1))); fail=$((fail + $(echo "$line" | cut -d' ' -f3)))
 }
 run "$root/tests/train/nets.net" "$work/nets" --steps "$steps"
-# finite differences in double over every layer kind
-out=$("$root/tests/train/fd.sh" "$root/build/netc" "$root/tests/train/fd.net" "$work/fd" 2>&1)
+# finite differences in double over every layer kind, and over a seeded random sweep
+# of conv and tconv configurations
+fdn=40; [ "${NETC_QUICK:-}" = 1 ] && fdn=10
+/usr/bin/python3 "$root/tests/train/fd_sweep.py" "$work/fd_sweep.net" --count "$fdn"
+cat "$root/tests/train/fd.net" "$work/fd_sweep.net" > "$work/fd_all.net"
+out=$("$root/tests/train/fd.sh" "$root/build/netc" "$work/fd_all.net" "$work/fd" 2>&1)
 echo "$out" | grep -E '^(network|FAIL)'
 line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
 echo "finite differences: $line"
