@@ -27,6 +27,8 @@ shift $((OPTIND - 1))
 [ $# -eq 3 ] || { sed -n '2,14s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 dir=$1; name=$2; out=$3
 [ -f "$dir/$name.c" ] && [ -f "$dir/$name.h" ] || { echo "build.sh: no $dir/$name.{c,h}" >&2; exit 2; }
+# weights embedded by `netc build --weights` live in NAME_weights.c (const: flash)
+wsrc=(); [ -f "$dir/${name}_weights.c" ] && wsrc=("$dir/${name}_weights.c")
 mkdir -p "$out"
 cross=${CROSS:-arm-none-eabi-}
 common=(-Wall -Wextra -I"$dir" "-DNET_HEADER=\"$name.h\"" "-DNET=$name" "${defs[@]}")
@@ -35,7 +37,7 @@ extra=(${CFLAGS_EXTRA:-})
 
 case $target in
 host)
-    ${HOSTCC:-gcc} -std=c11 -D_POSIX_C_SOURCE=200809L ${HOSTOPT:--O2} "${common[@]}" "${extra[@]}" "$here/main.c" "$dir/$name.c" -lm \
+    ${HOSTCC:-gcc} -std=c11 -D_POSIX_C_SOURCE=200809L ${HOSTOPT:--O2} "${common[@]}" "${extra[@]}" "$here/main.c" "$dir/$name.c" "${wsrc[@]}" -lm \
         -o "$out/$name.host"
     echo "built $out/$name.host"
     exit 0 ;;
@@ -53,7 +55,12 @@ elf=$out/$name.$target.elf
 "${cross}gcc" "${cflags[@]}" -c "$dir/$name.c" -o "$out/$name.$target.o"
 # --specs=rdimon.specs: newlib with semihosting for stdio; -nostartfiles:
 # startup.c replaces newlib's crt0 (so we own the vector table and reset).
-"${cross}gcc" "${cflags[@]}" "$here/main.c" "$here/startup.c" "$out/$name.$target.o" \
+wobj=()
+if [ ${#wsrc[@]} -gt 0 ]; then
+    "${cross}gcc" "${cflags[@]}" -c "${wsrc[0]}" -o "$out/${name}_weights.$target.o"
+    wobj=("$out/${name}_weights.$target.o")
+fi
+"${cross}gcc" "${cflags[@]}" "$here/main.c" "$here/startup.c" "$out/$name.$target.o" "${wobj[@]}" \
     "${libc[@]}" --specs=rdimon.specs -nostartfiles -T "$here/mps2-an386.ld" \
     -Wl,--gc-sections -Wl,-Map="$out/$name.$target.map" -lm -o "$elf"
 
