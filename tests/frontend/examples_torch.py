@@ -103,7 +103,7 @@ def upsampler1d():
 def decoder3d():
     td = TimeDistributed
     return 8, {"latent": (4, 8, 4, 4, 4), "target": (4, 1, 16, 16, 16)}, [
-        ("up8", td(nn.ConvTranspose3d(8, 16, 4, stride=2, padding=1)), ["latent"]),
+        ("up8", td(nn.ConvTranspose3d(8, 16, 4, stride=2, padding=1, bias=False)), ["latent"]),
         ("norm8", td(nn.BatchNorm3d(16)), ["up8"]),
         ("act8", td(nn.ReLU()), ["norm8"]),
         ("vol", td(seq(nn.ConvTranspose3d(16, 1, 4, stride=2, padding=1), nn.Sigmoid())), ["act8"]),
