@@ -453,6 +453,40 @@ static void print_convlike(Ctx *c, const Kernel *k) {
 
 /* ---- the other kernels ---- */
 
+/* Loops over input position i and replica r on each axis of an upsample (output
+ * i * f + r), and the flat input and output indices they give. */
+static void open_upsample_loops(Emitter *w, const ConvGeom *g, char xi[512], char yi[512]) {
+    char b[700];
+    for (int i = 0; i < g->nsp; i++) {
+        emit(w, "for (int i%d = 0; i%d < %lld; i%d++) {", i, i, LL(g->in[i]), i);
+        emit(w, "for (int r%d = 0; r%d < %lld; r%d++) {", i, i, LL(g->s[i]), i);
+    }
+    snprintf(xi, 512, "i0");
+    snprintf(yi, 512, "(i0 * %lld + r0)", LL(g->s[0]));
+    for (int i = 1; i < g->nsp; i++) {
+        snprintf(b, sizeof b, "(%s) * %lld + i%d", xi, LL(g->in[i]), i); snprintf(xi, 512, "%s", b);
+        snprintf(b, sizeof b, "(%s) * %lld + i%d * %lld + r%d", yi, LL(g->out[i]), i, LL(g->s[i]), i); snprintf(yi, 512, "%s", b);
+    }
+}
+
+/* A pool window's tap tt[]: the condition that it reads a real input element (not
+ * padding) and that element's flat index, for the output at q0, q1, ... */
+static void pool_tap(const ConvGeom *g, const int64_t *tt, char cond[512], char xi[512]) {
+    char b[700];
+    cond[0] = xi[0] = 0;
+    for (int i = 0; i < g->nsp; i++) {
+        int64_t a = tt[i] - g->pb[i];
+        snprintf(b, sizeof b, "%s%sq%d * %lld + %lld >= 0 && q%d * %lld + %lld < %lld", cond, i ? " && " : "", i,
+                 LL(g->s[i]), LL(a), i, LL(g->s[i]), LL(a), LL(g->in[i]));
+        snprintf(cond, 512, "%s", b);
+        if (i == 0) snprintf(b, sizeof b, "(q0 * %lld + %lld)", LL(g->s[i]), LL(a));
+        else snprintf(b, sizeof b, "(%s) * %lld + (q%d * %lld + %lld)", xi, LL(g->in[i]), i, LL(g->s[i]), LL(a));
+        snprintf(xi, 512, "%s", b);
+    }
+}
+
+
+
 static void print_dense(Ctx *c, const Kernel *k) {
     Emitter *w = c->w;
     const Schedule *s = c->s;
@@ -498,16 +532,8 @@ static void print_pool(Ctx *c, const Kernel *k) {
     for (int64_t t = 0; t < kvol; t++) {
         int64_t tt[MAX_SPATIAL], r = t;
         for (int i = nsp - 1; i >= 0; i--) { tt[i] = r % g->k[i]; r /= g->k[i]; }
-        char cond[512] = "", xi[512] = "", b[700];
-        for (int i = 0; i < nsp; i++) {
-            int64_t a = tt[i] - g->pb[i];
-            snprintf(b, sizeof b, "%s%sq%d * %lld + %lld >= 0 && q%d * %lld + %lld < %lld", cond, i ? " && " : "", i,
-                     LL(g->s[i]), LL(a), i, LL(g->s[i]), LL(a), LL(g->in[i]));
-            snprintf(cond, sizeof cond, "%s", b);
-            if (i == 0) snprintf(b, sizeof b, "(q0 * %lld + %lld)", LL(g->s[i]), LL(a));
-            else snprintf(b, sizeof b, "(%s) * %lld + (q%d * %lld + %lld)", xi, LL(g->in[i]), i, LL(g->s[i]), LL(a));
-            snprintf(xi, sizeof xi, "%s", b);
-        }
+        char cond[512], xi[512];
+        pool_tap(g, tt, cond, xi);
         if (mx) emit(w, "if (%s) { const float v = xs[%s]; if (v > acc) acc = v; }", cond, xi);
         else emit(w, "if (%s) acc += xs[%s];", cond, xi);
     }
@@ -530,17 +556,8 @@ static void print_upsample(Ctx *c, const Kernel *k) {
     emit(w, "for (int nc = 0; nc < %lld; nc++) {", LL(k->nb * g->cin));
     emit(w, "const float *restrict xs = x + nc * %lld;", LL(invol));
     emit(w, "float *restrict yo = y + nc * %lld;", LL(outvol));
-    /* loops over input position i and replica r on each axis: output i * f + r */
-    for (int i = 0; i < nsp; i++) {
-        emit(w, "for (int i%d = 0; i%d < %lld; i%d++) {", i, i, LL(g->in[i]), i);
-        emit(w, "for (int r%d = 0; r%d < %lld; r%d++) {", i, i, LL(g->s[i]), i);
-    }
-    char xi[512] = "", yi[512] = "", b[700];
-    for (int i = 0; i < nsp; i++) {
-        if (i == 0) { snprintf(xi, sizeof xi, "i0"); snprintf(yi, sizeof yi, "(i0 * %lld + r0)", LL(g->s[0])); continue; }
-        snprintf(b, sizeof b, "(%s) * %lld + i%d", xi, LL(g->in[i]), i); snprintf(xi, sizeof xi, "%s", b);
-        snprintf(b, sizeof b, "(%s) * %lld + i%d * %lld + r%d", yi, LL(g->out[i]), i, LL(g->s[i]), i); snprintf(yi, sizeof yi, "%s", b);
-    }
+    char xi[512], yi[512];
+    open_upsample_loops(w, g, xi, yi);
     emit(w, "yo[%s] = xs[%s];", yi, xi);
     close_loops(w, 2 * nsp);
     emit(w, "}");
@@ -863,16 +880,8 @@ static void tb_pool(Ctx *c, const TrainStep *st) {
     for (int64_t t = 0; t < kvol; t++) {
         int64_t tt[MAX_SPATIAL], r = t;
         for (int i = nsp - 1; i >= 0; i--) { tt[i] = r % g->k[i]; r /= g->k[i]; }
-        char cond[512] = "", xi[512] = "", b[700];
-        for (int i = 0; i < nsp; i++) {
-            int64_t a = tt[i] - g->pb[i];
-            snprintf(b, sizeof b, "%s%sq%d * %lld + %lld >= 0 && q%d * %lld + %lld < %lld", cond, i ? " && " : "", i,
-                     LL(g->s[i]), LL(a), i, LL(g->s[i]), LL(a), LL(g->in[i]));
-            snprintf(cond, sizeof cond, "%s", b);
-            if (i == 0) snprintf(b, sizeof b, "(q0 * %lld + %lld)", LL(g->s[i]), LL(a));
-            else snprintf(b, sizeof b, "(%s) * %lld + (q%d * %lld + %lld)", xi, LL(g->in[i]), i, LL(g->s[i]), LL(a));
-            snprintf(xi, sizeof xi, "%s", b);
-        }
+        char cond[512], xi[512];
+        pool_tap(g, tt, cond, xi);
         if (mx) emit(w, "if (%s) { const int i = %s; if (xs[i] > best) { best = xs[i]; at = i; } }", cond, xi);
         else emit(w, "if (%s) gx[%s] += gv * %s;", cond, xi, kf);
     }
@@ -892,16 +901,8 @@ static void tb_upsample(Ctx *c, const TrainStep *st) {
     emit(w, "for (int nc = 0; nc < %lld; nc++) {", LL(k->nb * g->cin));
     emit(w, "float *restrict gx = s->arena + %lld + nc * %lld;", LL(tp->gr[k->L->in[0]->id]), LL(invol));
     emit(w, "const float *restrict gyo = s->arena + %lld + nc * %lld;", LL(tp->gr[k->L->id]), LL(outvol));
-    for (int i = 0; i < nsp; i++) {
-        emit(w, "for (int i%d = 0; i%d < %lld; i%d++) {", i, i, LL(g->in[i]), i);
-        emit(w, "for (int r%d = 0; r%d < %lld; r%d++) {", i, i, LL(g->s[i]), i);
-    }
-    char xi[512] = "", yi[512] = "", b[700];
-    for (int i = 0; i < nsp; i++) {
-        if (i == 0) { snprintf(xi, sizeof xi, "i0"); snprintf(yi, sizeof yi, "(i0 * %lld + r0)", LL(g->s[0])); continue; }
-        snprintf(b, sizeof b, "(%s) * %lld + i%d", xi, LL(g->in[i]), i); snprintf(xi, sizeof xi, "%s", b);
-        snprintf(b, sizeof b, "(%s) * %lld + i%d * %lld + r%d", yi, LL(g->out[i]), i, LL(g->s[i]), i); snprintf(yi, sizeof yi, "%s", b);
-    }
+    char xi[512], yi[512];
+    open_upsample_loops(w, g, xi, yi);
     emit(w, "gx[%s] += gyo[%s];", xi, yi);
     close_loops(w, 2 * nsp);
     emit(w, "}");
