@@ -14,30 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef NETC_MODEL_DEFINED
-#define NETC_MODEL_DEFINED
-typedef struct netc_tensor { const char *name; int rank; long shape[8]; long count; } netc_tensor;
-typedef struct netc_model {
-    const char *name;
-    int batch, layout;
-    unsigned long state_bytes;
-    int ninputs, noutputs, nparams;
-    const netc_tensor *inputs, *outputs, *params;
-    void (*init)(void *, unsigned long long);
-    void (*run)(void *, const float *const *, float *const *);
-    float *(*param)(void *, int);
-    int ntrain_inputs;
-    const netc_tensor *train_inputs;
-    float (*train_step)(void *, const float *const *);
-    float (*eval_loss)(void *, const float *const *);
-    int nopt;
-    const netc_tensor *opt;
-    float *(*opt_data)(void *, int);
-    unsigned long long *(*step_count)(void *);
-    long epochs, steps;
-    const char *loss_name;
-} netc_model;
-#endif
+#include "train.h"   /* the netc_model descriptor, as the runtime declares it */
 extern const netc_model *const netc_program_model;
 
 int main(int argc, char **argv) {
