@@ -1,7 +1,17 @@
-/* atomicfile.c — replace a file atomically: write "PATH.tmp-XXXXXX" next to PATH,
- * fsync it, rename it over PATH, fsync the directory.  Whatever fails (no space,
- * permissions, I/O errors), the temporary is removed and PATH keeps its old content;
- * the error message says both. */
+/* atomicfile.c — replace a file atomically, so PATH always holds either its old or its
+ * new content in full, whatever happens to the process or the machine.
+ *
+ * Where the kernel offers O_TMPFILE (Linux, on ext4, xfs, btrfs, tmpfs, ...), the data
+ * goes to an unnamed file in PATH's directory: a process killed while writing or
+ * syncing (SIGKILL, OOM, power loss) leaves nothing behind.  Commit fsyncs it, links
+ * it in as "PATH.tmp-XXXXXX", renames that over PATH and fsyncs the directory; only a
+ * kill between the link and the rename (two system calls apart) can leave a
+ * PATH.tmp-XXXXXX, and it is then a complete, synced copy of the new content.
+ * Elsewhere the data goes to "PATH.tmp-XXXXXX" from the start (a kill during the write
+ * leaves that partial temporary).  Whatever fails (no space, permissions, I/O
+ * errors), the temporary is removed and PATH keeps its old content; the error message
+ * says both. */
+#define _GNU_SOURCE                  /* O_TMPFILE, linkat's AT_EMPTY_PATH */
 #include "files_internal.h"
 
 #include <errno.h>
@@ -21,6 +31,29 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/* "PATH.tmp-XXXXXX" into f->tmp, the suffix drawn from the clock, pid and attempt. */
+static void temp_name(netc_atomic_file *f, size_t n, int attempt)
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t r = mix64((uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^ (uint64_t)getpid() << 12
+                       ^ (uint64_t)(uintptr_t)f ^ (uint64_t)attempt << 50);
+    char suffix[7];
+    for (int i = 0; i < 6; i++, r /= 36) suffix[i] = alphabet[r % 36];
+    suffix[6] = 0;
+    snprintf(f->tmp, n + 16, "%s.tmp-%s", f->path, suffix);
+}
+
+/* The directory holding path (malloc'd), "." for a bare name. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) return strdup(".");
+    if (slash == path) return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
 static void release(netc_atomic_file *f)
 {
     free(f->path);
@@ -34,6 +67,12 @@ static int fail_cleanup(netc_atomic_file *f, netc_file_error *err, const char *w
 {
     if (f->fd >= 0) close(f->fd);
     f->fd = -1;
+    if (!f->tmp[0]) {   /* unnamed (O_TMPFILE): closing it freed it */
+        netc_fail(err, "%s: %s failed: %s; removed the temporary file (unnamed), %s left untouched",
+                  f->path, what, strerror(e), f->path);
+        release(f);
+        return -1;
+    }
     int removed = unlink(f->tmp) == 0 || errno == ENOENT;
     netc_fail(err, "%s: %s failed: %s; %s temporary %s, %s left untouched", f->path, what,
               strerror(e), removed ? "removed the" : "could NOT remove the", f->tmp, f->path);
@@ -54,18 +93,18 @@ int netc_atomic_open(netc_atomic_file *f, const char *path, netc_file_error *err
         return netc_fail(err, "%s: out of memory", path);
     }
     memcpy(f->path, path, n + 1);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t seed = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^ (uint64_t)getpid() << 12
-                    ^ (uint64_t)(uintptr_t)f;
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    f->tmp[0] = 0;
+#ifdef O_TMPFILE
+    char *dir = dir_of(path);
+    if (dir) {
+        f->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+        free(dir);
+        if (f->fd >= 0) return 0;   /* otherwise a named temporary, which also reports the error */
+    }
+#endif
     int e = 0;
     for (int attempt = 0; attempt < 100; attempt++) {
-        uint64_t r = mix64(seed + (uint64_t)attempt);
-        char suffix[7];
-        for (int i = 0; i < 6; i++, r /= 36) suffix[i] = alphabet[r % 36];
-        suffix[6] = 0;
-        snprintf(f->tmp, n + 16, "%s.tmp-%s", path, suffix);
+        temp_name(f, n, attempt);
         f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (f->fd >= 0) return 0;
         e = errno;
@@ -115,17 +154,30 @@ int netc_atomic_commit(netc_atomic_file *f, netc_file_error *err)
 {
     if (f->fd < 0) return netc_fail(err, "commit of a closed atomic file");
     if (fsync(f->fd) != 0) return fail_cleanup(f, err, "fsync", errno);
+    if (!f->tmp[0]) {   /* unnamed: give it a temporary name next to PATH */
+        size_t n = strlen(f->path);
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", f->fd);
+        int e = 0;
+        for (int attempt = 0; attempt < 100; attempt++) {
+            temp_name(f, n, attempt);
+            if (linkat(AT_FDCWD, proc, AT_FDCWD, f->tmp, AT_SYMLINK_FOLLOW) == 0) { e = 0; break; }
+            e = errno;
+            if (e == ENOENT && linkat(f->fd, "", AT_FDCWD, f->tmp, AT_EMPTY_PATH) == 0) { e = 0; break; }  /* no /proc */
+            if (e != EEXIST) break;
+        }
+        if (e) {
+            f->tmp[0] = 0;
+            return fail_cleanup(f, err, "link", e);
+        }
+    }
     int fd = f->fd;
     f->fd = -1;
     if (close(fd) != 0) return fail_cleanup(f, err, "close", errno);
     if (rename(f->tmp, f->path) != 0) return fail_cleanup(f, err, "rename", errno);
 
     /* The new name is in place; make the directory entry durable. */
-    const char *slash = strrchr(f->path, '/');
-    char *dir;
-    if (!slash) dir = strdup(".");
-    else if (slash == f->path) dir = strdup("/");
-    else dir = strndup(f->path, (size_t)(slash - f->path));
+    char *dir = dir_of(f->path);
     int rc = 0;
     if (!dir) {
         rc = netc_fail(err, "%s: written, but out of memory to sync its directory", f->path);
@@ -145,7 +197,7 @@ void netc_atomic_abort(netc_atomic_file *f)
 {
     if (f->fd >= 0) {
         close(f->fd);
-        unlink(f->tmp);
+        if (f->tmp[0]) unlink(f->tmp);
     }
     release(f);
 }

@@ -144,8 +144,9 @@ int netc_idx_load(netc_array *a, const char *path, int flags, size_t max_bytes,
 
 /* ---- atomic replacement ----------------------------------------------------------- */
 
-/* Writes go to "PATH.tmp-XXXXXX" in PATH's directory; commit fsyncs it, renames it over
- * PATH and fsyncs the directory.  Any failing call removes the temporary (and says so);
+/* Writes go to an unnamed O_TMPFILE in PATH's directory (else to "PATH.tmp-XXXXXX");
+ * commit fsyncs it, links it as "PATH.tmp-XXXXXX", renames it over PATH and fsyncs the
+ * directory (atomicfile.c).  Any failing call removes the temporary (and says so);
  * after a failure only netc_atomic_abort (a no-op then) may follow. */
 typedef struct netc_atomic_file {
     int   fd;
