@@ -428,7 +428,7 @@ static int save_checkpoint(const char *path, void *state, const position *p) {
                         "netc.batch", batch, "netc.loss", M->loss_name ? M->loss_name : ""};
     netc_file_error err;
     int rc = netc_safetensors_save(path, e, (size_t)n, kv, sizeof kv / sizeof kv[0] / 2, &err);
-    if (rc) fprintf(stderr, "%s: %s\n", M->name, err.msg);
+    if (rc) fprintf(stderr, "%s: step %llu: checkpoint not saved: %s\n", M->name, p->step, err.msg);
     free(e);
     free(shapes);
     return rc ? 1 : 0;
