@@ -90,10 +90,14 @@ static const char usage_main[] =
     "  plot ...             draw PNG image grids and training curves\n"
     "\n"
     "  netc COMMAND --help  options of one command\n"
-    "  netc --version       print the version\n";
+    "  netc --version       print the version\n"
+    "  netc -h, --help      this text\n"
+    "\n"
+    "The language: docs/language.md.  Exit status: 0 success, 1 errors in the\n"
+    "input, 2 usage errors.\n";
 
 static const char usage_check[] =
-    "usage: netc check FILE.net [--json] [--dump-after=PASS]\n"
+    "usage: netc check FILE.net [--json] [--dump-after=PASS] [--quiet]\n"
     "\n"
     "Parses and checks every network in FILE.net and prints, per network, a table of\n"
     "layers (kind, input -> output shape, parameters, multiply-accumulates,\n"
@@ -104,6 +108,7 @@ static const char usage_check[] =
     "  --dump-after=PASS   print the IR after PASS (build, resolve, attrs, shapes,\n"
     "                      validate, train) on stdout\n"
     "  --quiet             print only diagnostics\n"
+    "  -h, --help          this text\n"
     "\n"
     "exit status: 0 clean (warnings allowed), 1 errors, 2 usage error\n";
 

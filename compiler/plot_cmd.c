@@ -21,7 +21,17 @@ static const char usage_plot[] =
     "       netc plot curve -o OUT.png [--title TEXT] [--log] [--y COL,COL...] LOG.csv\n"
     "\n"
     "grid:  one row of images per .npy array ([N, C, H, W] or [N, H, W], values in [0, 1])\n"
-    "curve: the columns of a CSV file (header line, first column x) as lines\n";
+    "curve: the columns of a CSV file (header line, first column x) as lines\n"
+    "\n"
+    "  -o OUT.png       the PNG to write\n"
+    "  --count N        grid: at most N images per row (default 8)\n"
+    "  --label TEXT     grid: a label for the row of the array that follows\n"
+    "  --title TEXT     curve: a title above the plot\n"
+    "  --log            curve: a logarithmic y axis\n"
+    "  --y COL,COL...   curve: only these columns (default every one)\n"
+    "  -h, --help       this text\n"
+    "\n"
+    "exit status: 0 written, 1 unreadable input or unwritable output, 2 usage error\n";
 
 static int plot_grid(int argc, char **argv) {
     const char *out = NULL, *label = NULL;
@@ -156,7 +166,9 @@ static int plot_curve(int argc, char **argv) {
 }
 
 int cmd_plot(int argc, char **argv) {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { fputs(usage_plot, argc < 2 ? stderr : stdout); return argc < 2 ? 2 : 0; }
+    if (argc < 2) { fputs(usage_plot, stderr); return 2; }
+    for (int i = 1; i < argc; i++)   /* --help anywhere: netc plot grid --help */
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(usage_plot, stdout); return 0; }
     if (!strcmp(argv[1], "grid")) return plot_grid(argc - 1, argv + 1);
     if (!strcmp(argv[1], "curve")) return plot_curve(argc - 1, argv + 1);
     fprintf(stderr, "netc plot: unknown kind '%s'\n%s", argv[1], usage_plot);

@@ -42,7 +42,14 @@ static void shape_str(char *buf, size_t n, int rank, const long *shape) {
     if (k < n) snprintf(buf + k, n - k, "]");
 }
 
-static int cmd_info(void) {
+static void usage(FILE *f);
+
+static int cmd_info(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
+        fprintf(stderr, "%s info: unknown option '%s' (info takes none)\n", M->name, argv[i]);
+        return 2;
+    }
     char b[128];
     long params = 0;
     for (int i = 0; i < M->nparams; i++) params += M->params[i].count;
@@ -117,6 +124,7 @@ static int cmd_infer(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         int which;
         const char *f;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
         if (!strcmp(argv[i], "--weights") && i + 1 < argc) weights = argv[++i];
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc) seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--input") && i + 1 < argc) {
@@ -217,6 +225,7 @@ static int cmd_bench(int argc, char **argv) {
     unsigned long long seed = 1;
     int train = 0;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
         if (!strcmp(argv[i], "--train")) train = 1;
         else if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
             char *end;
@@ -259,15 +268,27 @@ static void usage(FILE *f) {
             "  info                                  shapes, parameters and memory\n"
             "  infer --input IN=x.npy ... --output OUT=y.npy ... [--weights W.safetensors] [--seed S]\n"
             "                                        run any number of samples (the leading axis)\n"
-            "  bench [--train] [--iters N] [--seed S]  median milliseconds of one forward pass (or training step)\n",
+            "  bench [--train] [--iters N] [--seed S]  median milliseconds of one forward pass (or training step)\n"
+            "\n"
+            "  --input IN=x.npy        infer: samples of input IN, [N, per-sample shape...]\n"
+            "  --output OUT=y.npy      infer: where to write output OUT for the same N samples\n"
+            "  --weights W.safetensors infer, train, eval: parameters to load (PyTorch's\n"
+            "                          names and layouts); without it the .net file's\n"
+            "                          initialisers run, seeded by --seed\n"
+            "  --seed S                seed of the initialisers, and of train's shuffled order\n"
+            "                          (default 0; bench 1)\n"
+            "  --iters N               bench: timed runs after one warm-up (default 20)\n"
+            "  --train                 bench: time a training step instead of a forward pass\n"
+            "\n",
             M->name, M->name);
     netc_train_usage(f);
+    fputs("\nexit status: 0 done, 1 a data, file or numeric error, 2 a usage error\n", f);
 }
 
 int main(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
-    if (!strcmp(argv[1], "info")) return cmd_info();
+    if (!strcmp(argv[1], "info")) return cmd_info(argc - 1, argv + 1);
     if (!strcmp(argv[1], "infer")) return cmd_infer(argc - 1, argv + 1);
     if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 1, argv + 1);
     if (!strcmp(argv[1], "train")) return netc_cmd_train(argc - 1, argv + 1);

@@ -645,7 +645,23 @@ void netc_train_usage(FILE *f) {
             "        [--no-shuffle] [--save W.safetensors] [--save-every N] [--log loss.csv] [--resume]\n"
             "        [--test IN=FILE ...]            train on .npy / IDX data, one file per train input\n"
             "  eval --data IN=FILE ... [--weights W.safetensors] [--seed S]\n"
-            "                                        mean loss over a data set\n");
+            "                                        mean loss over a data set\n"
+            "\n"
+            "  --data IN=FILE          train, eval: one file per input the loss reads: .npy, or\n"
+            "                          IDX (.idx, .idx.gz, *-ubyte[.gz]; u8 images scaled to\n"
+            "                          [0, 1]); the leading axis is the sample axis\n"
+            "  --test IN=FILE          train: held-out data, scored at every epoch's end and last\n"
+            "  --epochs N, --steps N   train: stop after N epochs or N steps in all (--steps wins;\n"
+            "                          default: the train block's epochs or steps)\n"
+            "  --no-shuffle            train: visit the samples in file order (default: shuffled\n"
+            "                          by the seed, a new order every epoch)\n"
+            "  --save W.safetensors    train: checkpoint (parameters, optimiser state, position)\n"
+            "                          written atomically at the end and when stopped by a signal\n"
+            "  --save-every N          train: also every N steps (needs --save)\n"
+            "  --log LOSS.csv          train: step,epoch,loss,test_loss, a row per step\n"
+            "  --resume                train: continue from the --save (or --weights) checkpoint\n"
+            "                          exactly as the uninterrupted run would (exit 130 on a signal)\n"
+            "  -h, --help              this text (also after a command: train --help)\n");
 }
 
 static int trainable(const char *cmd) {
