@@ -1500,6 +1500,15 @@ static const char lint_usage_text[] =
     "memcpy/memset and float <math.h>, no recursion, no VLAs, no double, no writes\n"
     "to globals, const file-scope data, no clang warnings) and report static RAM,\n"
     "flash (CC -Os, default gcc) and the deepest call chain's stack.\n"
+    "\n"
+    "  --max-ram BYTES    breach when the *_state types take more than BYTES together\n"
+    "  --max-stack BYTES  breach when the deepest call chain needs more stack than BYTES\n"
+    "  --cc CC            the compiler that measures flash and stack (default gcc)\n"
+    "  --cflags \"...\"     extra flags, split at blanks: -D/-U/-I also reach libclang\n"
+    "  --allow-double     do not report arithmetic in double\n"
+    "  --json             print the report as one JSON object\n"
+    "  -h, --help         this text\n"
+    "\n"
     "Exit status: 0 clean, 1 breaches, 2 usage error.\n";
 
 static int lint_usage(const char *why)
