@@ -31,9 +31,10 @@ static const char usage_build[] =
     "                    layouts) as a const array in DIR/NAME_weights.c; NAME_init\n"
     "                    then loads them (tensors of other layers are ignored)\n"
     "  --exe             also compile DIR/NAME, a program with the commands\n"
-    "                    info, infer and bench (run DIR/NAME --help)\n"
+    "                    info, infer, bench, train and eval (run DIR/NAME --help)\n"
     "  --cc CC           C compiler for --exe (default: $CC or cc)\n"
     "  --cflags FLAGS    extra flags for --exe (default -O2; $NETC_CFLAGS is added)\n"
+    "  -h, --help        this text\n"
     "\n"
     "exit status: 0 written, 1 errors in the input or while writing, 2 usage error\n";
 
