@@ -7,6 +7,7 @@
 #include "driver.h"
 #include "emit.h"
 #include "files.h"
+#include "lint.h"
 #include "print_c.h"
 #include "schedule.h"
 
@@ -17,9 +18,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <dirent.h>
 
 static const char usage_build[] =
     "usage: netc build FILE.net -o DIR [--network NAME] [--weights W.safetensors] [--exe] [--cc CC] [--cflags FLAGS]\n"
+    "                  [--profile firmware [--train]] [--verify [--max-ram BYTES] [--max-stack BYTES]]\n"
     "\n"
     "Writes DIR/NAME.h and DIR/NAME.c for every network in FILE.net (or only NAME):\n"
     "C99 with every loop bound a literal, no heap and no stdio.  See the header for\n"
@@ -34,6 +37,19 @@ static const char usage_build[] =
     "                    info, infer, bench, train and eval (run DIR/NAME --help)\n"
     "  --cc CC           C compiler for --exe (default: $CC or cc)\n"
     "  --cflags FLAGS    extra flags for --exe (default -O2; $NETC_CFLAGS is added)\n"
+    "  --profile firmware\n"
+    "                    code for a microcontroller: inference only (no training\n"
+    "                    functions, gradients or optimiser state; the arena sized\n"
+    "                    for inference); with --weights the parameters stay in the\n"
+    "                    const array NAME_weights (flash) and are read in place, so\n"
+    "                    the state holds only the arena; without --weights they stay\n"
+    "                    in the state and NAME_init fills them.  Not with --exe\n"
+    "  --train           with --profile firmware: keep the training step (on-device\n"
+    "                    training; parameters, gradients and optimiser state in RAM)\n"
+    "  --verify          run netc lint's checks on the files written and fail, writing\n"
+    "                    nothing to DIR, on any breach (its report goes to stdout)\n"
+    "  --max-ram BYTES   with --verify: the states may take at most BYTES together\n"
+    "  --max-stack BYTES with --verify: the deepest call chain's stack limit\n"
     "  -h, --help        this text\n"
     "\n"
     "exit status: 0 written, 1 errors in the input or while writing, 2 usage error\n";
@@ -192,9 +208,33 @@ static int build_exe(const char *dir, const char *name, const char *cc, const ch
     return 0;
 }
 
+/* Remove what a failed --verify build staged, and the staging directory. */
+static void remove_staged(const char *stage) {
+    DIR *d = opendir(stage);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char path[PATH_MAX + 260];
+            snprintf(path, sizeof path, "%s/%s", stage, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(stage);
+}
+
+/* A byte count for --max-ram / --max-stack: decimal digits only. */
+static bool parse_bytes(const char *s) {
+    if (!*s) return false;
+    for (const char *p = s; *p; p++) if (*p < '0' || *p > '9') return false;
+    return strlen(s) < 19;
+}
+
 int cmd_build(int argc, char **argv) {
     const char *file = NULL, *dir = NULL, *only = NULL, *cc = getenv("CC"), *cflags = NULL, *weights = NULL;
-    bool exe = false;
+    const char *profile = NULL, *max_ram = NULL, *max_stack = NULL;
+    bool exe = false, train = false, verify = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(usage_build, stdout); return 0; }
@@ -204,12 +244,35 @@ int cmd_build(int argc, char **argv) {
         else if (!strcmp(a, "--exe")) exe = true;
         else if (!strcmp(a, "--cc") && i + 1 < argc) cc = argv[++i];
         else if (!strcmp(a, "--cflags") && i + 1 < argc) cflags = argv[++i];
+        else if (!strcmp(a, "--profile") && i + 1 < argc) profile = argv[++i];
+        else if (!strcmp(a, "--train")) train = true;
+        else if (!strcmp(a, "--verify")) verify = true;
+        else if (!strcmp(a, "--max-ram") && i + 1 < argc) max_ram = argv[++i];
+        else if (!strcmp(a, "--max-stack") && i + 1 < argc) max_stack = argv[++i];
         else if (a[0] == '-' && a[1]) { fprintf(stderr, "netc build: unknown or incomplete option '%s'\n%s", a, usage_build); return 2; }
         else if (file) { fprintf(stderr, "netc build: one file at a time ('%s' and '%s')\n", file, a); return 2; }
         else file = a;
     }
     if (!file) { fprintf(stderr, "netc build: no input file\n%s", usage_build); return 2; }
     if (!dir) { fprintf(stderr, "netc build: no output directory (-o DIR)\n%s", usage_build); return 2; }
+    PrintOptions popt = {0};
+    if (profile && !strcmp(profile, "firmware")) popt.firmware = true;
+    else if (profile) { fprintf(stderr, "netc build: unknown profile '%s' (the one profile is 'firmware')\n", profile); return 2; }
+    if (train && !popt.firmware) {
+        fprintf(stderr, "netc build: --train only goes with --profile firmware (the default output already trains)\n");
+        return 2;
+    }
+    popt.train = train;
+    if (exe && popt.firmware) {
+        fprintf(stderr, "netc build: --exe builds the standalone program, a host tool: build it without --profile firmware\n");
+        return 2;
+    }
+    for (int k = 0; k < 2; k++) {
+        const char *v = k ? max_stack : max_ram;
+        if (!v) continue;
+        if (!verify) { fprintf(stderr, "netc build: %s needs --verify\n", k ? "--max-stack" : "--max-ram"); return 2; }
+        if (!parse_bytes(v)) { fprintf(stderr, "netc build: %s needs a byte count, not '%s'\n", k ? "--max-stack" : "--max-ram", v); return 2; }
+    }
     if (!cc || !*cc) cc = "cc";
     Compilation *c = compile_file(file, NULL, NULL);
     diags_print(&c->diags, stderr);
@@ -221,12 +284,39 @@ int cmd_build(int argc, char **argv) {
         compilation_free(c);
         return 1;
     }
+    for (int i = 0; i < c->prog.nets.n && train; i++) {
+        Net *net = c->prog.nets.v[i];
+        if (only && strcmp(net->name, only)) continue;
+        if (!net->train || !net->train->checked) {
+            fprintf(stderr, "netc build: --train: network '%s' in %s has no train block%s\n", net->name, file,
+                    only ? "" : " (choose a network that trains with --network)");
+            compilation_free(c);
+            return 1;
+        }
+    }
+    struct stat dst;
+    bool existed = stat(dir, &dst) == 0;
     if (mkdir_parents(dir) != 0) {
         fprintf(stderr, "netc build: cannot create '%s': %s\n", dir, strerror(errno));
         compilation_free(c);
         return 1;
     }
+    /* --verify: write into a staging directory inside DIR, lint it there and move
+     * the files into DIR only when the lint is clean. */
+    char stage[PATH_MAX];
+    const char *out = dir;
+    if (verify) {
+        snprintf(stage, sizeof stage, "%s/.netc-verify.XXXXXX", dir);
+        if (!mkdtemp(stage)) {
+            fprintf(stderr, "netc build: cannot create a staging directory in '%s': %s\n", dir, strerror(errno));
+            compilation_free(c);
+            return 1;
+        }
+        out = stage;
+    }
     int rc = 0;
+    char **written = NULL;   /* file names (within out) written so far */
+    int nwritten = 0;
     for (int i = 0; i < c->prog.nets.n && !rc; i++) {
         Net *net = c->prog.nets.v[i];
         if (only && strcmp(net->name, only)) continue;
@@ -235,21 +325,61 @@ int cmd_build(int argc, char **argv) {
         if (weights && !(w = load_weights(s, weights))) { rc = 1; break; }
         s->weights = w;
         Emitter h = {0}, src = {0}, wsrc = {0};
-        print_c(s, c->arena, &h, &src);
+        print_c_opts(s, c->arena, &h, &src, &popt);
         if (w) print_weights(s, &wsrc, weights);
-        char path[PATH_MAX], err[600];
-        snprintf(path, sizeof path, "%s/%s.h", dir, net->name);
-        if (emit_save(&h, path, err, sizeof err)) { fprintf(stderr, "netc build: %s\n", err); rc = 1; }
-        snprintf(path, sizeof path, "%s/%s.c", dir, net->name);
-        if (!rc && emit_save(&src, path, err, sizeof err)) { fprintf(stderr, "netc build: %s\n", err); rc = 1; }
-        snprintf(path, sizeof path, "%s/%s_weights.c", dir, net->name);
-        if (!rc && w && emit_save(&wsrc, path, err, sizeof err)) { fprintf(stderr, "netc build: %s\n", err); rc = 1; }
+        const Emitter *em[3] = {&h, &src, &wsrc};
+        static const char *const suffix[3] = {".h", ".c", "_weights.c"};
+        for (int f = 0; f < 3 && !rc; f++) {
+            if (f == 2 && !w) break;
+            char path[PATH_MAX + 300], err[600];
+            snprintf(path, sizeof path, "%s/%s%s", out, net->name, suffix[f]);
+            if (emit_save(em[f], path, err, sizeof err)) { fprintf(stderr, "netc build: %s\n", err); rc = 1; }
+            else {
+                char **grown = realloc(written, sizeof *written * (size_t)(nwritten + 1));
+                if (grown) written = grown;
+                char *name = grown ? malloc(strlen(net->name) + 16) : NULL;
+                if (!name) { fprintf(stderr, "netc build: out of memory\n"); rc = 1; break; }
+                snprintf(name, strlen(net->name) + 16, "%s%s", net->name, suffix[f]);
+                written[nwritten++] = name;
+            }
+        }
         emit_free(&h);
         emit_free(&src);
         emit_free(&wsrc);
         free(w);
-        if (!rc && exe) rc = build_exe(dir, net->name, cc, cflags, s->weights != NULL);
     }
+    if (verify) {
+        if (!rc) {
+            char *largv[6] = {"lint"};
+            int largc = 1;
+            if (max_ram) { largv[largc++] = "--max-ram"; largv[largc++] = (char *)max_ram; }
+            if (max_stack) { largv[largc++] = "--max-stack"; largv[largc++] = (char *)max_stack; }
+            largv[largc] = NULL;
+            fflush(stdout);
+            int lrc = lint_dir(stage, dir, largc, largv);
+            fflush(stdout);
+            if (lrc) {
+                fprintf(stderr, "netc build: --verify: %s; nothing was written to '%s'\n",
+                        lrc == 1 ? "the generated C breaks the firmware rules or limits (above)" : "the lint could not run", dir);
+                rc = 1;
+            }
+        }
+        for (int f = 0; f < nwritten && !rc; f++) {
+            char from[PATH_MAX + 300], to[PATH_MAX + 300];
+            snprintf(from, sizeof from, "%s/%s", stage, written[f]);
+            snprintf(to, sizeof to, "%s/%s", dir, written[f]);
+            if (rename(from, to) != 0) { fprintf(stderr, "netc build: cannot write '%s': %s\n", to, strerror(errno)); rc = 1; }
+        }
+        remove_staged(stage);
+        if (rc && !existed) rmdir(dir);   /* only succeeds when DIR is still empty */
+    }
+    for (int i = 0; i < c->prog.nets.n && !rc && exe; i++) {
+        Net *net = c->prog.nets.v[i];
+        if (only && strcmp(net->name, only)) continue;
+        rc = build_exe(dir, net->name, cc, cflags, weights != NULL);
+    }
+    for (int f = 0; f < nwritten; f++) free(written[f]);
+    free(written);
     compilation_free(c);
     return rc;
 }

@@ -207,6 +207,7 @@ typedef struct { char *name; long long bytes; char *file; unsigned line, col; } 
 typedef struct {
     /* options */
     const char *dir;
+    const char *shown;                 /* DIR as the report names it (netc build --verify) */
     char realdir[PATH_MAX];
     long long max_ram, max_stack;      /* -1: no limit */
     const char *cc;
@@ -1407,7 +1408,7 @@ static void lint_print_text(Lint *L)
         printf("%s:%u:%u: %s: %s%s\n", d->file, d->line, d->col, d->rule, d->msg,
                d->clang ? " [lint:clang]" : "");
     }
-    printf("lint %s: %zu file%s, %zu function%s, %zu breach%s\n", L->dir, L->nfiles,
+    printf("lint %s: %zu file%s, %zu function%s, %zu breach%s\n", L->shown, L->nfiles,
            L->nfiles == 1 ? "" : "s", lint_count_defined(L),
            lint_count_defined(L) == 1 ? "" : "s", L->ndiags, L->ndiags == 1 ? "" : "es");
     printf("  static RAM %lld bytes", L->ram);
@@ -1438,7 +1439,7 @@ static void lint_print_json(Lint *L)
 {
     Buf b = { 0 };
     buf_add(&b, "{\"dir\": ");
-    buf_json_str(&b, L->dir);
+    buf_json_str(&b, L->shown);
     buf_add(&b, ", \"files\": %zu, \"functions\": %zu, \"breaches\": %zu,\n \"diagnostics\": [",
             L->nfiles, lint_count_defined(L), L->ndiags);
     for (size_t i = 0; i < L->ndiags; i++) {
@@ -1598,9 +1599,11 @@ static void lint_free(Lint *L)
     free(L->last_name);
 }
 
-int lint_main(int argc, char **argv)
+/* `netc lint` with argv[1..] as its arguments; when dir is given it is the
+ * directory (argv holds only options) and the report calls it `shown`. */
+static int lint_command(int argc, char **argv, const char *dir, const char *shown)
 {
-    Lint L = { .max_ram = -1, .max_stack = -1, .cc = "gcc" };
+    Lint L = { .max_ram = -1, .max_stack = -1, .cc = "gcc", .dir = dir };
     char *cflags = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -1633,12 +1636,13 @@ int lint_main(int argc, char **argv)
             return lint_usage(NULL);
         } else if (L.dir) {
             free(cflags);
-            return lint_usage("only one DIR");
+            return lint_usage(dir ? "no DIR with --verify: it is the build's" : "only one DIR");
         } else {
             L.dir = a;
         }
     }
     if (!L.dir) { free(cflags); return lint_usage("missing DIR"); }
+    L.shown = shown ? shown : L.dir;
     if (cflags) lint_split(&L, cflags);
     int rc = 2;
     if (!realpath(L.dir, L.realdir)) {
@@ -1673,4 +1677,14 @@ out:
     lint_free(&L);
     free(cflags);
     return rc;
+}
+
+int lint_main(int argc, char **argv)
+{
+    return lint_command(argc, argv, NULL, NULL);
+}
+
+int lint_dir(const char *dir, const char *shown, int argc, char **argv)
+{
+    return lint_command(argc, argv, dir, shown);
 }

@@ -13,4 +13,9 @@
 
 int lint_main(int argc, char **argv);
 
+/* netc build --verify: lint `dir` (where the build staged its files) exactly as
+ * `netc lint dir ARGV[1..]` would, argv holding only options (--max-ram N,
+ * --max-stack N, ...); the report names the directory `shown`.  Same exit status. */
+int lint_dir(const char *dir, const char *shown, int argc, char **argv);
+
 #endif

@@ -33,6 +33,8 @@ typedef struct Ctx {
     const TrainPlan *tplan;   /* the training plan, when the network trains */
     int64_t gemms[256][3];
     int ngemms;
+    const PrintOptions *o;   /* netc build --profile */
+    bool cw;                 /* firmware, no training, --weights: parameters read in place from NAME_weights */
 } Ctx;
 
 static int64_t buf_off(const Schedule *s, int b) { return s->bufs[b].offset; }
@@ -1142,6 +1144,16 @@ static void fan(const Param *p, double *fan_in, double *fan_out) {
 static void print_init(Ctx *c) {
     Emitter *w = c->w;
     const Schedule *s = c->s;
+    if (c->cw) {
+        emit(w, "/* The parameters are the const %s_weights, read in place: nothing to fill. */", c->name);
+        emit(w, "void %s_init(%s_state *s, unsigned long long seed)", c->name, c->name);
+        emit(w, "{");
+        emit(w, "(void)s;");
+        emit(w, "(void)seed;");
+        emit(w, "}");
+        emit_raw(w, "\n");
+        return;
+    }
     if (s->weights && s->nparams) {
         emit(w, "/* The parameters embedded with --weights (%s_weights.c); the seed is unused. */", c->name);
         emit(w, "void %s_init(%s_state *s, unsigned long long seed)", c->name, c->name);
@@ -1283,6 +1295,11 @@ static void print_header(Ctx *c, Emitter *h) {
          up, LL(mem.params), LL(4 * mem.params));
     emit(h, "#define %s_ARENA_BYTES (%lldu * sizeof(NETC_FLOAT))   /* activations and scratch: %lld bytes */", up, LL(mem.arena),
          LL(4 * mem.arena));
+    if (c->cw) {   /* the state is the arena alone: the parameters are in flash */
+        mem.state_bytes -= 4 * P;
+        emit(h, "#define %s_STATE_BYTES (%lldu * sizeof(NETC_FLOAT) + 0u)   /* sizeof(%s_state), the RAM: %lld bytes (parameters: const, %s_weights) */",
+             up, LL(mem.state_bytes / 4), nm, LL(mem.state_bytes), nm);
+    } else
     emit(h, "#define %s_STATE_BYTES (%lldu * sizeof(NETC_FLOAT) + %lldu)   /* sizeof(%s_state), all the memory: %lld bytes */",
          up, LL((mem.state_bytes - (c->tplan ? 64 : 0)) / 4), LL(c->tplan ? 64 : 0), nm, LL(mem.state_bytes));
     emit_raw(h, "\n");
@@ -1294,9 +1311,24 @@ static void print_header(Ctx *c, Emitter *h) {
     emit(h, "#endif");
     emit(h, "#endif");
     emit_raw(h, "\n");
+    if (c->o->firmware) {
+        emit(h, "/* Profile firmware: %s.  Every pointer a kernel", c->tplan ? "inference and the training step" : "inference only");
+        emit(h, " * works through is NETC_RESTRICT (C99 restrict unless overridden).  Overridable");
+        emit(h, " * with -D: NETC_FLOAT, NETC_ALIGN, NETC_RESTRICT here; NETC_EXPF NETC_EXPM1F");
+        emit(h, " * NETC_LOGF NETC_LOG1PF NETC_TANHF NETC_SQRTF NETC_COSF NETC_POWF NETC_HUGE");
+        emit(h, " * netc_memcpy netc_memset in %s.c.  Needs <string.h> and <math.h> only. */", nm);
+        emit(h, "#ifndef NETC_RESTRICT");
+        emit(h, "#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L");
+        emit(h, "#define NETC_RESTRICT restrict");
+        emit(h, "#else");
+        emit(h, "#define NETC_RESTRICT");
+        emit(h, "#endif");
+        emit(h, "#endif");
+        emit_raw(h, "\n");
+    }
     emit(h, "/* All memory the network uses: no heap.  Place it statically or anywhere. */");
     emit(h, "typedef struct %s_state {", nm);
-    emit(h, "float params[%lld] NETC_ALIGN;", LL(P));
+    if (!c->cw) emit(h, "float params[%lld] NETC_ALIGN;", LL(P));
     emit(h, "float arena[%lld] NETC_ALIGN;", LL(A));
     if (c->tplan) {
         emit(h, "float grads[%lld] NETC_ALIGN;         /* gradients of the parameters */", LL(P));
@@ -1308,7 +1340,12 @@ static void print_header(Ctx *c, Emitter *h) {
     emit(h, "typedef char %s_state_size_check[sizeof(%s_state) == %s_STATE_BYTES ? 1 : -1];", nm, nm, up);
     emit(h, "#endif");
     emit_raw(h, "\n");
-    if (s->weights) {
+    if (c->cw) {
+        emit(h, "/* The trained parameters, embedded by netc build --weights (%s_weights.c):", nm);
+        emit(h, " * const, in flash, and read there by the kernels: not copied into the state. */");
+        emit(h, "extern const float %s_weights[%lld];", nm, LL(s->param_floats));
+        emit(h, "/* Nothing to do (the parameters are %s_weights); kept for the common API. */", nm);
+    } else if (s->weights) {
         emit(h, "/* The trained parameters, embedded by netc build --weights (%s_weights.c):", nm);
         emit(h, " * const, so a microcontroller keeps them in flash. */");
         emit(h, "extern const float %s_weights[%lld];", nm, LL(s->param_floats));
@@ -1355,6 +1392,10 @@ static void print_header(Ctx *c, Emitter *h) {
         emit(h, "float %s_eval_loss(%s_state *s%s);", nm, nm, targs);
     }
     emit(h, "/* Parameter i of %s_model.params, in PyTorch's layout. */", nm);
+    if (c->cw) {
+        emit(h, "const float *%s_param(const %s_state *s, int i);   /* in %s_weights: read-only */", nm, nm, nm);
+        emit(h, "/* %s_model.param is 0: the parameters are const (use %s_param). */", nm, nm);
+    } else
     emit(h, "float *%s_param(%s_state *s, int i);", nm, nm);
     emit(h, "extern const netc_model %s_model;", nm);
     emit_raw(h, "\n");
@@ -1398,11 +1439,40 @@ void print_weights(const Schedule *s, Emitter *w, const char *from) {
 }
 
 void print_c(const Schedule *s, Arena *a, Emitter *h, Emitter *src) {
+    print_c_opts(s, a, h, src, &(PrintOptions){0});
+}
+
+/* Replace every `from` not preceded by an identifier character with `to`. */
+static void replace_text(Emitter *w, const char *from, const char *to) {
+    if (!w->buf) return;
+    Emitter out = {0};
+    size_t n = strlen(from);
+    char *p = w->buf, *q;
+    while ((q = strstr(p, from))) {
+        char before = q == w->buf ? ' ' : q[-1];
+        bool word = !(before == '_' || (before >= 'a' && before <= 'z') || (before >= 'A' && before <= 'Z') || (before >= '0' && before <= '9'));
+        char *end = q + (word ? 0 : n), save = *end;
+        *end = 0;
+        emit_raw(&out, p);
+        *end = save;
+        if (word) emit_raw(&out, to);
+        p = q + n;
+    }
+    emit_raw(&out, p);
+    emit_free(w);
+    *w = out;
+}
+
+void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const PrintOptions *o) {
     Emitter kern = {0}, gem = {0};
-    Ctx c = {.w = &kern, .g = &gem, .s = s, .name = s->net->name, .a = a};
+    Ctx c = {.w = &kern, .g = &gem, .s = s, .name = s->net->name, .a = a, .o = o};
     const Net *net = s->net;
+    bool trains = net->train && net->train->checked && (!o->firmware || o->train);
+    c.cw = o->firmware && !trains && s->weights && s->nparams;
     for (int i = 0; i < s->nk; i++) print_kernel(&c, &s->k[i]);
-    TrainPlan *tp = net->train && net->train->checked ? lower_train(a, s) : NULL;
+    /* const weights: the inference kernels read the parameters where they are */
+    if (c.cw) replace_text(&kern, "s->params", arena_printf(a, "%s_weights", c.name));
+    TrainPlan *tp = trains ? lower_train(a, s) : NULL;
     c.tplan = tp;
     if (tp) {
         emit(&kern, "/* ---- training: the same kernels with the training plan's offsets, then backward ---- */");
@@ -1487,13 +1557,16 @@ void print_c(const Schedule *s, Arena *a, Emitter *h, Emitter *src) {
             emit_raw(w, "\n");
         }
     }
+    if (c.cw) emit(w, "const float *%s_param(const %s_state *s, int i)", c.name, c.name);
+    else
     emit(w, "float *%s_param(%s_state *s, int i)", c.name, c.name);
     emit(w, "{");
     emit(w, "static const long offset[] = {");
     for (int i = 0; i < s->nparams; i++) emit(w, "%lld, /* %s */", LL(s->params[i].offset), s->params[i].name);
     if (!s->nparams) emit(w, "0");
     emit(w, "};");
-    if (s->nparams) emit(w, "return i >= 0 && i < %d ? s->params + offset[i] : 0;", s->nparams);
+    if (c.cw) { emit(w, "(void)s;"); emit(w, "return i >= 0 && i < %d ? %s_weights + offset[i] : 0;", s->nparams, c.name); }
+    else if (s->nparams) emit(w, "return i >= 0 && i < %d ? s->params + offset[i] : 0;", s->nparams);
     else { emit(w, "(void)s;"); emit(w, "(void)i;"); emit(w, "(void)offset;"); emit(w, "return 0;"); }
     emit(w, "}");
     emit_raw(w, "\n");
@@ -1519,7 +1592,7 @@ void print_c(const Schedule *s, Arena *a, Emitter *h, Emitter *src) {
     if (!s->inputs.n) emit(w, "(void)in;");
     emit(w, "%s_forward((%s_state *)s%s);", c.name, c.name, call);
     emit(w, "}");
-    emit(w, "static float *param_(void *s, int i) { return %s_param((%s_state *)s, i); }", c.name, c.name);
+    if (!c.cw) emit(w, "static float *param_(void *s, int i) { return %s_param((%s_state *)s, i); }", c.name, c.name);
     int nopt = 0;
     if (tp) {
         print_tensor_table(w, "train_inputs_", net, (PtrVec *)&tp->inputs);
@@ -1564,7 +1637,7 @@ void print_c(const Schedule *s, Arena *a, Emitter *h, Emitter *src) {
     emit(w, "\"%s\", %lld, %d, sizeof(%s_state),", c.name, LL(net->batch), net->layout == LAYOUT_NHWC ? 1 : 0, c.name);
     emit(w, "%d, %d, %d,", s->inputs.n, net->outputs.n, s->nparams);
     emit(w, "inputs_, outputs_, params_,");
-    emit(w, "init_, run_, param_,");
+    emit(w, c.cw ? "init_, run_, 0," : "init_, run_, param_,");
     if (tp) {
         static const char *const loss_names[] = {"mse", "l1", "bce", "cross_entropy"};
         emit(w, "%d, train_inputs_, train_step_, eval_loss_,", tp->inputs.n);
@@ -1579,5 +1652,6 @@ void print_c(const Schedule *s, Arena *a, Emitter *h, Emitter *src) {
     /* every float of the printed code is NETC_FLOAT, defined in the header */
     emit_replace_word(h, "float", "NETC_FLOAT");
     emit_replace_word(src, "float", "NETC_FLOAT");
+    if (o->firmware) emit_replace_word(src, "restrict", "NETC_RESTRICT");
     emit_replace_word(h, "FLOAT_TYPE_PLACEHOLDER", "float");
 }

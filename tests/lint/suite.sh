@@ -186,6 +186,65 @@ else
     echo "skip netc build tiny.net: build/netc cannot build it yet"
 fi
 
+# netc build --verify: lint's checks on the files the build writes, before DIR
+# sees them; a breach exits 1 and leaves DIR as it was (not even created).
+if [ -x build/netc ] && build/netc build --help 2>&1 | grep -q -- '--verify'; then
+    v=$tmp/verify
+    tiny=tests/firmware/fixture/tiny.net
+    out=$(build/netc build $tiny --profile firmware --verify --max-ram 65536 --max-stack 4096 -o "$v/ok" 2>&1)
+    rc=$?
+    if [ $rc -eq 0 ] && [ -f "$v/ok/tiny.c" ] && [ -f "$v/ok/tiny.h" ] &&
+       grep -q "^lint $v/ok: 1 file, [0-9]* functions, 0 breaches\$" <<<"$out" &&
+       ! ls -a "$v/ok" | grep -q netc-verify; then
+        ok "build --verify within limits: written, lint's report names DIR, no staging left"
+    else
+        bad "build --verify within limits (exit $rc)" "$out"
+    fi
+    # the limit is inclusive: the state's exact size passes, one byte less fails
+    sb=$(sed -nE 's/^#define TINY_STATE_BYTES .*: ([0-9]+) bytes.*/\1/p' "$v/ok/tiny.h")
+    if [ -n "$sb" ] && build/netc build $tiny --profile firmware --verify --max-ram "$sb" -o "$v/exact" >/dev/null 2>&1; then
+        ok "build --verify --max-ram $sb (the state's size): passes"
+    else
+        bad "build --verify --max-ram '$sb' (the state's size) fails"
+    fi
+    cp -r "$v/ok" "$v/keep"
+    echo '/* an older build */' >>"$v/keep/tiny.c"
+    cp -r "$v/keep" "$v/keep.orig"
+    out=$(build/netc build $tiny --profile firmware --verify --max-ram $((sb - 1)) -o "$v/keep" 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q "^tiny.h:[0-9]*:[0-9]*: ram-limit: static RAM is $sb bytes .*over --max-ram $((sb - 1))\$" <<<"$out" &&
+       grep -q "^netc build: --verify: .*nothing was written to '$v/keep'\$" <<<"$out" &&
+       diff -r "$v/keep.orig" "$v/keep" >/dev/null && ! ls -a "$v/keep" | grep -q netc-verify; then
+        ok "build --verify over --max-ram: exit 1, the breach named, the older build in DIR untouched"
+    else
+        bad "build --verify over --max-ram (exit $rc)" "$out$(diff -r "$v/keep.orig" "$v/keep")"
+    fi
+    out=$(build/netc build $tiny --verify --max-stack 16 -o "$v/new/sub" 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q ': stack-limit: .*over --max-stack 16' <<<"$out" && [ ! -e "$v/new/sub" ]; then
+        ok "build --verify over --max-stack: exit 1, the new DIR not left behind"
+    else
+        bad "build --verify over --max-stack (exit $rc)" "$out$(ls -la "$v/new/sub" 2>&1)"
+    fi
+    for args in "--max-ram 100" "--verify --max-ram 1k" "--verify --max-stack" "--profile tiny" "--train" "--profile firmware --exe"; do
+        # shellcheck disable=SC2086
+        build/netc build $tiny -o "$v/usage" $args >"$tmp/u.out" 2>"$tmp/u.err"
+        rc=$?
+        if [ $rc -eq 2 ] && [ -s "$tmp/u.err" ] && [ ! -e "$v/usage" ]; then ok "build usage: $args (exit 2, nothing written)"
+        else bad "build usage: $args: exit $rc" "$(cat "$tmp/u.out" "$tmp/u.err")"; fi
+    done
+    # --train for a network without a train block: an error in the input
+    out=$(build/netc build $tiny --profile firmware --train -o "$v/notrain" 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && grep -q "network 'tiny' .* has no train block" <<<"$out" && [ ! -e "$v/notrain" ]; then
+        ok "build --profile firmware --train of a network that does not train: exit 1, nothing written"
+    else
+        bad "build --train without a train block (exit $rc)" "$out"
+    fi
+else
+    echo "skip netc build --verify: build/netc has no --verify yet"
+fi
+
 out=$("$lint" --help 2>&1)
 if [ $? -eq 0 ] && grep -q '^usage: netc lint DIR' <<<"$out"; then ok "--help (exit 0)"; else bad "--help" "$out"; fi
 
