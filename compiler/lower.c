@@ -147,6 +147,25 @@ static void plan_memory(Schedule *s) {
     free(order);
 }
 
+ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg) {
+    ConvChunk c = {0};
+    if (ph->ntaps == 0) return c;
+    if (fg <= CONV_DIRECT_MAX_FG && ph->ntaps <= 64) {
+        c.direct = true;
+        c.tmp = fg * ph->qtot;
+        return c;
+    }
+    c.nbk = 1;
+    for (int64_t d = nb; d >= 1; d--)
+        if (nb % d == 0 && ph->K * d * ph->qtot <= CONV_CHUNK_FLOATS) { c.nbk = d; break; }
+    c.ncol = c.nbk * ph->qtot;
+    c.ncpad = (c.ncol + 15) / 16 * 16;
+    if (c.ncpad / 16 % 2 == 0) c.ncpad += 16;   /* rows 16 * odd floats apart spread over the L1 sets */
+    c.col = ph->K * c.ncpad;
+    c.tmp = fg * c.ncpad;
+    return c;
+}
+
 Schedule *lower_net(Arena *a, Net *net) {
     Schedule *s = arena_alloc(a, sizeof *s);
     s->net = net;
@@ -201,9 +220,10 @@ Schedule *lower_net(Arena *a, Net *net) {
             int64_t col = 0, tmp = 0, pack = 0;
             for (int p = 0; p < k->nphases; p++) {
                 const Phase *ph = &k->phases[p];
-                if (ph->K * k->nb * ph->qtot > col) col = ph->K * k->nb * ph->qtot;
-                if ((g->cout / g->groups) * k->nb * ph->qtot > tmp) tmp = (g->cout / g->groups) * k->nb * ph->qtot;
-                if (tr && (g->cout / g->groups) * ph->K > pack) pack = (g->cout / g->groups) * ph->K;
+                ConvChunk ch = conv_chunk(ph, k->nb, g->cout / g->groups);
+                if (ch.col > col) col = ch.col;
+                if (ch.tmp > tmp) tmp = ch.tmp;
+                if (!ch.direct && (g->cout / g->groups) * ph->K > pack) pack = (g->cout / g->groups) * ph->K;
             }
             k->pack_floats = pack;
             k->col = new_buf(a, s, col > 0 ? col : 1, step);

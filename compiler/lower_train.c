@@ -19,13 +19,13 @@ static ConvGeom swap_geom(const ConvGeom *g) {
     return b;
 }
 
-static int64_t conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool tr) {
+static int64_t conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb) {
     int64_t col = 0, tmp = 0, pack = 0, Fg = g->cout / g->groups;
     for (int p = 0; p < n; p++) {
-        int64_t nc = nb * ph[p].qtot;
-        if (ph[p].K * nc > col) col = ph[p].K * nc;
-        if (Fg * nc > tmp) tmp = Fg * nc;
-        if (tr && Fg * ph[p].K > pack) pack = Fg * ph[p].K;
+        ConvChunk ch = conv_chunk(&ph[p], nb, Fg);
+        if (ch.col > col) col = ch.col;
+        if (ch.tmp > tmp) tmp = ch.tmp;
+        if (!ch.direct && Fg * ph[p].K > pack) pack = Fg * ph[p].K;
     }
     return col + tmp + pack;
 }
@@ -77,19 +77,19 @@ TrainPlan *lower_train(Arena *a, const Schedule *s) {
         case OP_CONV: case OP_TCONV: {
             bool tr = L->kind->op == OP_TCONV;
             const ConvGeom *g = &L->g;
-            int64_t f = conv_scratch(g, k->phases, k->nphases, k->nb, tr);
+            int64_t f = conv_scratch(g, k->phases, k->nphases, k->nb);
             int64_t col = 0, tmp = 0;
             for (int p = 0; p < k->nphases; p++) {
-                int64_t nc = k->nb * k->phases[p].qtot;
-                if (k->phases[p].K * nc > col) col = k->phases[p].K * nc;
-                if ((g->cout / g->groups) * nc > tmp) tmp = (g->cout / g->groups) * nc;
+                ConvChunk ch = conv_chunk(&k->phases[p], k->nb, g->cout / g->groups);
+                if (ch.col > col) col = ch.col;
+                if (ch.tmp > tmp) tmp = ch.tmp;
             }
             tp->fwd_tmp[ki] = col;
             tp->fwd_pack[ki] = col + tmp;
             if (f > need) need = f;
             st->bg = swap_geom(g);
             st->nbph = geom_phases(a, &st->bg, !tr, &st->bph);
-            int64_t b = conv_scratch(&st->bg, st->bph, st->nbph, k->nb, !tr);
+            int64_t b = conv_scratch(&st->bg, st->bph, st->nbph, k->nb);
             if (b > need) need = b;
             st->wg = tr ? st->bg : *g;
             geom_phases(a, &st->wg, false, &st->wph);

@@ -31,7 +31,7 @@ typedef struct Ctx {
     Arena *a;
     const TrainPlan *tp;   /* set while printing the training functions: their own offsets */
     const TrainPlan *tplan;   /* the training plan, when the network trains */
-    int64_t gemms[256][3];
+    int64_t gemms[256][4];
     int ngemms;
     const PrintOptions *o;   /* netc build --profile */
     bool cw;                 /* firmware, no training, --weights: parameters read in place from NAME_weights */
@@ -59,6 +59,11 @@ static void act_expr(char *out, size_t n, Activation act, const char *v) {
     }
 }
 
+/* Loops with at least this much work (multiply-adds or copies) split across the
+ * threads of an OpenMP build (NETC_PARALLEL_FOR); smaller ones would pay more for
+ * the fork than they gain. */
+static bool threaded(int64_t work) { return work >= (1 << 20); }
+
 /* ---- GEMM: C[M][N] = A[M][K] . B[K][N] ----
  * A register block of MR x NR accumulators (6 x 16: 6 AVX-512 or 12 AVX2
  * registers, the shape BLIS uses on Haswell) walks a KC-deep slice of K; panels of
@@ -66,7 +71,7 @@ static void act_expr(char *out, size_t n, Activation act, const char *v) {
  * bounds are literals; `first` says whether the block starts C or adds to it. */
 enum { GEMM_MR = 6, GEMM_NR = 16, GEMM_KC = 256 };
 
-static void gemm_block(Emitter *w, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K, int64_t N,
+static void gemm_block(Emitter *w, bool packed, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K, int64_t N,
                        const char *m, const char *n, const char *first) {
     emit(w, "{");
     emit(w, "float c[%lld][%lld];", LL(mr), LL(nr));
@@ -78,7 +83,8 @@ static void gemm_block(Emitter *w, int64_t mr, int64_t nr, const char *k0, int64
     emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
     emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(N), n);
     emit(w, "for (int i = 0; i < %lld; i++) {", LL(mr));
-    emit(w, "const float a = A[(%s + i) * %lld + %s + k];", m, LL(K), k0);
+    if (packed) emit(w, "const float a = A[%s * %lld + (%s + k) * %lld + i];", m, LL(K), k0, LL(mr));
+    else emit(w, "const float a = A[(%s + i) * %lld + %s + k];", m, LL(K), k0);
     emit(w, "for (int j = 0; j < %lld; j++) c[i][j] += a * b[j];", LL(nr));
     emit(w, "}");
     emit(w, "}");
@@ -88,53 +94,143 @@ static void gemm_block(Emitter *w, int64_t mr, int64_t nr, const char *k0, int64
 }
 
 /* One KC slice: panels of B (n) outside, row blocks of A (m) inside. */
-static void gemm_slice(Emitter *w, int64_t M, int64_t K, int64_t N, const char *k0, int64_t kc, const char *first) {
+static void gemm_slice(Emitter *w, bool packed, int64_t M, int64_t K, int64_t N, const char *k0, int64_t kc, const char *first) {
     int64_t Mb = M / GEMM_MR * GEMM_MR, Nb = N / GEMM_NR * GEMM_NR;
     char mlit[32], nlit[32];
     snprintf(mlit, sizeof mlit, "%lld", LL(Mb));
     snprintf(nlit, sizeof nlit, "%lld", LL(Nb));
     if (Nb) {
+        if (threaded(M * kc * Nb)) emit(w, "NETC_PARALLEL_FOR");
         emit(w, "for (int n = 0; n < %lld; n += %d) {", LL(Nb), GEMM_NR);
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
-            gemm_block(w, GEMM_MR, GEMM_NR, k0, kc, K, N, "m", "n", first);
+            gemm_block(w, packed, GEMM_MR, GEMM_NR, k0, kc, K, N, "m", "n", first);
         }
-        if (M - Mb) gemm_block(w, M - Mb, GEMM_NR, k0, kc, K, N, mlit, "n", first);
+        if (M - Mb) gemm_block(w, packed, M - Mb, GEMM_NR, k0, kc, K, N, mlit, "n", first);
         emit(w, "}");
     }
     if (N - Nb) {
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
-            gemm_block(w, GEMM_MR, N - Nb, k0, kc, K, N, "m", nlit, first);
+            gemm_block(w, packed, GEMM_MR, N - Nb, k0, kc, K, N, "m", nlit, first);
         }
-        if (M - Mb) gemm_block(w, M - Mb, N - Nb, k0, kc, K, N, mlit, nlit, first);
+        if (M - Mb) gemm_block(w, packed, M - Mb, N - Nb, k0, kc, K, N, mlit, nlit, first);
     }
 }
 
-static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N) {
-    static char name[96];
-    snprintf(name, sizeof name, "gemm_%lld_%lld_%lld", LL(M), LL(K), LL(N));
-    for (int i = 0; i < c->ngemms; i++)
-        if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N) return name;
-    if (c->ngemms < 256) { c->gemms[c->ngemms][0] = M; c->gemms[c->ngemms][1] = K; c->gemms[c->ngemms][2] = N; c->ngemms++; }
-    Emitter *w = c->g;
-    emit(w, "/* C[%lld][%lld] = A[%lld][%lld] . B[%lld][%lld] */", LL(M), LL(N), LL(M), LL(K), LL(K), LL(N));
-    emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C)", name);
+/* ---- the host vector path (NETC_VEC: AVX-512 hosts, see the prelude) ----
+ * Blocks of GEMM_MR rows by two 16-wide vectors of columns: 12 accumulators, two
+ * loads of B and GEMM_MR broadcasts of A per step of k.  `nv` is 1 or 2 vectors. */
+enum { VEC_W = 16 };
+
+static void vgemm_block(Emitter *w, bool packed, int64_t mr, int nv, const char *k0, int64_t kc, int64_t K, int64_t N,
+                        const char *m, const char *n, const char *first) {
     emit(w, "{");
+    if (packed) emit(w, "const float *restrict a = A + %s * %lld + %s * %lld;", m, LL(K), k0, LL(mr));
+    for (int64_t i = 0; i < mr; i++) {
+        if (!packed) emit(w, "const float *restrict a%lld = A + (%s + %lld) * %lld + %s;", LL(i), m, LL(i), LL(K), k0);
+        for (int v = 0; v < nv; v++) {
+            if (!strcmp(first, "1")) emit(w, "netc_vf c%lld_%d = {0};", LL(i), v);
+            else emit(w, "netc_vf c%lld_%d = %s ? (netc_vf){0} : *(const netc_vf *)(C + (%s + %lld) * %lld + %s + %d);", LL(i), v, first, m,
+                      LL(i), LL(N), n, v * VEC_W);
+        }
+    }
+    emit(w, "const float *restrict b = B + %s * %lld + %s;", k0, LL(N), n);
+    emit(w, "for (int k = 0; k < %lld; k++, b += %lld) {", LL(kc), LL(N));
+    for (int v = 0; v < nv; v++) emit(w, "const netc_vf b%d = *(const netc_vf *)(b + %d);", v, v * VEC_W);
+    for (int64_t i = 0; i < mr; i++) {
+        emit(w, "{");
+        if (packed) emit(w, "const float ai = a[k * %lld + %lld];", LL(mr), LL(i));
+        else emit(w, "const float ai = a%lld[k];", LL(i));
+        for (int v = 0; v < nv; v++) emit(w, "c%lld_%d += ai * b%d;", LL(i), v, v);
+        emit(w, "}");
+    }
+    emit(w, "}");
+    for (int64_t i = 0; i < mr; i++)
+        for (int v = 0; v < nv; v++) emit(w, "*(netc_vf *)(C + (%s + %lld) * %lld + %s + %d) = c%lld_%d;", m, LL(i), LL(N), n, v * VEC_W, LL(i), v);
+    emit(w, "}");
+}
+
+/* One KC slice on the vector path: 32-column panels, a 16-column panel, then the
+ * portable blocks for the last N % 16 columns. */
+static void vgemm_slice(Emitter *w, bool packed, int64_t M, int64_t K, int64_t N, const char *k0, int64_t kc, const char *first) {
+    int64_t Mb = M / GEMM_MR * GEMM_MR, N32 = N / (2 * VEC_W) * (2 * VEC_W), N16 = N / VEC_W * VEC_W;
+    char mlit[32], nlit[32];
+    snprintf(mlit, sizeof mlit, "%lld", LL(Mb));
+    if (N32) {
+        if (threaded(M * kc * N32)) emit(w, "NETC_PARALLEL_FOR");
+        emit(w, "for (int n = 0; n < %lld; n += %d) {", LL(N32), 2 * VEC_W);
+        if (Mb) {
+            emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
+            vgemm_block(w, packed, GEMM_MR, 2, k0, kc, K, N, "m", "n", first);
+        }
+        if (M - Mb) vgemm_block(w, packed, M - Mb, 2, k0, kc, K, N, mlit, "n", first);
+        emit(w, "}");
+    }
+    if (N16 > N32) {
+        snprintf(nlit, sizeof nlit, "%lld", LL(N32));
+        if (Mb) {
+            emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
+            vgemm_block(w, packed, GEMM_MR, 1, k0, kc, K, N, "m", nlit, first);
+        }
+        if (M - Mb) vgemm_block(w, packed, M - Mb, 1, k0, kc, K, N, mlit, nlit, first);
+    }
+    if (N - N16) {
+        snprintf(nlit, sizeof nlit, "%lld", LL(N16));
+        if (Mb) {
+            emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
+            gemm_block(w, packed, GEMM_MR, N - N16, k0, kc, K, N, "m", nlit, first);
+        }
+        if (M - Mb) gemm_block(w, packed, M - Mb, N - N16, k0, kc, K, N, mlit, nlit, first);
+    }
+}
+
+/* The KC slices of K, each printed by `slice`. */
+static void gemm_slices(Emitter *w, bool packed, int64_t M, int64_t K, int64_t N,
+                        void (*slice)(Emitter *, bool, int64_t, int64_t, int64_t, const char *, int64_t, const char *)) {
     int64_t full = K / GEMM_KC, rem = K % GEMM_KC;
     if (full == 1 && rem == 0) {
-        gemm_slice(w, M, K, N, "0", GEMM_KC, "1");
+        slice(w, packed, M, K, N, "0", GEMM_KC, "1");
     } else if (full >= 1) {
         emit(w, "for (int kb = 0; kb < %lld; kb += %d) {", LL(full * GEMM_KC), GEMM_KC);
         emit(w, "const int first = kb == 0;");
-        gemm_slice(w, M, K, N, "kb", GEMM_KC, "first");
+        slice(w, packed, M, K, N, "kb", GEMM_KC, "first");
         emit(w, "}");
     }
     if (rem) {
         char k0[32];
         snprintf(k0, sizeof k0, "%lld", LL(full * GEMM_KC));
-        gemm_slice(w, M, K, N, k0, rem, full ? "0" : "1");
+        slice(w, packed, M, K, N, k0, rem, full ? "0" : "1");
     }
+}
+
+/* The function computing C[M][N] = A[M][K] . B[K][N], printed on first use.  `packed`:
+ * A is stored as panels of GEMM_MR rows, [M / MR][K][MR], then the M % MR last rows
+ * as [K][M % MR], so that a register block reads A in one sequential stream (the
+ * convolutions pack their weights so; see emit_pack_a). */
+static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed) {
+    static char name[96];
+    snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", packed ? "p" : "", LL(M), LL(K), LL(N));
+    for (int i = 0; i < c->ngemms; i++)
+        if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == packed) return name;
+    if (c->ngemms < 256) {
+        int64_t *e = c->gemms[c->ngemms++];
+        e[0] = M; e[1] = K; e[2] = N; e[3] = packed;
+    }
+    Emitter *w = c->g;
+    if (packed)
+        emit(w, "/* C[%lld][%lld] = A[%lld][%lld] . B[%lld][%lld], A in panels of %d rows */", LL(M), LL(N), LL(M), LL(K), LL(K), LL(N), GEMM_MR);
+    else
+        emit(w, "/* C[%lld][%lld] = A[%lld][%lld] . B[%lld][%lld] */", LL(M), LL(N), LL(M), LL(K), LL(K), LL(N));
+    emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C)", name);
+    emit(w, "{");
+    if (N >= VEC_W) {
+        emit_raw(w, "#if NETC_VEC\n");
+        gemm_slices(w, packed, M, K, N, vgemm_slice);
+        emit_raw(w, "#else\n");
+    }
+    gemm_slices(w, packed, M, K, N, gemm_slice);
+    if (N >= VEC_W) emit_raw(w, "#endif\n");
     emit(w, "}");
     emit_raw(w, "\n");
     return name;
@@ -205,12 +301,17 @@ static bool tap_ranges(const ConvCall *cc, const Phase *ph, int j, int64_t *lo, 
     return partial;
 }
 
-/* im2col of one phase and group: row (ci, tap), column (n, q); transposed: row
- * (n, q), column (ci, tap).  `col` and `x` are C expressions of pointers. */
-static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t grp, const char *col, const char *x, bool transposed) {
+/* im2col of one phase and group.  With a chunk `ch`: the samples n0 + [0, nbk),
+ * row (ci, tap), column (n, q), rows ncpad apart (the pad columns feed only
+ * the GEMM's pad columns, which nothing reads).  Without (transposed): every sample,
+ * row (n, q), column (ci, tap), row-major.  `col` and `x` are C expressions of
+ * pointers, `n0` of the chunk's first sample. */
+static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t grp, const char *col, const char *x,
+                        const ConvChunk *ch, const char *n0) {
     const ConvGeom *g = &cc->g;
     int nsp = g->nsp;
-    int64_t Cg = g->cin / g->groups, NCOL = cc->nb * ph->qtot, invol = 1;
+    bool transposed = !ch;
+    int64_t Cg = g->cin / g->groups, NCOL = ch ? ch->ncol : cc->nb * ph->qtot, invol = 1;
     for (int i = 0; i < nsp; i++) invol *= g->in[i];
     int64_t zero_lo[MAX_SPATIAL] = {0}, one[MAX_SPATIAL], zero[MAX_SPATIAL] = {0};
     for (int i = 0; i < nsp; i++) one[i] = 1;
@@ -219,14 +320,17 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
     bool unroll = ph->ntaps <= 64, partial = !unroll;
     int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
     for (int j = 0; j < ph->ntaps && unroll; j++) partial |= tap_ranges(cc, ph, j, lo, hi, mul, add);
-    if (partial) emit(w, "netc_memset(%s, 0, sizeof(float) * %lld);", col, LL(ph->K * NCOL));
-    emit(w, "for (int n = 0; n < %lld; n++) {", LL(cc->nb));
+    if (partial) emit(w, "netc_memset(%s, 0, sizeof(float) * %lld);", col, LL(ph->K * (ch ? ch->ncpad : NCOL)));
+
+    if (threaded((ch ? ch->nbk : cc->nb) * Cg * ph->ntaps * ph->qtot)) emit(w, "NETC_PARALLEL_FOR2");
+    emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch ? ch->nbk : cc->nb));
     emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
-    emit(w, "const float *restrict xs = %s + (n * %lld + %lld + ci) * %lld;", x, LL(g->cin), LL(grp * Cg), LL(invol));
+    if (ch) emit(w, "const float *restrict xs = %s + ((%s + n) * %lld + %lld + ci) * %lld;", x, n0, LL(g->cin), LL(grp * Cg), LL(invol));
+    else emit(w, "const float *restrict xs = %s + (n * %lld + %lld + ci) * %lld;", x, LL(g->cin), LL(grp * Cg), LL(invol));
     if (transposed)
         emit(w, "float *restrict cs = %s + n * %lld + ci * %d;", col, LL(ph->qtot * ph->K), ph->ntaps);
     else
-        emit(w, "float *restrict cs = %s + ci * %lld + n * %lld;", col, LL(ph->ntaps * NCOL), LL(ph->qtot));
+        emit(w, "float *restrict cs = %s + ci * %lld + n * %lld;", col, LL(ph->ntaps * ch->ncpad), LL(ph->qtot));
     if (unroll) {
         for (int j = 0; j < ph->ntaps; j++) {
             tap_ranges(cc, ph, j, lo, hi, mul, add);
@@ -240,7 +344,7 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
             emit(w, "/* tap (%s) */", tname);
             open_q_loops(w, nsp, lo, hi);
             if (transposed) emit(w, "cs[(%s) * %lld + %d] = xs[%s];", tidx, LL(ph->K), j, xi);
-            else emit(w, "cs[%lld + %s] = xs[%s];", LL(j * NCOL), tidx, xi);
+            else emit(w, "cs[%lld + %s] = xs[%s];", LL(j * ch->ncpad), tidx, xi);
             close_loops(w, nsp);
         }
     } else {
@@ -267,7 +371,7 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
             snprintf(xi, sizeof xi, "%s", tmpb);
         }
         if (transposed) emit(w, "if (%s) cs[(%s) * %lld + j] = xs[%s];", cond, tidx, LL(ph->K), xi);
-        else emit(w, "if (%s) cs[j * %lld + %s] = xs[%s];", cond, LL(NCOL), tidx, xi);
+        else emit(w, "if (%s) cs[j * %lld + %s] = xs[%s];", cond, LL(ch->ncpad), tidx, xi);
         close_loops(w, nsp);
         emit(w, "}");
     }
@@ -275,8 +379,6 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
     emit(w, "}");
 }
 
-/* At most this many output channels per group take the direct path. */
-enum { DIRECT_MAX_FG = 4 };
 
 /* One phase and group without im2col: per sample, tmp[co][q] accumulates
  * w * x over input channels and taps (each tap a contiguous, vectorisable loop
@@ -346,14 +448,13 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "float *restrict tmp = s->arena + %lld;", LL(cc->tmp));
     emit(w, "const float *restrict w = s->params + %lld;", LL(cc->w));
     emit(w, "(void)col; (void)tmp; (void)w;");
-    if (cc->tr) emit(w, "float *restrict pack = s->arena + %lld;", LL(cc->pack));
-    if (cc->tr) emit(w, "(void)pack;");
+    emit(w, "float *restrict pack = s->arena + %lld;", LL(cc->pack));
+    emit(w, "(void)pack;");
     int64_t zero_lo[MAX_SPATIAL] = {0}, one[MAX_SPATIAL], zero[MAX_SPATIAL] = {0};
     for (int i = 0; i < nsp; i++) one[i] = 1;
     for (int64_t grp = 0; grp < g->groups; grp++) {
         for (int p = 0; p < cc->nphases; p++) {
             const Phase *ph = &cc->phases[p];
-            int64_t NCOL = NB * ph->qtot;
             char phs[128] = "";
             for (int i = 0; i < nsp; i++) snprintf(phs + strlen(phs), sizeof phs - strlen(phs), "%s%lld", i ? "," : "", LL(ph->ph[i]));
             emit(w, "/* group %lld%s%s: %d tap%s, %lld outputs per sample */", LL(grp), cc->tr ? ", phase " : "", cc->tr ? phs : "",
@@ -385,44 +486,60 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
                 emit(w, "}");
                 continue;
             }
-            if (Fg <= DIRECT_MAX_FG && ph->ntaps <= 64) {
+            ConvChunk ch = conv_chunk(ph, NB, Fg);
+            if (ch.direct) {
                 /* few output channels: a GEMM with so few rows cannot pay for its
                  * im2col, so accumulate each tap straight from the input */
                 emit_direct(c, cc, ph, grp, yidx, tidx);
                 emit(w, "}");
                 continue;
             }
-            emit_im2col(w, cc, ph, grp, "col", "x", false);
-            /* the weights as A[co][ci * taps + j] */
-            const char *gname = gemm_name(c, Fg, ph->K, NCOL);
+            /* the weights as A[co][ci * taps + j], packed in panels of GEMM_MR rows */
+            const char *gname = gemm_name(c, Fg, ph->K, ch.ncpad, true);
+            int64_t Mb = Fg / GEMM_MR * GEMM_MR;
+            char aidx[256];
+            if (Mb == Fg) snprintf(aidx, sizeof aidx, "(co / %d) * %lld + (co %% %d)", GEMM_MR, LL(GEMM_MR * ph->K), GEMM_MR);
+            else snprintf(aidx, sizeof aidx, "(co < %lld ? (co / %d) * %lld + (co %% %d) : %lld + (co - %lld))", LL(Mb), GEMM_MR,
+                          LL(GEMM_MR * ph->K), GEMM_MR, LL(Mb * ph->K), LL(Mb));
+            char astep[96];
+            if (Mb == Fg) snprintf(astep, sizeof astep, "%d", GEMM_MR);
+            else snprintf(astep, sizeof astep, "(co < %lld ? %d : %lld)", LL(Mb), GEMM_MR, LL(Fg - Mb));
+            emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+            emit(w, "float *restrict ap = pack + %s;", aidx);
+            emit(w, "const int as = %s;", astep);
+            emit(w, "(void)as;");
             if (cc->tr) {
-                emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
                 emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
                 emit(w, "const float *restrict ws = w + ((%lld + ci) * %lld + co) * %lld;", LL(grp * Cg), LL(Fg), LL(kvol));
-                emit(w, "float *restrict ap = pack + co * %lld + ci * %d;", LL(ph->K), ph->ntaps);
                 if (ph->ntaps <= 64)
-                    for (int j = 0; j < ph->ntaps; j++) emit(w, "ap[%d] = ws[%lld];", j, LL(ph->taps[j].index));
+                    for (int j = 0; j < ph->ntaps; j++) emit(w, "ap[(ci * %d + %d) * as] = ws[%lld];", ph->ntaps, j, LL(ph->taps[j].index));
                 else {
                     emit(w, "static const int idx[%d] = {", ph->ntaps);
                     for (int j = 0; j < ph->ntaps; j++) emit(w, "%lld,", LL(ph->taps[j].index));
                     emit(w, "};");
-                    emit(w, "for (int j = 0; j < %d; j++) ap[j] = ws[idx[j]];", ph->ntaps);
+                    emit(w, "for (int j = 0; j < %d; j++) ap[(ci * %d + j) * as] = ws[idx[j]];", ph->ntaps, ph->ntaps);
                 }
                 emit(w, "}");
-                emit(w, "}");
-                emit(w, "%s(pack, col, tmp);", gname);
             } else {
-                emit(w, "%s(w + %lld, col, tmp);", gname, LL(grp * Fg * ph->K));
+                emit(w, "const float *restrict ws = w + (%lld + co) * %lld;", LL(grp * Fg), LL(ph->K));
+                emit(w, "for (int kk = 0; kk < %lld; kk++) ap[kk * as] = ws[kk];", LL(ph->K));
             }
+            emit(w, "}");
+            bool chunked = ch.nbk < NB;
+            if (chunked) emit(w, "for (int n0 = 0; n0 < %lld; n0 += %lld) {", LL(NB), LL(ch.nbk));
+            const char *n0 = chunked ? "n0" : "0";
+            emit_im2col(w, cc, ph, grp, "col", "x", &ch, n0);
+            emit(w, "%s(pack, col, tmp);", gname);
             /* bias, activation, store (or accumulate) */
+            if (threaded(Fg * ch.ncol * 4)) emit(w, "NETC_PARALLEL_FOR");
             emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
             if (!cc->accumulate) {
                 if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
                 else emit(w, "const float bv = 0.0f;");
             }
-            emit(w, "for (int n = 0; n < %lld; n++) {", LL(NB));
-            emit(w, "const float *restrict ts = tmp + co * %lld + n * %lld;", LL(NCOL), LL(ph->qtot));
-            emit(w, "float *restrict yo = y + (n * %lld + %lld + co) * %lld;", LL(g->cout), LL(grp * Fg), LL(outvol));
+            emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch.nbk));
+            emit(w, "const float *restrict ts = tmp + co * %lld + n * %lld;", LL(ch.ncpad), LL(ph->qtot));
+            emit(w, "float *restrict yo = y + ((%s + n) * %lld + %lld + co) * %lld;", n0, LL(g->cout), LL(grp * Fg), LL(outvol));
             open_q_loops(w, nsp, zero_lo, ph->nq);
             if (cc->accumulate) emit(w, "yo[%s] += ts[%s];", yidx, tidx);
             else {
@@ -434,6 +551,7 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
             close_loops(w, nsp);
             emit(w, "}");
             emit(w, "}");
+            if (chunked) emit(w, "}");
             emit(w, "}");
         }
     }
@@ -501,7 +619,7 @@ static void print_dense(Ctx *c, const Kernel *k) {
     emit(w, "float *restrict tmp = s->arena + %lld;", LL(off_tmp(c, k)));
     emit(w, "for (int n = 0; n < %lld; n++) for (int i = 0; i < %lld; i++) col[i * %lld + n] = x[n * %lld + i];",
          LL(NB), LL(IN), LL(NB), LL(IN));
-    emit(w, "%s(s->params + %lld, col, tmp);", gemm_name(c, U, IN, NB), LL(s->params[k->param[P_WEIGHT]].offset));
+    emit(w, "%s(s->params + %lld, col, tmp);", gemm_name(c, U, IN, NB, false), LL(s->params[k->param[P_WEIGHT]].offset));
     emit(w, "for (int u = 0; u < %lld; u++) {", LL(U));
     if (bp) emit(w, "const float bv = s->params[%lld + u];", LL(bp->offset));
     else emit(w, "const float bv = 0.0f;");
@@ -758,11 +876,11 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
             emit(w, "{");
             emit(w, "float *restrict colT = s->arena + %lld;", LL(tp->scratch));
             emit(w, "float *restrict A = s->arena + %lld;", LL(tp->scratch + ph->K * NQ));
-            emit_im2col(w, &wc, ph, grp, "colT", arena_printf(c->a, "(s->arena + %lld)", LL(tr ? gy : x)), true);
+            emit_im2col(w, &wc, ph, grp, "colT", arena_printf(c->a, "(s->arena + %lld)", LL(tr ? gy : x)), NULL, NULL);
             emit(w, "for (int r = 0; r < %lld; r++) for (int n = 0; n < %lld; n++) for (int q = 0; q < %lld; q++)", LL(R), LL(NB), LL(ph->qtot));
             emit(w, "    A[(r * %lld + n) * %lld + q] = s->arena[%lld + (n * %lld + %lld + r) * %lld + q];", LL(NB), LL(ph->qtot), LL(Rsrc),
                  LL(Rch), LL(grp * R), LL(Rvol));
-            emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K), LL(wp->offset + grp * R * ph->K));
+            emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K, false), LL(wp->offset + grp * R * ph->K));
             emit(w, "}");
         }
     }
@@ -772,9 +890,9 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
                        .act = {ACT_IDENTITY, 0}, .accumulate = true};
         int64_t col = 0, tmp = 0, Fg = st->bg.cout / st->bg.groups;
         for (int p = 0; p < st->nbph; p++) {
-            int64_t nc = NB * st->bph[p].qtot;
-            if (st->bph[p].K * nc > col) col = st->bph[p].K * nc;
-            if (Fg * nc > tmp) tmp = Fg * nc;
+            ConvChunk ch = conv_chunk(&st->bph[p], NB, Fg);
+            if (ch.col > col) col = ch.col;
+            if (ch.tmp > tmp) tmp = ch.tmp;
         }
         cc.tmp = tp->scratch + col;
         cc.pack = tp->scratch + col + tmp;
@@ -805,7 +923,7 @@ static void tb_dense(Ctx *c, const TrainStep *st) {
         emit(w, "float *restrict gT = s->arena + %lld;", LL(tp->scratch));
         emit(w, "for (int n = 0; n < %lld; n++) for (int u = 0; u < %lld; u++) gT[u * %lld + n] = s->arena[%lld + n * %lld + u];",
              LL(NB), LL(U), LL(NB), LL(gy), LL(U));
-        emit(w, "%s(gT, s->arena + %lld, s->grads + %lld);", gemm_name(c, U, NB, IN), LL(x), LL(wp->offset));
+        emit(w, "%s(gT, s->arena + %lld, s->grads + %lld);", gemm_name(c, U, NB, IN, false), LL(x), LL(wp->offset));
         if (k->param[P_BIAS] >= 0)
             emit(w, "for (int u = 0; u < %lld; u++) { float sum = 0.0f; for (int n = 0; n < %lld; n++) sum += gT[u * %lld + n]; s->grads[%lld + u] = sum; }",
                  LL(U), LL(NB), LL(NB), LL(s->params[k->param[P_BIAS]].offset));
@@ -814,7 +932,7 @@ static void tb_dense(Ctx *c, const TrainStep *st) {
     if (st->want_dx[0]) {
         emit(w, "{");
         emit(w, "float *restrict t = s->arena + %lld;", LL(tp->scratch + U * NB));
-        emit(w, "%s(s->arena + %lld, s->params + %lld, t);", gemm_name(c, NB, U, IN), LL(gy), LL(wp->offset));
+        emit(w, "%s(s->arena + %lld, s->params + %lld, t);", gemm_name(c, NB, U, IN, false), LL(gy), LL(wp->offset));
         emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] += t[i];", LL(NB * IN), LL(tp->gr[L->in[0]->id]));
         emit(w, "}");
     }
@@ -1505,7 +1623,37 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
         emit(w, "#endif");
     }
     emit_raw(w, "\n");
+    emit(w, "/* The host vector path: on AVX-512 hosts the GEMMs use GCC's vector extensions;");
+    emit(w, " * everything else (firmware, other compilers, -DNETC_PORTABLE) runs portable loops. */");
+    emit(w, "#if !defined(NETC_PORTABLE) && defined(__GNUC__) && defined(__AVX512F__)");
+    emit(w, "#define NETC_VEC 1");
+    emit(w, "typedef float netc_vf __attribute__((vector_size(16 * sizeof(float)), aligned(sizeof(float)), may_alias));");
+    emit(w, "#else");
+    emit(w, "#define NETC_VEC 0");
+    emit(w, "#endif");
+    emit(w, "/* Threads, in host builds compiled with OpenMP (-fopenmp): large GEMMs split their");
+    emit(w, " * column panels, large im2cols and stores their loops; every element keeps one");
+    emit(w, " * writer and one order of summation, so results do not depend on the thread count.");
+    emit(w, " * -DNETC_NO_THREADS keeps an OpenMP build single-threaded here. */");
+    emit(w, "#if defined(_OPENMP) && !defined(NETC_NO_THREADS)");
+    emit(w, "#define NETC_PARALLEL_FOR _Pragma(\"omp parallel for schedule(static)\")");
+    emit(w, "#define NETC_PARALLEL_FOR2 _Pragma(\"omp parallel for collapse(2) schedule(static)\")");
+    emit(w, "#else");
+    emit(w, "#define NETC_PARALLEL_FOR");
+    emit(w, "#define NETC_PARALLEL_FOR2");
+    emit(w, "#endif");
+    emit_raw(w, "\n");
+    emit(w, "/* GCC contracts a * b + c into one FMA only when told (ISO C modes say off). */");
+    emit(w, "#if NETC_VEC && !defined(__clang__)");
+    emit(w, "#pragma GCC push_options");
+    emit(w, "#pragma GCC optimize (\"fp-contract=fast\")");
+    emit(w, "#endif");
+    emit_raw(w, "\n");
     emit_raw(w, gem.buf ? gem.buf : "");
+    emit(w, "#if NETC_VEC && !defined(__clang__)");
+    emit(w, "#pragma GCC pop_options");
+    emit(w, "#endif");
+    emit_raw(w, "\n");
     emit_raw(w, kern.buf ? kern.buf : "");
     c.w = w;
     print_init(&c);

@@ -69,6 +69,18 @@ typedef struct Schedule {
 
 Schedule *lower_net(Arena *a, Net *net);
 
+/* How a convolution call computes one phase; the memory plans and the printers
+ * share it.  `direct`: few output channels per group (at most CONV_DIRECT_MAX_FG),
+ * accumulated tap by tap without im2col, `tmp` holding one sample.  Otherwise
+ * im2col + GEMM over chunks of `nbk` samples (a divisor of the call's samples,
+ * chosen so that the im2col chunk stays near the L2 cache): `ncol` columns in rows
+ * `ncpad` apart (16 times an odd number, so the rows of a GEMM panel fall in
+ * different L1 sets); `col` and `tmp` are the scratch floats one chunk needs, and
+ * the GEMM's A operand (the weights, packed) takes fg * K more. */
+enum { CONV_DIRECT_MAX_FG = 4, CONV_CHUNK_FLOATS = 1 << 18 };
+typedef struct ConvChunk { bool direct; int64_t nbk, ncol, ncpad, col, tmp; } ConvChunk;
+ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg);
+
 /* Phases of a convolution-shaped computation with geometry g (see Phase). */
 int geom_phases(Arena *a, const ConvGeom *g, bool transposed, Phase **out);
 

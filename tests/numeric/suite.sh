@@ -6,8 +6,8 @@
 set -uo pipefail
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-count=1000; count_nhwc=200
-[ "${NETC_QUICK:-}" = 1 ] && { count=100; count_nhwc=50; }
+count=1000; count_nhwc=200; count_wide=200
+[ "${NETC_QUICK:-}" = 1 ] && { count=100; count_nhwc=50; count_wide=40; }
 pass=0; fail=0
 run() {
     local out; out=$(/usr/bin/python3 "$root/tests/numeric/sweep.py" "$root/build/netc" "$work/$1" "${@:2}" 2>&1)
@@ -20,5 +20,10 @@ run() {
 }
 run nchw --count "$count" --seed 1 --layout nchw
 run nhwc --count "$count_nhwc" --seed 2 --layout nhwc
+# GEMM-sized layers, compiled as a host build would be: on an AVX-512 machine this
+# is the vector path (NETC_VEC), and -DNETC_PORTABLE checks the portable loops on
+# the same layers
+run wide --count "$count_wide" --seed 3 --layout nchw --wide --per-net 20 --cflags "-O2 -march=native"
+run wide-portable --count "$((count_wide / 4))" --seed 4 --layout nchw --wide --per-net 25 --cflags "-O1 -DNETC_PORTABLE"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -39,7 +39,7 @@ def save_safetensors(path, tensors):
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
-def draw(rng, kind):
+def draw(rng, kind, wide=False):
     nsp = int(rng.integers(1, 4))
     groups = int(rng.choice([1, 1, 1, 2, 3]))
     # per-group channel counts both below and above the printer's direct-path limit (4)
@@ -49,6 +49,13 @@ def draw(rng, kind):
     s = [int(rng.integers(1, 4)) for _ in range(nsp)]
     d = [int(rng.integers(1, 3)) for _ in range(nsp)]
     size = [int(rng.integers(1, 7 if nsp == 3 else 10)) for _ in range(nsp)]
+    if wide:
+        # GEMM-sized layers: register-block tails (rows mod 6, columns mod 16 and 32),
+        # GEMM depths over one 256-deep slice, im2col split into sample chunks
+        groups = int(rng.choice([1, 1, 2]))
+        cin = groups * int(rng.choice([7, 16, 40, 70]))
+        cout = groups * int(rng.choice([5, 7, 13, 32, 33]))
+        size = [int(rng.integers(1, 10 if nsp == 3 else (400 if nsp == 1 else 40))) for _ in range(nsp)]
     pads = []
     for i in range(nsp):
         dk = d[i] * (k[i] - 1) + 1
@@ -125,11 +132,13 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--per-net", type=int, default=50)
     ap.add_argument("--layout", default="nchw")
+    ap.add_argument("--wide", action="store_true", help="GEMM-sized channel counts and sizes")
+    ap.add_argument("--cflags", default="-O0", help="C compiler flags for the generated program")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     cfgs = []
     while len(cfgs) < a.count:
-        c = draw(rng, "tconv" if len(cfgs) % 2 == 0 else "conv")
+        c = draw(rng, "tconv" if len(cfgs) % 2 == 0 else "conv", a.wide)
         if c:
             cfgs.append(c)
     os.makedirs(a.work, exist_ok=True)
@@ -177,7 +186,7 @@ def main():
     import concurrent.futures
     def build_and_run(job):
         net, d, src, args, chunk, expect = job
-        r = subprocess.run([a.netc, "build", src, "-o", d, "--exe", "--cflags", "-O0"], capture_output=True, text=True)
+        r = subprocess.run([a.netc, "build", src, "-o", d, "--exe", "--cflags", a.cflags], capture_output=True, text=True)
         if r.returncode != 0:
             return job, r, "build"
         return job, subprocess.run(args, capture_output=True, text=True), "run"
