@@ -14,6 +14,8 @@
  *     NAME[i] = %.9g 0xBITS
  *     forward ticks T                     (target: SysTick ticks; host: ns)
  *     checksum N values sum S abs A fnv1a 0xH
+ *     train step I loss L 0xBITS ticks T  (with -DNET_TRAIN_STEPS=N, for a
+ *                                         network built with its training step)
  * %.9g prints a float so that it reads back to the same bits; the hex is the
  * bits themselves.  The fnv1a hash of the bits tells whether two runs agree
  * exactly; sum/abs are for a tolerant comparison.
@@ -34,6 +36,9 @@
 
 #ifndef NET_SEED
 #define NET_SEED 1          /* seed for NET_init's initialisers */
+#endif
+#ifndef NET_TRAIN_STEPS
+#define NET_TRAIN_STEPS 0   /* > 0: then that many training steps (see run()) */
 #endif
 
 #if defined(__arm__) && !defined(__linux__)
@@ -169,6 +174,32 @@ static int run(void)
     printf("forward ticks %lu\n", (unsigned long)(t1 - t0));
     printf("checksum %ld values sum %.9g abs %.9g fnv1a 0x%08lx\n", n, sum, abs_sum,
            (unsigned long)fnv);
+#if NET_TRAIN_STEPS > 0
+    /* On-device training (netc build --profile firmware --train): the train
+     * inputs from the same formula, k counted afresh over them; NET_TRAIN_STEPS
+     * steps on that one batch, each printing its loss. */
+    static const float *tin[64];
+    if (!m->train_step || m->ntrain_inputs > 64) {
+        printf("error: NET_TRAIN_STEPS, but the network has no training step\n");
+        return 4;
+    }
+    k = 0;
+    for (int i = 0; i < m->ntrain_inputs; i++) {
+        float *p = arena_alloc((size_t)m->train_inputs[i].count * sizeof(float));
+        if (!p) { printf("error: no memory for train input %s\n", m->train_inputs[i].name); return 3; }
+        for (long j = 0; j < m->train_inputs[i].count; j++) p[j] = input_value(k++);
+        tin[i] = p;
+    }
+    for (int step = 1; step <= NET_TRAIN_STEPS; step++) {
+        unsigned long long s0 = ticks();
+        float loss = m->train_step(&state, tin);
+        unsigned long long s1 = ticks();
+        uint32_t bits;
+        memcpy(&bits, &loss, sizeof bits);
+        printf("train step %d loss %.9g 0x%08lx ticks %lu\n", step, (double)loss, (unsigned long)bits,
+               (unsigned long)(s1 - s0));
+    }
+#endif
     return 0;
 }
 

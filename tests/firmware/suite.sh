@@ -21,8 +21,18 @@
 #            with this memory map); at least it must link
 #   cycles   for small networks, the M4 cycle estimate of cycles.sh, whose
 #            instruction count must agree with the SysTick one
-# A network too big for the board (16 MB PSRAM for the state) is skipped with
-# the reason, and checked again compiled at batch 1, as firmware would run it.
+# Every network of examples/*.net and bench/nets/fw*.net is built with
+# `netc build --profile firmware --verify --max-ram 16M --max-stack 4096` (the
+# fixture's tiny.net keeps the default profile), and the state (RAM) of each is
+# printed next to the default profile's: smaller when the network trains.  A
+# network whose state is over the 16 MB limit (--verify fails, writing nothing) is
+# checked again compiled at batch 1, as firmware would run it.
+# The profile itself, on the FSRCNN example: with weights PyTorch initialised
+# (fsrcnn_torch.py) embedded by --weights, the kernels read the const array in
+# place, the state drops by exactly the parameters' bytes, no training code is
+# left, only <string.h>/<math.h> are included, the weights object is flash only
+# (arm-none-eabi-size), and the M4F's outputs match PyTorch's; with --train, two
+# training steps on the M4F give the host twin's losses.
 # Ends with "N passed, N failed".  Writes only to a mktemp -d it removes.
 set -uo pipefail
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -31,7 +41,7 @@ here=$root/tests/firmware
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s)
-deadline=$((start + 170))   # the suite must end within 3 minutes: runs get what
+deadline=$((start + 260))   # the suite must end within 4.5 minutes: runs get what
                             # is left, networks not started by deadline-20 are skipped
 left() { local l=$((deadline - $(date +%s))); [ $l -lt 5 ] && l=5; [ $l -gt 60 ] && l=60; echo $l; }
 pass=0; fail=0
@@ -224,40 +234,191 @@ else bad "tiny m4f with newlib-nano: build failed"; sed 's/^/     | /' "$tmp/nan
 
 # ---- every example, when the compiler exists --------------------------------
 netc=$root/build/netc
+if [ -x "$netc" ]; then   # a copy: a rebuild in the checkout cannot pull it away mid-run
+    cp "$netc" "$tmp/netc" && netc=$tmp/netc
+fi
 shopt -s nullglob
 # the firmware benchmark anchors (bench/nets/fw*.net: small single-layer
-# networks, here for their instruction counts on the M4F), the fixture's network
-# as netc compiles it (two outputs, relu and sigmoid), then the examples; the
-# cheap ones first, so that a slow machine skips only big ones at the deadline
-nets=("$root"/bench/nets/fw*.net "$here/fixture/tiny.net" "$root"/examples/*.net)
+# networks, here for their instruction counts on the M4F; not their *_train.net
+# twins, which are the same inference code under the firmware profile), the
+# fixture's network as netc compiles it (two outputs, relu
+# and sigmoid), then the examples by their MACs per batch (netc check); the cheap
+# ones first, so that a slow machine skips only big ones at the deadline.
+# examples/fsrcnn.net is left out there: profile_fsrcnn below checks it, with
+# PyTorch's weights and against PyTorch.
+examples=()
+if [ -x "$netc" ]; then
+    while read -r _ f; do examples+=("$f"); done < <(
+        for f in "$root"/examples/*.net; do
+            [ "$(basename "$f")" = fsrcnn.net ] && continue
+            "$netc" check "$f" --json 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+print(sum(n["macs"] * n["batch"] for n in json.load(sys.stdin)["networks"]), sys.argv[1])' "$f" || echo "0 $f"
+        done | sort -n)
+fi
+anchors=()
+for f in "$root"/bench/nets/fw*.net; do [[ $f == *_train.net ]] || anchors+=("$f"); done
+nets=("${anchors[@]}" "$here/fixture/tiny.net" "${examples[@]}")
+# Every network is built with --profile firmware and --verify: netc lint's rules
+# with the AN386's 16 MB of PSRAM as the RAM limit and a 4 KB stack (measured by
+# lint with the host's gcc -Os); the fixture's network keeps the default profile.
+max_ram=$((16 * 1024 * 1024)) max_stack=4096
+fwprof=(--profile firmware --verify --max-ram "$max_ram" --max-stack "$max_stack")
+state_bytes() { sed -nE 's/^#define [A-Za-z0-9_]+_STATE_BYTES .*: ([0-9]+) bytes.*/\1/p' "$1" | head -n 1; }
+
+# build_verified FILE.net GEN LABEL [netc options]: netc build with the firmware
+# profile and --verify; prints lint's summary; status 3 when only the RAM limit
+# failed (the network is too big for the board at this batch)
+build_verified() {
+    local f=$1 gen=$2 label=$3; shift 3
+    if "$netc" build "$f" "${fwprof[@]}" "$@" -o "$gen" >"$tmp/verify.log" 2>&1; then
+        ok "$label: netc build --profile firmware --verify --max-ram $max_ram --max-stack $max_stack"
+        grep -E '^  (static RAM|flash|stack) ' "$tmp/verify.log" | sed 's/^ */     lint: /'
+        return 0
+    fi
+    if grep -q ': ram-limit: ' "$tmp/verify.log" && ! grep -vE ': ram-limit: |^  |^lint |^netc build: --verify' "$tmp/verify.log" | grep -q .; then
+        if [ -e "$gen" ] && ls "$gen" | grep -q .; then bad "$label: --verify failed but left files in $gen"; return 1; fi
+        echo "skip $label: $(grep -m1 '^  static RAM' "$tmp/verify.log" | sed 's/^ *//') (--verify wrote nothing)"
+        return 3
+    fi
+    bad "$label: netc build --profile firmware --verify"; sed 's/^/     | /' "$tmp/verify.log" | tail -n 30
+    return 1
+}
+
+# ram_saved GEN-FIRMWARE GEN-DEFAULT NAME LABEL: the profile's RAM against the
+# default output's; less when the network trains (no gradients, optimiser
+# state or training arena), the same otherwise
+ram_saved() {
+    local fw def
+    fw=$(state_bytes "$1/$3.h"); def=$(state_bytes "$2/$3.h")
+    if [ -z "$fw" ] || [ -z "$def" ]; then bad "$4: no STATE_BYTES in the headers"; return; fi
+    if grep -q "_train_step" "$2/$3.h"; then
+        if [ "$fw" -lt "$def" ]; then ok "$4 RAM: default profile $def bytes, firmware $fw bytes ($((def - fw)) saved: inference only)"
+        else bad "$4 RAM: firmware $fw bytes, not below the default profile's $def"; fi
+    elif [ "$fw" -eq "$def" ]; then ok "$4 RAM: default profile $def bytes, firmware $fw bytes (no train block: the same)"
+    else bad "$4 RAM: firmware $fw bytes, default $def, for a network that does not train"; fi
+}
+
+# ---- the firmware profile on the FSRCNN example, against PyTorch -------------
+# fsrcnn_torch.py, PyTorch's twin of examples/fsrcnn.net, initialises its
+# parameters (seed 0), saves them as safetensors and computes the output for
+# main.c's fixed input.  netc build --profile firmware --weights embeds them as
+# the const fsrcnn_weights (flash) that the kernels read in place: the state
+# (RAM) loses exactly the parameters' bytes, no training code or state is left,
+# and the Cortex-M4F's output must match PyTorch's (and the host twin's).
+profile_fsrcnn() {
+    local f=$root/examples/fsrcnn.net d=$tmp/prof p np want
+    mkdir -p "$d"
+    if ! quiet /usr/bin/python3 "$here/fsrcnn_torch.py" 16 "$d"; then bad "fsrcnn: PyTorch twin failed"; return; fi
+    build_verified "$f" "$d/const" "fsrcnn+weights" --weights "$d/w.safetensors" || return
+    if ! quiet "$netc" build "$f" --profile firmware -o "$d/fw" || ! quiet "$netc" build "$f" -o "$d/def"; then
+        bad "fsrcnn: netc build (firmware without --weights, default)"; return
+    fi
+    if grep -qE 'fsrcnn_train_step|fsrcnn_eval_loss|grads\[|opt\[|tb_[a-z0-9_]+\(' "$d/const/fsrcnn.c" "$d/const/fsrcnn.h" "$d/fw/fsrcnn.c" "$d/fw/fsrcnn.h"; then
+        bad "fsrcnn firmware: training code or state left in the output"
+    elif ! grep -q 'fsrcnn_train_step' "$d/def/fsrcnn.h"; then
+        bad "fsrcnn default profile: no training step (the check above would prove nothing)"
+    else ok "fsrcnn firmware: no training functions, gradients or optimiser state (the default output has them)"; fi
+    if grep -q 's->params' "$d/const/fsrcnn.c" || grep -qE 'params\[' "$d/const/fsrcnn.h" ||
+       ! grep -q 'fsrcnn_weights + ' "$d/const/fsrcnn.c"; then
+        bad "fsrcnn firmware --weights: the kernels do not read fsrcnn_weights in place"
+    else ok "fsrcnn firmware --weights: kernels read the const fsrcnn_weights in place, no params in the state"; fi
+    p=$(grep -vE '^#include (<math\.h>|<string\.h>|"fsrcnn\.h")$' "$d/const/fsrcnn.c" "$d/const/fsrcnn.h" | grep '#include')
+    if [ -n "$p" ]; then bad "fsrcnn firmware: includes beyond <string.h> and <math.h>: $p"
+    else ok "fsrcnn firmware: includes only <string.h>, <math.h> and its own header"; fi
+    # RAM: the state without --weights minus with it is the parameters, padded to 16 floats
+    np=$("$netc" check "$f" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["networks"][0]["params"])')
+    want=$(( (np + 15) / 16 * 16 * 4 ))
+    local sc sf sd
+    sc=$(state_bytes "$d/const/fsrcnn.h"); sf=$(state_bytes "$d/fw/fsrcnn.h"); sd=$(state_bytes "$d/def/fsrcnn.h")
+    if [ -n "$sc" ] && [ -n "$sf" ] && [ $((sf - sc)) -eq "$want" ] && [ "$sf" -lt "$sd" ]; then
+        ok "fsrcnn RAM: default $sd bytes, firmware $sf, firmware --weights $sc ($np parameters = $want bytes moved to flash)"
+    else bad "fsrcnn RAM: default $sd, firmware $sf, firmware --weights $sc; expected a drop of $want"; fi
+    check_net "$d/const" fsrcnn "fsrcnn+weights"
+    local out=$tmp/fsrcnn+weights
+    if [ -f "$out/m4f.txt" ] && compare "$out/m4f.txt" "$d/torch.txt"; then
+        ok "fsrcnn+weights m4f compare: matches PyTorch within 1e-5 rel / 1e-6 abs, 1e-5 normwise"
+    else bad "fsrcnn+weights m4f compare: differs from PyTorch's output (or did not run)"; fi
+    if [ -f "$out/fsrcnn_weights.m4f.o" ]; then
+        local sz; sz=$(arm-none-eabi-size "$out/fsrcnn_weights.m4f.o" | awk 'NR == 2 { print $1, $2, $3 }')
+        read -r wt wd wb <<<"$sz"
+        if [ "$wt" -ge $((np * 4)) ] && [ "$wd" -eq 0 ] && [ "$wb" -eq 0 ]; then
+            ok "fsrcnn+weights: fsrcnn_weights.o is text $wt, data $wd, bss $wb bytes (arm-none-eabi-size): flash only"
+        else bad "fsrcnn+weights: fsrcnn_weights.o is text $wt, data $wd, bss $wb: the weights are not in flash alone"; fi
+    else bad "fsrcnn+weights: no fsrcnn_weights.m4f.o"; fi
+}
+
+# --profile firmware --train keeps on-device training: two training steps of
+# FSRCNN at batch 1 on the Cortex-M4F (main.c -DNET_TRAIN_STEPS=2) give the host
+# twin's losses, and the state holds what the default output's does.
+profile_train() {
+    local d=$tmp/ptrain out=$tmp/ptrain/out rc
+    mkdir -p "$out"
+    sed -E 's/^([[:space:]]*batch[[:space:]]*=[[:space:]]*)[0-9]+/\11/' "$root/examples/fsrcnn.net" >"$d/fsrcnn.net"
+    build_verified "$d/fsrcnn.net" "$d/gen" "fsrcnn@batch1 --train" --train || return
+    quiet "$netc" build "$d/fsrcnn.net" -o "$d/def" || { bad "fsrcnn@batch1: default build"; return; }
+    if grep -q 'fsrcnn_train_step' "$d/gen/fsrcnn.h" && [ "$(state_bytes "$d/gen/fsrcnn.h")" = "$(state_bytes "$d/def/fsrcnn.h")" ]; then
+        ok "fsrcnn@batch1 firmware --train: the training step is kept, state $(state_bytes "$d/gen/fsrcnn.h") bytes as in the default profile"
+    else bad "fsrcnn@batch1 firmware --train: no training step or a different state"; return; fi
+    if ! quiet "$fw/build.sh" -D NET_TRAIN_STEPS=2 "$d/gen" fsrcnn "$out" ||
+       ! quiet env HOSTOPT=-O0 "$fw/build.sh" -t host -D NET_TRAIN_STEPS=2 "$d/gen" fsrcnn "$out"; then
+        bad "fsrcnn@batch1 --train: build failed"; return
+    fi
+    "$fw/run.sh" -t "$(left)" "$out/fsrcnn.m4f.elf" >"$out/m4f.txt" 2>&1; rc=$?
+    "$out/fsrcnn.host" >"$out/host.txt" 2>&1 || rc=$((rc + 100))
+    if [ "$rc" -ne 0 ]; then bad "fsrcnn@batch1 --train: runs exited $rc"; tail -n 3 "$out/m4f.txt" "$out/host.txt" | sed 's/^/     | /'; return; fi
+    if awk 'FNR == 1 { f++ } /^train step / { l[f, $3] = $5; n[f]++ }
+            END { if (n[1] != 2 || n[2] != 2) exit 1
+                  for (s = 1; s <= 2; s++) { a = l[1, s]; b = l[2, s]; d = a - b; if (d < 0) d = -d
+                      printf "     step %d loss: m4f %s host %s\n", s, a, b
+                      if (!(b > 0) || d > 1e-5 * b) exit 1 }
+                  if (!(l[1, 2] < l[1, 1])) { print "     the loss did not fall"; exit 1 } }' "$out/m4f.txt" "$out/host.txt"; then
+        ok "fsrcnn@batch1 --train m4f: two training steps on the Cortex-M4F, losses match the host's within 1e-5 and fall"
+    else bad "fsrcnn@batch1 --train m4f: losses differ from the host's"; grep '^train\|^error' "$out/m4f.txt" "$out/host.txt" | sed 's/^/     | /'; fi
+}
+
+if [ -x "$netc" ] && [[ $("$netc" build --help 2>&1) == *"--profile"* ]]; then
+    profile_fsrcnn
+    profile_train
+fi
+
 if [ ! -x "$netc" ]; then
     echo "skip examples: $netc not built (run ninja); only the fixture was checked"
 elif [ ${#nets[@]} -eq 0 ]; then
     echo "skip examples: no examples/*.net nor bench/nets/fw*.net"
-elif [[ $("$netc" build --help 2>&1) == *"unknown command"* ]]; then
-    echo "skip examples: this netc has no build command yet"
+elif [[ $("$netc" build --help 2>&1) != *"--profile"* ]]; then
+    bad "examples: this netc has no build --profile"
 else
     for f in "${nets[@]}"; do
         base=$(basename "$f" .net); gen=$tmp/gen-$base
         if [ $(( deadline - $(date +%s) )) -lt 20 ]; then
-            echo "skip $base: the suite's 3-minute budget is spent"; continue
+            echo "skip $base: the suite's 4.5-minute budget is spent"; continue
         fi
-        if ! quiet "$netc" build "$f" -o "$gen"; then bad "$base: netc build failed"; continue; fi
+        b1=""
+        if [ "$f" = "$here/fixture/tiny.net" ]; then      # the default-profile case
+            if ! quiet "$netc" build "$f" -o "$gen"; then bad "$base: netc build failed"; continue; fi
+        else
+            build_verified "$f" "$gen" "$base"; rc=$?
+            [ $rc -eq 1 ] && continue
+            if [ $rc -eq 3 ]; then
+                # Too big for the board at its batch size: the same network at
+                # batch 1, as firmware would run it, must fit and agree.
+                grep -qE '^[[:space:]]*batch[[:space:]]*=' "$f" || continue
+                sed -E 's/^([[:space:]]*batch[[:space:]]*=[[:space:]]*)[0-9]+/\11/' "$f" >"$tmp/$base-b1.net"
+                f=$tmp/$base-b1.net; b1=@batch1
+                build_verified "$f" "$gen" "$base$b1" || continue
+            fi
+            quiet "$netc" build "$f" -o "$gen-default" || { bad "$base$b1: default profile build failed"; continue; }
+        fi
         hs=("$gen"/*.h)
         [ ${#hs[@]} -gt 0 ] || { bad "$base: netc wrote no header"; continue; }
         for h in "${hs[@]}"; do
             n=$(basename "$h" .h)
             # a network's header declares NAME_model; other headers are helpers
             [ -f "$gen/$n.c" ] && grep -q "${n}_model" "$h" || continue
-            check_net "$gen" "$n" "$base/$n"
-            # Too big for the board at its batch size: the same network at
-            # batch 1, as firmware would run it, must fit and agree.
-            if [ "$didnt_fit" = 1 ] && grep -qE '^[[:space:]]*batch[[:space:]]*=' "$f"; then
-                sed -E 's/^([[:space:]]*batch[[:space:]]*=[[:space:]]*)[0-9]+/\11/' "$f" >"$tmp/$base-b1.net"
-                if quiet "$netc" build "$tmp/$base-b1.net" --network "$n" -o "$gen-b1"; then
-                    check_net "$gen-b1" "$n" "$base/$n@batch1"
-                else bad "$base/$n@batch1: netc build failed"; fi
-            fi
+            [ -d "$gen-default" ] && ram_saved "$gen" "$gen-default" "$n" "$base/$n$b1"
+            check_net "$gen" "$n" "$base/$n$b1"
+            [ "$didnt_fit" = 1 ] && bad "$base/$n$b1: passed --verify's RAM limit but does not fit the board"
         done
     done
 fi
