@@ -9,6 +9,7 @@
 #include "files.h"
 #include "lint.h"
 #include "print_c.h"
+#include "print_cuda.h"
 #include "schedule.h"
 
 #include <errno.h>
@@ -39,6 +40,7 @@ static const char usage_build[] =
     "  --cflags FLAGS    compiler flags for --exe (default -O2 -march=native -fopenmp, a host\n"
     "                    build using this machine's vector unit and OMP_NUM_THREADS threads;\n"
     "                    $NETC_CFLAGS is added)\n"
+    "  --target cuda     CUDA kernels and a GPU program instead (netc build --target cuda --help)\n"
     "  --profile firmware\n"
     "                    code for a microcontroller: inference only (no training\n"
     "                    functions, gradients or optimiser state; the arena sized\n"
@@ -239,9 +241,16 @@ int cmd_build(int argc, char **argv) {
     const char *file = NULL, *dir = NULL, *only = NULL, *cc = getenv("CC"), *cflags = NULL, *weights = NULL;
     const char *profile = NULL, *max_ram = NULL, *max_stack = NULL;
     bool exe = false, train = false, verify = false;
+    /* --target cuda: print_cuda.c takes the whole command; --target c is the default */
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--target")) {
+            if (!strcmp(argv[i + 1], "cuda")) return cmd_build_cuda(argc, argv);
+            if (strcmp(argv[i + 1], "c")) { fprintf(stderr, "netc build: unknown target '%s' (c or cuda)\n", argv[i + 1]); return 2; }
+        }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(usage_build, stdout); return 0; }
+        else if (!strcmp(a, "--target") && i + 1 < argc) i++;
         else if (!strcmp(a, "-o") && i + 1 < argc) dir = argv[++i];
         else if (!strcmp(a, "--network") && i + 1 < argc) only = argv[++i];
         else if (!strcmp(a, "--weights") && i + 1 < argc) weights = argv[++i];

@@ -6,6 +6,7 @@
  */
 #include "netc.h"
 #include "driver.h"
+#include "print_cuda.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -86,6 +87,7 @@ static const char usage_main[] =
     "commands:\n"
     "  check FILE.net       check a network and print its layers, shapes and sizes\n"
     "  build FILE.net -o D  write specialised C for each network (and a program)\n"
+    "  emit-cuda FILE.net -o D  write the CUDA kernels (.cu, .cubin, .ptx, header)\n"
     "  lint DIR             prove generated C fit for firmware (libclang)\n"
     "  plot ...             draw PNG image grids and training curves\n"
     "\n"
@@ -147,6 +149,7 @@ typedef struct Command { const char *name; int (*run)(int, char **); } Command;
 static const Command commands[] = {
     {"check", cmd_check},
     {"build", cmd_build},
+    {"emit-cuda", cmd_emit_cuda},
     {"lint", lint_main},
     {"plot", cmd_plot},
 };

@@ -285,8 +285,10 @@ static int compile_one(const char *text, const netc_kernel_src *src, const netc_
         }
     }
     if (!rc && !ptx) {
-        netc_kernel_stats st[64];
-        int ns = netc_ptxas_parse(log, arch, st, 64);
+        enum { MAXK = 4096 };   /* a network's source holds one entry per kernel */
+        netc_kernel_stats *st = malloc(sizeof *st * MAXK);
+        if (!st) abort();
+        int ns = netc_ptxas_parse(log, arch, st, MAXK);
         if (ns == 0) {
             fmt(err, errlen, "netc: no ptxas figures in the log for sm_%d", arch);
             rc = -1;
@@ -302,6 +304,7 @@ static int compile_one(const char *text, const netc_kernel_src *src, const netc_
                 rc = -1;
             }
         }
+        free(st);
     }
     free(log);
     api.DestroyProgram(&prog);

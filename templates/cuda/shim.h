@@ -30,11 +30,17 @@
 #define NETC_KERNEL(threads) extern "C" __global__ void
 #endif
 #define NETC_DEVICE static __device__ __forceinline__
+/* helpers an instance may leave unused (act.cuh's pair) */
+#define NETC_DEVICE_MAYBE_UNUSED static __attribute__((unused)) __device__ __forceinline__
 #define NETC_RESTRICT __restrict__
 #define NETC_HOST_ENTRY1(name, t0)
 #define NETC_HOST_ENTRY2(name, t0, t1)
 #define NETC_HOST_ENTRY3(name, t0, t1, t2)
 #define NETC_HOST_ENTRY4(name, t0, t1, t2, t3)
+#define NETC_HOST_ENTRY5(name, t0, t1, t2, t3, t4)
+#define NETC_HOST_ENTRY6(name, t0, t1, t2, t3, t4, t5)
+#define NETC_HOST_ENTRY7(name, t0, t1, t2, t3, t4, t5, t6)
+#define NETC_HOST_ENTRY8(name, t0, t1, t2, t3, t4, t5, t6, t7)
 
 #else /* plain C */
 
@@ -70,6 +76,7 @@ __attribute__((weak, visibility("default"))) netc_shim_ctx_t netc_shim_ctx;
 
 #define NETC_KERNEL(threads) static void
 #define NETC_DEVICE static inline
+#define NETC_DEVICE_MAYBE_UNUSED static inline __attribute__((unused))
 #define NETC_RESTRICT restrict
 
 /* Argument i of cuLaunchKernel's kernelParams: a pointer to a CUdeviceptr. */
@@ -79,19 +86,45 @@ static inline void *netc_shim_arg(void **args, int i)
     memcpy(&v, args[i], sizeof v);
     return (void *)(unsigned long)v;
 }
-#define NETC_HOST_ENTRY_HEAD(name) \
+/* The entries take the kernel's name through one more macro level, so a name that
+ * is itself a macro (NETC_FN below) is expanded before it is pasted. */
+#define NETC_HOST_ENTRY_HEAD(name) NETC_HOST_ENTRY_HEAD_(name)
+#define NETC_HOST_ENTRY_HEAD_(name) \
     __attribute__((visibility("default"))) void name##__netc_host(void **a); \
     __attribute__((visibility("default"))) void name##__netc_host(void **a)
+#define NETC_A_(t, i) (t)netc_shim_arg(a, i)
 #define NETC_HOST_ENTRY1(name, t0) NETC_HOST_ENTRY_HEAD(name) \
-    { name((t0)netc_shim_arg(a, 0)); }
+    { name(NETC_A_(t0, 0)); }
 #define NETC_HOST_ENTRY2(name, t0, t1) NETC_HOST_ENTRY_HEAD(name) \
-    { name((t0)netc_shim_arg(a, 0), (t1)netc_shim_arg(a, 1)); }
+    { name(NETC_A_(t0, 0), NETC_A_(t1, 1)); }
 #define NETC_HOST_ENTRY3(name, t0, t1, t2) NETC_HOST_ENTRY_HEAD(name) \
-    { name((t0)netc_shim_arg(a, 0), (t1)netc_shim_arg(a, 1), (t2)netc_shim_arg(a, 2)); }
+    { name(NETC_A_(t0, 0), NETC_A_(t1, 1), NETC_A_(t2, 2)); }
 #define NETC_HOST_ENTRY4(name, t0, t1, t2, t3) NETC_HOST_ENTRY_HEAD(name) \
-    { name((t0)netc_shim_arg(a, 0), (t1)netc_shim_arg(a, 1), (t2)netc_shim_arg(a, 2), \
-           (t3)netc_shim_arg(a, 3)); }
+    { name(NETC_A_(t0, 0), NETC_A_(t1, 1), NETC_A_(t2, 2), NETC_A_(t3, 3)); }
+#define NETC_HOST_ENTRY5(name, t0, t1, t2, t3, t4) NETC_HOST_ENTRY_HEAD(name) \
+    { name(NETC_A_(t0, 0), NETC_A_(t1, 1), NETC_A_(t2, 2), NETC_A_(t3, 3), NETC_A_(t4, 4)); }
+#define NETC_HOST_ENTRY6(name, t0, t1, t2, t3, t4, t5) NETC_HOST_ENTRY_HEAD(name) \
+    { name(NETC_A_(t0, 0), NETC_A_(t1, 1), NETC_A_(t2, 2), NETC_A_(t3, 3), NETC_A_(t4, 4), \
+           NETC_A_(t5, 5)); }
+#define NETC_HOST_ENTRY7(name, t0, t1, t2, t3, t4, t5, t6) NETC_HOST_ENTRY_HEAD(name) \
+    { name(NETC_A_(t0, 0), NETC_A_(t1, 1), NETC_A_(t2, 2), NETC_A_(t3, 3), NETC_A_(t4, 4), \
+           NETC_A_(t5, 5), NETC_A_(t6, 6)); }
+#define NETC_HOST_ENTRY8(name, t0, t1, t2, t3, t4, t5, t6, t7) NETC_HOST_ENTRY_HEAD(name) \
+    { name(NETC_A_(t0, 0), NETC_A_(t1, 1), NETC_A_(t2, 2), NETC_A_(t3, 3), NETC_A_(t4, 4), \
+           NETC_A_(t5, 5), NETC_A_(t6, 6), NETC_A_(t7, 7)); }
 
 #endif /* !NETC_SHIM_TYPES_ONLY */
+#endif
+
+/* Kernel and helper names of one instance: NETC_FN(netc_tconv_fwd) is
+ * netc_tconv_fwd_<NETC_ID> when the instantiator defines NETC_ID (several instances
+ * of one template in one source, as the CUDA printer writes them), else the plain
+ * name. */
+#define NETC_CAT_(a, b) a##_##b
+#define NETC_CAT(a, b) NETC_CAT_(a, b)
+#ifdef NETC_ID
+#define NETC_FN(name) NETC_CAT(name, NETC_ID)
+#else
+#define NETC_FN(name) name
 #endif
 #endif /* NETC_CUDA_SHIM_H */

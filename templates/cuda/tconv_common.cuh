@@ -9,6 +9,10 @@
  *   x  [N, CIN, I0, I1, I2]     w [CIN, COUT/GROUPS, K0, K1, K2]     b [COUT]
  *   y  [N, COUT, O0, O1, O2]    (dy, dz have y's shape, dx has x's, dw w's)
  *
+ * Each inclusion is one instance: the shape part below is read again every time
+ * (the instantiator #undefs it between instances, templates/cuda/reset.cuh); the
+ * helpers are guarded.  NETC_ACCUM 1 makes fwd and dx add to their output.
+ *
  * Required:  NETC_N NETC_CIN NETC_COUT NETC_I0 NETC_O0 NETC_K0
  * Optional (default):
  *   NETC_GROUPS (1)
@@ -24,17 +28,62 @@
  * The forward gathers: y[n, g*FG+f, o] = act(b + sum over c < CG and the taps t with
  * (o + PB - t*D) divisible by S and quotient i in [0, I) of x[n, g*CG+c, i] * w[...]).
  */
-#ifndef NETC_TCONV_COMMON_CUH
-#define NETC_TCONV_COMMON_CUH
 #include "shim.h"
+#include "act.cuh"
 
-#define NETC_ACT_IDENTITY   0
-#define NETC_ACT_RELU       1
-#define NETC_ACT_SIGMOID    2
-#define NETC_ACT_TANH       3
-#define NETC_ACT_SOFTPLUS   4
-#define NETC_ACT_LEAKY_RELU 5
-#define NETC_ACT_ELU        6
+#ifndef NETC_TCONV_HELPERS_CUH
+#define NETC_TCONV_HELPERS_CUH
+/* Floor and ceiling division by a positive divisor, for numerators of any sign. */
+NETC_DEVICE_MAYBE_UNUSED int netc_floordiv(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+NETC_DEVICE_MAYBE_UNUSED int netc_ceildiv(int a, int b)  { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+NETC_DEVICE_MAYBE_UNUSED int netc_imax(int a, int b) { return a > b ? a : b; }
+NETC_DEVICE_MAYBE_UNUSED int netc_imin(int a, int b) { return a < b ? a : b; }
+
+/* Forward taps on one axis for output coordinate o: the taps t in [0, K) with
+ * q = o + PB - t*D >= 0, q divisible by S and i = q / S < I.  They are *t0, *t0+TS,
+ * ... (count returned), touching inputs *i0, *i0 - TS*D/S, ...  Only the (at most
+ * TS) candidates before the first hit are examined; no tap is visited in vain. */
+NETC_DEVICE_MAYBE_UNUSED int netc_fwd_taps(int o, int I, int K, int S, int D, int PB, int TS,
+                              int *t0, int *i0)
+{
+    int q = o + PB;
+    int tlo = netc_imax(0, netc_ceildiv(q - (I - 1) * S, D));
+    int thi = netc_imin(K - 1, q / D);
+    int j, t = thi + 1;
+    for (j = 0; j < TS; j++) {
+        if ((q - (tlo + j) * D) % S == 0) { t = tlo + j; break; }
+    }
+    *t0 = t;
+    *i0 = (q - t * D) / S;
+    return t <= thi ? (thi - t) / TS + 1 : 0;
+}
+
+/* Input-gradient taps for input coordinate i: t in [0, K) with o = i*S - PB + t*D
+ * in [0, O).  Returns the count, first tap in *t0 and its output coordinate in *o0
+ * (next taps: +1, output +D). */
+NETC_DEVICE_MAYBE_UNUSED int netc_dx_taps(int i, int O, int K, int S, int D, int PB, int *t0, int *o0)
+{
+    int base = i * S - PB;
+    int tlo = netc_imax(0, netc_ceildiv(-base, D));
+    int thi = netc_imin(K - 1, netc_floordiv(O - 1 - base, D));
+    *t0 = tlo;
+    *o0 = base + tlo * D;
+    return thi >= tlo ? thi - tlo + 1 : 0;
+}
+
+/* Weight-gradient positions for tap t: i in [0, I) with o = i*S - PB + t*D in
+ * [0, O).  Returns the count, first input in *i0 and its output in *o0 (next: +1, +S). */
+NETC_DEVICE_MAYBE_UNUSED int netc_dw_positions(int t, int I, int O, int S, int D, int PB, int *i0, int *o0)
+{
+    int base = t * D - PB;
+    int ilo = netc_imax(0, netc_ceildiv(-base, S));
+    int ihi = netc_imin(I - 1, netc_floordiv(O - 1 - base, S));
+    *i0 = ilo;
+    *o0 = ilo * S + base;
+    return ihi >= ilo ? ihi - ilo + 1 : 0;
+}
+
+#endif /* NETC_TCONV_HELPERS_CUH */
 
 #if !defined(NETC_N) || !defined(NETC_CIN) || !defined(NETC_COUT) || \
     !defined(NETC_I0) || !defined(NETC_O0) || !defined(NETC_K0)
@@ -91,17 +140,14 @@
 #ifndef NETC_BIAS
 #define NETC_BIAS 1
 #endif
-#ifndef NETC_ACT
-#define NETC_ACT NETC_ACT_IDENTITY
-#endif
-#ifndef NETC_ALPHA
-#define NETC_ALPHA 0.01f
-#endif
 #ifndef NETC_BLOCK
 #define NETC_BLOCK 256
 #endif
 #ifndef NETC_IDX
 #define NETC_IDX int
+#endif
+#ifndef NETC_ACCUM
+#define NETC_ACCUM 0
 #endif
 
 #if NETC_CIN % NETC_GROUPS != 0 || NETC_COUT % NETC_GROUPS != 0
@@ -140,99 +186,3 @@
 #define NETC_ISZ (NETC_I0 * NETC_I1 * NETC_I2)       /* input positions           */
 #define NETC_OSZ (NETC_O0 * NETC_O1 * NETC_O2)       /* output positions          */
 #define NETC_KT  (NETC_K0 * NETC_K1 * NETC_K2)       /* taps                      */
-
-/* Floor and ceiling division by a positive divisor, for numerators of any sign. */
-NETC_DEVICE int netc_floordiv(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
-NETC_DEVICE int netc_ceildiv(int a, int b)  { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
-NETC_DEVICE int netc_imax(int a, int b) { return a > b ? a : b; }
-NETC_DEVICE int netc_imin(int a, int b) { return a < b ? a : b; }
-
-/* Forward taps on one axis for output coordinate o: the taps t in [0, K) with
- * q = o + PB - t*D >= 0, q divisible by S and i = q / S < I.  They are *t0, *t0+TS,
- * ... (count returned), touching inputs *i0, *i0 - TS*D/S, ...  Only the (at most
- * TS) candidates before the first hit are examined; no tap is visited in vain. */
-NETC_DEVICE int netc_fwd_taps(int o, int I, int K, int S, int D, int PB, int TS,
-                              int *t0, int *i0)
-{
-    int q = o + PB;
-    int tlo = netc_imax(0, netc_ceildiv(q - (I - 1) * S, D));
-    int thi = netc_imin(K - 1, q / D);
-    int j, t = thi + 1;
-    for (j = 0; j < TS; j++) {
-        if ((q - (tlo + j) * D) % S == 0) { t = tlo + j; break; }
-    }
-    *t0 = t;
-    *i0 = (q - t * D) / S;
-    return t <= thi ? (thi - t) / TS + 1 : 0;
-}
-
-/* Input-gradient taps for input coordinate i: t in [0, K) with o = i*S - PB + t*D
- * in [0, O).  Returns the count, first tap in *t0 and its output coordinate in *o0
- * (next taps: +1, output +D). */
-NETC_DEVICE int netc_dx_taps(int i, int O, int K, int S, int D, int PB, int *t0, int *o0)
-{
-    int base = i * S - PB;
-    int tlo = netc_imax(0, netc_ceildiv(-base, D));
-    int thi = netc_imin(K - 1, netc_floordiv(O - 1 - base, D));
-    *t0 = tlo;
-    *o0 = base + tlo * D;
-    return thi >= tlo ? thi - tlo + 1 : 0;
-}
-
-/* Weight-gradient positions for tap t: i in [0, I) with o = i*S - PB + t*D in
- * [0, O).  Returns the count, first input in *i0 and its output in *o0 (next: +1, +S). */
-NETC_DEVICE int netc_dw_positions(int t, int I, int O, int S, int D, int PB, int *i0, int *o0)
-{
-    int base = t * D - PB;
-    int ilo = netc_imax(0, netc_ceildiv(-base, S));
-    int ihi = netc_imin(I - 1, netc_floordiv(O - 1 - base, S));
-    *i0 = ilo;
-    *o0 = ilo * S + base;
-    return ihi >= ilo ? ihi - ilo + 1 : 0;
-}
-
-/* The fused activation, and its derivative written in terms of the output y = act(z)
- * (so backward needs only y): relu 1[y>0]; sigmoid y(1-y); tanh 1-y^2; softplus
- * sigmoid(z) = 1 - exp(-y); leaky_relu 1 or alpha (alpha > 0); elu 1 or y + alpha. */
-NETC_DEVICE float netc_act(float z)
-{
-#if NETC_ACT == NETC_ACT_IDENTITY
-    return z;
-#elif NETC_ACT == NETC_ACT_RELU
-    return z > 0.0f ? z : 0.0f;
-#elif NETC_ACT == NETC_ACT_SIGMOID
-    return 1.0f / (1.0f + expf(-z));
-#elif NETC_ACT == NETC_ACT_TANH
-    return tanhf(z);
-#elif NETC_ACT == NETC_ACT_SOFTPLUS
-    return z > 20.0f ? z : log1pf(expf(z));      /* PyTorch's threshold */
-#elif NETC_ACT == NETC_ACT_LEAKY_RELU
-    return z > 0.0f ? z : (NETC_ALPHA) * z;
-#elif NETC_ACT == NETC_ACT_ELU
-    return z > 0.0f ? z : (NETC_ALPHA) * expm1f(z);
-#else
-#error "tconv template: unknown NETC_ACT"
-#endif
-}
-
-NETC_DEVICE float netc_act_grad_from_y(float y)
-{
-#if NETC_ACT == NETC_ACT_IDENTITY
-    (void)y;
-    return 1.0f;
-#elif NETC_ACT == NETC_ACT_RELU
-    return y > 0.0f ? 1.0f : 0.0f;
-#elif NETC_ACT == NETC_ACT_SIGMOID
-    return y * (1.0f - y);
-#elif NETC_ACT == NETC_ACT_TANH
-    return 1.0f - y * y;
-#elif NETC_ACT == NETC_ACT_SOFTPLUS
-    return -expm1f(-y);
-#elif NETC_ACT == NETC_ACT_LEAKY_RELU
-    return y > 0.0f ? 1.0f : (NETC_ALPHA);
-#elif NETC_ACT == NETC_ACT_ELU
-    return y > 0.0f ? 1.0f : y + (NETC_ALPHA);
-#endif
-}
-
-#endif /* NETC_TCONV_COMMON_CUH */

@@ -7,10 +7,10 @@
  */
 #include "tconv_common.cuh"
 
-NETC_KERNEL(NETC_BLOCK) netc_tconv_dact(const float *dy, const float *y, float *dz)
+NETC_KERNEL(NETC_BLOCK) NETC_FN(netc_tconv_dact)(const float *dy, const float *y, float *dz)
 {
     NETC_IDX gid = (NETC_IDX)blockIdx.x * NETC_BLOCK + (NETC_IDX)threadIdx.x;
     if (gid >= (NETC_IDX)NETC_N * NETC_COUT * NETC_OSZ) return;
-    dz[gid] = dy[gid] * netc_act_grad_from_y(y[gid]);
+    dz[gid] = dy[gid] * NETC_FN(netc_act_grad_from_y)(y[gid]);
 }
-NETC_HOST_ENTRY3(netc_tconv_dact, const float *, const float *, float *)
+NETC_HOST_ENTRY3(NETC_FN(netc_tconv_dact), const float *, const float *, float *)

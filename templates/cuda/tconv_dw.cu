@@ -10,7 +10,7 @@
  */
 #include "tconv_common.cuh"
 
-NETC_KERNEL(NETC_BLOCK) netc_tconv_dw(const float *NETC_RESTRICT x,
+NETC_KERNEL(NETC_BLOCK) NETC_FN(netc_tconv_dw)(const float *NETC_RESTRICT x,
                                        const float *NETC_RESTRICT dz,
                                        float *NETC_RESTRICT dw,
                                        float *NETC_RESTRICT db)
@@ -58,4 +58,4 @@ NETC_KERNEL(NETC_BLOCK) netc_tconv_dw(const float *NETC_RESTRICT x,
     }
     dw[gid] = acc;
 }
-NETC_HOST_ENTRY4(netc_tconv_dw, const float *, const float *, float *, float *)
+NETC_HOST_ENTRY4(NETC_FN(netc_tconv_dw), const float *, const float *, float *, float *)

@@ -5,11 +5,12 @@
  * ordinary strided convolution of dz with w:
  *   dx[n, g*CG+c, i] = sum over f < FG, taps t with o = i*S - PB + t*D in [0, O)
  *                      of w[g*CG+c, f, t] * dz[n, g*FG+f, o]
- * One thread per input element (N*CIN*I0*I1*I2), gather, no atomics.
+ * One thread per input element (N*CIN*I0*I1*I2), gather, no atomics.  With
+ * NETC_ACCUM 1 the sum is added to dx (a gradient other readers also feed).
  */
 #include "tconv_common.cuh"
 
-NETC_KERNEL(NETC_BLOCK) netc_tconv_dx(const float *NETC_RESTRICT dz,
+NETC_KERNEL(NETC_BLOCK) NETC_FN(netc_tconv_dx)(const float *NETC_RESTRICT dz,
                                        const float *NETC_RESTRICT w,
                                        float *NETC_RESTRICT dx)
 {
@@ -44,6 +45,7 @@ NETC_KERNEL(NETC_BLOCK) netc_tconv_dx(const float *NETC_RESTRICT dz,
             }
         }
     }
-    dx[gid] = acc;
+    if (NETC_ACCUM) dx[gid] += acc;
+    else dx[gid] = acc;
 }
-NETC_HOST_ENTRY3(netc_tconv_dx, const float *, const float *, float *)
+NETC_HOST_ENTRY3(NETC_FN(netc_tconv_dx), const float *, const float *, float *)

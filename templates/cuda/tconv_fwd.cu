@@ -5,11 +5,13 @@
  * only the taps that reach its output position (netc_fwd_taps), sums over the
  * group's input channels, adds the bias and applies the activation.  No atomics,
  * one writer per element: the result is deterministic.  b may be null when
- * NETC_BIAS is 0.  Shape #defines: see tconv_common.cuh.
+ * NETC_BIAS is 0; with NETC_ACCUM 1 the plain sum is added to y (no bias, no
+ * activation: the input gradient of a convolution).  Shape #defines: see
+ * tconv_common.cuh.
  */
 #include "tconv_common.cuh"
 
-NETC_KERNEL(NETC_BLOCK) netc_tconv_fwd(const float *NETC_RESTRICT x,
+NETC_KERNEL(NETC_BLOCK) NETC_FN(netc_tconv_fwd)(const float *NETC_RESTRICT x,
                                         const float *NETC_RESTRICT w,
                                         const float *NETC_RESTRICT b,
                                         float *NETC_RESTRICT y)
@@ -45,7 +47,12 @@ NETC_KERNEL(NETC_BLOCK) netc_tconv_fwd(const float *NETC_RESTRICT x,
             }
         }
     }
+#if NETC_ACCUM
+    (void)b;
+    y[gid] += acc;                 /* the input gradient of a convolution */
+#else
     if (NETC_BIAS) acc += b[co];
-    y[gid] = netc_act(acc);
+    y[gid] = NETC_FN(netc_act)(acc);
+#endif
 }
-NETC_HOST_ENTRY4(netc_tconv_fwd, const float *, const float *, const float *, float *)
+NETC_HOST_ENTRY4(NETC_FN(netc_tconv_fwd), const float *, const float *, const float *, float *)

@@ -12,6 +12,10 @@
 #      through the real host path against the emulator (release, and under ASan with
 #      the kernels themselves built with ASan); --perturb shows a wrong answer fails
 #   5. no driver: the loader fails with a clear message and a non-zero status
+#   6. the device path through a stub driver
+#   7. tests/cuda/examples.sh: `netc build --target cuda --exe` and `emit-cuda` on every
+#      example network (and tests/cuda/nets/), `infer --emulate` and `train --emulate`
+#      against the CPU build
 # NETC_QUICK=1 shortens the sweep.  Ends with "N passed, N failed".
 set -uo pipefail
 # The body is one function, so bash has read the whole file before running any of it.
@@ -34,7 +38,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export TMPDIR=$work
 
-ninja -C "$root" build/all-cuda build/asan/all-cuda >"$work/build.log" 2>&1 ||
+ninja -C "$root" build/all-cuda build/asan/all-cuda build/netc build/libnetcfiles.a >"$work/build.log" 2>&1 ||
     { cat "$work/build.log"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "== 1. ABI against the CUDA toolkit headers"
@@ -181,6 +185,16 @@ if grep -q '^NVRTC ' "$work/nvrtc.log"; then
     if [ "$n" -eq 12 ] && [ "$m" -eq 12 ]; then
         echo "ok   NVRTC built sm_86 CUBINs, the picker chose them, the driver received CUDA ELF"; add 1 0
     else echo "FAIL device path through the stub ($n, $m of 12)"; add 0 1; fi
+else
+    echo "skip: no NVRTC"
+fi
+
+echo "== 7. netc build --target cuda on every example, against the CPU build (emulator)"
+if grep -q '^NVRTC ' "$work/nvrtc.log"; then
+    mkdir -p "$work/examples"
+    tests/cuda/examples.sh "$work/examples" >"$work/examples.log" 2>&1
+    grep -vE '^[0-9]+ passed, [0-9]+ failed$' "$work/examples.log"
+    tally "$work/examples.log"
 else
     echo "skip: no NVRTC"
 fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/gpu/run.sh [--device N] [--count N] [--seed S] — the tconv kernels on a real GPU.
+# tests/gpu/run.sh [--device N] [--count N] [--seed S] — the CUDA backend on a real GPU:
+# the tconv kernel sweep, then every example network end to end.
 #
 # For a machine WITH an NVIDIA GPU, its driver (libcuda.so.1) and NVRTC (the CUDA
 # toolkit, /usr/local/cuda or $CUDA_HOME; $NETC_NVRTC names libnvrtc.so directly).
@@ -10,6 +11,12 @@
 # NVRTC for the device's architecture (CUBIN) plus PTX, and netc_cuda_pick_image
 # chooses.  Prints one row per configuration (image used, worst error / tolerance
 # for y, dx, dw, db; 1.000 = at the tolerance) and ends with "N passed, N failed".
+# Then tests/cuda/examples.sh with NETC_CUDA_DEVICE=1: every network of examples/ and
+# tests/cuda/nets/ built with `netc build --target cuda --exe` (CUBINs for every default
+# architecture plus PTX), `infer` and `train` on the device compared with the CPU
+# build (outputs, loss per step, final parameters and optimiser state; ok/FAIL rows
+# with the worst error against the tolerance).  CUDA_VISIBLE_DEVICES picks the GPU
+# for the programs (they use device 0).
 # Not part of tests/run: CI machines have no GPU.
 set -uo pipefail
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -38,4 +45,15 @@ trap 'rm -rf "$work"' EXIT
 printf '%-4s %-9s %-7s %s\n' "" "config" "image" "worst error / tolerance per tensor, configuration"
 "$check" run --device "$device" "$work/cases.txt" "$work" | tee "$work/log"
 line=$(tail -n 1 "$work/log")
-[[ $line =~ ^[0-9]+\ passed,\ 0\ failed$ ]]
+p1=${line%% passed*}; f1=${line#*, }; f1=${f1%% failed}
+[[ $p1 =~ ^[0-9]+$ && $f1 =~ ^[0-9]+$ ]] || { p1=0; f1=1; }
+
+echo "== the example networks on the device, against the CPU build"
+ninja -C "$root" build/netc >/dev/null || { echo "build failed"; echo "$p1 passed, $((f1 + 1)) failed"; exit 1; }
+mkdir -p "$work/ex"
+NETC_CUDA_DEVICE=1 tests/cuda/examples.sh "$work/ex" | tee "$work/exlog"
+line=$(tail -n 1 "$work/exlog")
+p2=${line%% passed*}; f2=${line#*, }; f2=${f2%% failed}
+[[ $p2 =~ ^[0-9]+$ && $f2 =~ ^[0-9]+$ ]] || { p2=0; f2=1; }
+echo "$((p1 + p2)) passed, $((f1 + f2)) failed"
+[ $((f1 + f2)) -eq 0 ]
