@@ -27,7 +27,8 @@
 # printed next to the default profile's: smaller when the network trains.  A
 # network whose state is over the 16 MB limit (--verify fails, writing nothing) is
 # checked again compiled at batch 1, as firmware would run it.
-# The profile itself, on the FSRCNN example: with weights PyTorch initialised
+# The profile itself: on the fixture's network it is the default output but for
+# NETC_RESTRICT (overridable, the header valid C++); on the FSRCNN example, with weights PyTorch initialised
 # (fsrcnn_torch.py) embedded by --weights, the kernels read the const array in
 # place, the state drops by exactly the parameters' bytes, no training code is
 # left, only <string.h>/<math.h> are included, the weights object is flash only
@@ -377,7 +378,28 @@ profile_train() {
     else bad "fsrcnn@batch1 --train m4f: losses differ from the host's"; grep '^train\|^error' "$out/m4f.txt" "$out/host.txt" | sed 's/^/     | /'; fi
 }
 
+# The profile against the default output, on the fixture's network (no train
+# block, no weights): the same C except that every restrict is NETC_RESTRICT,
+# defined in the header's one extra block; the macros can be overridden.
+profile_macros() {
+    local d=$tmp/pmacro f=$here/fixture/tiny.net
+    if ! quiet "$netc" build "$f" --profile firmware -o "$d/fw" || ! quiet "$netc" build "$f" -o "$d/def"; then
+        bad "tiny.net: netc build --profile firmware / default"; return
+    fi
+    if grep -qw restrict "$d/fw/tiny.c" || ! grep -q NETC_RESTRICT "$d/fw/tiny.c"; then
+        bad "tiny firmware: a kernel pointer is not NETC_RESTRICT"
+    elif diff <(sed 's/NETC_RESTRICT/restrict/g' "$d/fw/tiny.c") "$d/def/tiny.c" >/dev/null &&
+         diff <(sed '/^\/\* Profile firmware/,/^$/d' "$d/fw/tiny.h") "$d/def/tiny.h" >/dev/null; then
+        ok "tiny firmware: the default output but for NETC_RESTRICT and its definition"
+    else bad "tiny firmware: differs from the default output beyond NETC_RESTRICT"; diff "$d/fw/tiny.h" "$d/def/tiny.h" | head | sed 's/^/     | /'; fi
+    if quiet gcc -std=c99 -Wall -Wextra -pedantic -Werror -DNETC_RESTRICT= -DNETC_ALIGN= -DNETC_EXPF=expf -c -I"$d/fw" "$d/fw/tiny.c" -o "$d/o.o" &&
+       quiet clang -x c++ -fsyntax-only -Wall -Wextra -Werror "$d/fw/tiny.h"; then
+        ok "tiny firmware: builds with NETC_RESTRICT, NETC_ALIGN overridden; the header is valid C++ too"
+    else bad "tiny firmware: overriding the macros (or C++) fails"; fi
+}
+
 if [ -x "$netc" ] && [[ $("$netc" build --help 2>&1) == *"--profile"* ]]; then
+    profile_macros
     profile_fsrcnn
     profile_train
 fi
