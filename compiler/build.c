@@ -385,6 +385,13 @@ int cmd_build(int argc, char **argv) {
         }
         remove_staged(stage);
         if (rc && !existed) rmdir(dir);   /* only succeeds when DIR is still empty */
+    } else if (rc) {   /* e.g. bad --weights: no partial output, and no DIR this run made */
+        for (int f = 0; f < nwritten; f++) {
+            char p[PATH_MAX + 300];
+            snprintf(p, sizeof p, "%s/%s", dir, written[f]);
+            unlink(p);
+        }
+        if (!existed) rmdir(dir);
     }
     for (int i = 0; i < c->prog.nets.n && !rc && exe; i++) {
         Net *net = c->prog.nets.v[i];

@@ -15,6 +15,7 @@
 #include "files.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,7 +87,16 @@ static int load_weights(void *state, const char *path) {
         if (netc_safetensors_to_f32(t, M->param(state, i), (size_t)p->count, &err)) {
             fprintf(stderr, "%s: %s: tensor '%s': %s\n", M->name, path, p->name, err.msg);
             bad = 1;
+            continue;
         }
+        const float *v = M->param(state, i);
+        for (long j = 0; j < p->count; j++)
+            if (!isfinite(v[j])) {
+                fprintf(stderr, "%s: %s: tensor '%s' holds %s at element %ld; weights must be finite\n", M->name, path, p->name,
+                        isnan(v[j]) ? "nan" : v[j] > 0 ? "inf" : "-inf", j);
+                bad = 1;
+                break;
+            }
     }
     for (size_t k = 0; k < st.ntensors; k++) {
         const char *nm = st.tensors[k].name;
@@ -175,6 +185,15 @@ static int cmd_infer(int argc, char **argv) {
             break;
         }
         samples = (long)in[i].shape[0];
+        long per = t->count / M->batch;
+        for (int64_t j = 0; j < in[i].count; j++)
+            if (!isfinite(in[i].data[j])) {
+                fprintf(stderr, "%s: %s: sample %lld (counting from 0) of input '%s' holds %s at element %lld; inputs must be finite\n",
+                        M->name, in_file[i], (long long)(j / per), t->name, isnan(in[i].data[j]) ? "nan" : in[i].data[j] > 0 ? "inf" : "-inf",
+                        (long long)(j % per));
+                rc = 1;
+                break;
+            }
     }
     if (!M->ninputs) samples = M->batch;
     float *out[MAX_IO] = {0};

@@ -369,7 +369,16 @@ static int copy_tensors(const netc_safetensors *st, const char *path, const netc
         if (netc_safetensors_to_f32(t, data(state, i), (size_t)list[i].count, &err)) {
             fprintf(stderr, "%s: %s: tensor '%s': %s\n", M->name, path, list[i].name, err.msg);
             bad = 1;
+            continue;
         }
+        const float *v = data(state, i);
+        for (long j = 0; j < list[i].count; j++)
+            if (!isfinite(v[j])) {
+                fprintf(stderr, "%s: %s: %s '%s' holds %s at element %ld; it must be finite\n", M->name, path, what, list[i].name,
+                        isnan(v[j]) ? "nan" : v[j] > 0 ? "inf" : "-inf", j);
+                bad = 1;
+                break;
+            }
     }
     return bad;
 }

@@ -5,7 +5,9 @@
 # PyPI into build/pydeps when missing) and Debian's Fashion-MNIST, mounts a 64 KiB tmpfs
 # for the out-of-space test when run as root, then runs the cmocka program
 # tests/files/test_files from the release build and from the ASan build, and checks
-# the files each wrote with numpy/safetensors (verify_out.py).
+# the files each wrote with numpy/safetensors (verify_out.py); then feeds every hostile
+# file and more bad inputs to the commands of a generated program and to netc build
+# (tests/files/commands.sh: exit status, message, no output left, no sanitizer report).
 set -uo pipefail
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 py=/usr/bin/python3
@@ -62,6 +64,19 @@ for v in build build/asan; do
     [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
     pass=$((pass + p)); fail=$((fail + f))
 done
+
+echo "== the program's commands on bad files (tests/files/commands.sh)"
+if ninja -C "$root" build/netc build/asan/netc >"$tmp/log" 2>&1; then
+    tests/files/commands.sh "$tmp/data" "$tmp/commands" >"$tmp/log" 2>&1
+    grep -vE '^ok ' "$tmp/log"
+    line=$(grep -E '^commands: [0-9]+ passed' "$tmp/log" | tail -n 1)
+    echo "$(grep -cE '^ok ' "$tmp/log") cases passed"
+    p=$(sed -E 's/^commands: ([0-9]+) passed.*/\1/' <<<"$line"); p=${p:-0}
+    f=$(sed -E 's/^.* ([0-9]+) failed.*/\1/' <<<"$line"); f=${f:-1}
+    pass=$((pass + p)); fail=$((fail + f))
+else
+    cat "$tmp/log"; echo "cannot build build/netc and build/asan/netc"; fail=$((fail + 1))
+fi
 
 [ "$skipped" -ne 0 ] && echo "($skipped skipped, reasons above)"
 echo "$pass passed, $fail failed"
