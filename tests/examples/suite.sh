@@ -23,7 +23,7 @@ root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 here=$root/tests/examples
 work=$(mktemp -d)
 builder=
-trap '[ -n "$builder" ] && kill "$builder" 2>/dev/null; wait; rm -rf "$work"' EXIT
+trap '[ -n "$builder" ] && { pkill -P "$builder"; kill "$builder"; } 2>/dev/null; wait; rm -rf "$work"' EXIT
 py=/usr/bin/python3
 fmnist=${NETC_FMNIST:-/usr/share/datasets/fashion-mnist}
 export NETC_FMNIST=$fmnist
