@@ -15,6 +15,12 @@ did not write (PyTorch's bicubic interpolation, numpy's linear interpolation).
         numpy's MSE of OUT (from `infer`) against TARGET, in double, and LOSS (what
         the program's own eval reported for the same samples).  Exit 0 when they
         agree to a relative 1e-4 (float32 sums over the set).
+    check.py encode CKPT.safetensors IMAGE.npy CODE.npy
+        The autoencoder's encoder in PyTorch (conv2d, stride 2, padding 1, relu,
+        twice) with the e1/e2 tensors of the checkpoint netc saved, applied to IMAGE;
+        writes the codes [N, 32, 7, 7] for the separately built `decoder` network.
+    check.py same A.npy B.npy
+        Exit 0 when the arrays agree within 1e-5 (absolute).
     check.py log LOG.csv FACTOR
         The first and the last step's loss of a `train --log` file.  Exit 0 when the
         last is below FACTOR times the first.
@@ -63,6 +69,46 @@ def mse(out_path, target_path, loss):
     return abs(a - b) <= 1e-4 * abs(a)
 
 
+def safetensors(path):
+    """name -> float32 array, from a safetensors file (F32 tensors)."""
+    import json
+    import struct
+    raw = open(path, "rb").read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        if t["dtype"] != "F32":
+            sys.exit(f"check.py: {path}: tensor {name} is {t['dtype']}, expected F32")
+        a, b = t["data_offsets"]
+        out[name] = np.frombuffer(raw[8 + n + a:8 + n + b], "<f4").reshape(t["shape"])
+    return out
+
+
+def encode(ckpt, image_path, code_path):
+    import torch
+    w = {k: torch.from_numpy(v.copy()) for k, v in safetensors(ckpt).items()}
+    x = torch.from_numpy(np.load(image_path))
+    with torch.no_grad():
+        for layer in ("e1", "e2"):
+            x = torch.relu(torch.nn.functional.conv2d(x, w[layer + ".weight"], w[layer + ".bias"], stride=2, padding=1))
+    np.save(code_path, x.numpy())
+    print(f"encoded {x.shape[0]} images to codes {list(x.shape[1:])} in PyTorch")
+    return True
+
+
+def same(a_path, b_path):
+    a, b = np.load(a_path), np.load(b_path)
+    if a.shape != b.shape:
+        print(f"shapes differ: {a.shape} and {b.shape}")
+        return False
+    err = float(np.abs(a.astype(np.float64) - b).max())
+    print(f"{a.shape[0]} samples, largest difference {err:.2g}")
+    return err <= 1e-5
+
+
 def log(path, factor):
     rows = [line.split(",") for line in open(path).read().split("\n")[1:] if line]
     if not rows:
@@ -73,7 +119,7 @@ def log(path, factor):
 
 
 if __name__ == "__main__":
-    cmds = {"psnr": (psnr, 3), "interp": (interp, 3), "mse": (mse, 3), "log": (log, 2)}
+    cmds = {"psnr": (psnr, 3), "interp": (interp, 3), "mse": (mse, 3), "encode": (encode, 3), "same": (same, 2), "log": (log, 2)}
     if len(sys.argv) < 2 or sys.argv[1] not in cmds or len(sys.argv) != 2 + cmds[sys.argv[1]][1]:
         sys.exit(__doc__)
     fn, _ = cmds[sys.argv[1]]

@@ -6,6 +6,9 @@
 #   autoencoder  Fashion-MNIST (IDX files, Debian's dataset-fashion-mnist): the test
 #                loss on 1000 held-out images falls below a quarter of the initial
 #                weights' loss, and equals numpy's MSE of `infer`'s reconstructions;
+#                the file's `decoder`, built with the checkpoint embedded (--weights),
+#                turns PyTorch's encoding of those images (the checkpoint's e1, e2)
+#                into the autoencoder's reconstructions within 1e-5;
 #   fsrcnn       2x super-resolution of Fashion-MNIST (14x14 average-pooled -> 28x28):
 #                PSNR on 1000 held-out images beats PyTorch's bicubic upscaling;
 #   dcgan        the generator fitted to 64 fixed images from 64 fixed latent codes
@@ -103,6 +106,14 @@ if build autoencoder && data autoencoder; then
         else bad "autoencoder: held-out mse '$l1' is not below a quarter of the initial '$l0'"; fi
         if "$p" infer --weights "$work/ae.safetensors" --input image="$d/test_image.npy" --output rec="$work/rec.npy"; then
             check autoencoder "eval == numpy's mse of infer" mse "$work/rec.npy" "$d/test_image.npy" "$l1"
+            # the file's second network: the decoder half, built with the trained
+            # checkpoint embedded, decodes PyTorch's encoding of the same images
+            if "$netc" build "$root/examples/autoencoder.net" --network decoder --weights "$work/ae.safetensors" \
+                   -o "$work/decoder" --exe > "$work/decoder.build.log" 2>&1 &&
+               "$py" "$here/check.py" encode "$work/ae.safetensors" "$d/test_image.npy" "$work/code.npy" > /dev/null &&
+               "$work/decoder/decoder" infer --input code="$work/code.npy" --output rec="$work/dec_rec.npy"; then
+                check decoder "the decoder built with --weights from the checkpoint == the autoencoder" same "$work/dec_rec.npy" "$work/rec.npy"
+            else bad "decoder: build, encode or infer failed: $(head -3 "$work/decoder.build.log")"; fi
         else bad "autoencoder: infer failed"; fi
     fi
 fi
