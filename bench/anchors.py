@@ -3,6 +3,9 @@
 # command line (args()); bench/nets/NAME.net holds the same layer in the .net
 # language, and net_text() is the canonical text of that file (bench/run warns when
 # a file drifts from it, and writes batch-reduced copies from it for --quick).
+# bench/nets/NAME_train.net is the anchor's training twin (train_net_text()): the
+# same tconv behind a cheap add so that its input needs a gradient, an mse loss and
+# SGD, for timing netc's training step (forward + both backward passes + update).
 #
 # Every anchor is one transposed convolution, fp32, no bias, nchw.  Spatial lists
 # are outer to inner (depth, height, width), as in PyTorch.
@@ -24,6 +27,15 @@ ANCHORS = [
 ]
 
 DIRECTIONS = ["fwd", "bwd_data", "bwd_weights"]
+# What the table shows: the three directions and the whole training step (netc's
+# train_step; for the others the sum of their three directions).
+ROW_DIRECTIONS = DIRECTIONS + ["step"]
+
+# The training twins' learning rate: tiny, so that the weights stay where they
+# started over hundreds of timed steps.  `bench/run --check-only` builds them with
+# CHECK_LR = 1 instead, where one step moves the weights by exactly -dW.
+TRAIN_LR = 1e-6
+CHECK_LR = 1
 
 
 def rank(a):
@@ -41,10 +53,11 @@ def prod(v):
     return r
 
 
-def flops(a, n=None):
-    """2 * N * Cin * Cout * input spatial size * kernel volume (all three directions)."""
+def flops(a, n=None, d="fwd"):
+    """2 * N * Cin * Cout * input spatial size * kernel volume (each of the three
+    directions); three times that for the training step."""
     n = a["n"] if n is None else n
-    return 2.0 * n * a["cin"] * a["cout"] * prod(a["size"]) * a["k"] ** rank(a)
+    return (3 if d == "step" else 1) * 2.0 * n * a["cin"] * a["cout"] * prod(a["size"]) * a["k"] ** rank(a)
 
 
 def describe(a):
@@ -82,14 +95,50 @@ def net_text(a, n=None):
             f"}}\n")
 
 
+def train_net_text(a, n=None, lr=TRAIN_LR):
+    """The training twin of one anchor: input x0, x = add(x0, x0) (so the tconv's
+    input is a layer and its gradient is computed: a tconv reading a network input
+    gets no input gradient), the anchor's tconv on x, and an mse loss against a
+    target input t with plain SGD.  The benchmark feeds x0 = x / 2 (exact in
+    float32), so the tconv sees the forward's x."""
+    n = a["n"] if n is None else n
+    shape = ", ".join(str(v) for v in [a["cin"]] + a["size"])
+    tshape = ", ".join(str(v) for v in [a["cout"]] + out_size(a))
+    extra = f", output_padding = {a['op']}" if a["op"] else ""
+    return (f"# netc benchmark anchor ({a['group']}), training twin: the tconv of {a['name']}.net,\n"
+            f"# {describe(a)}, behind x = x0 + x0 (so that its input gradient is\n"
+            f"# computed), an mse loss and SGD.  Generated from bench/anchors.py;\n"
+            f"# bench/run checks that this file still matches it.\n"
+            f"network {a['name']}_train {{\n"
+            f"    batch  = {n};\n"
+            f"    layout = nchw;\n"
+            f"\n"
+            f"    input x0 : [{shape}];\n"
+            f"    input t : [{tshape}];\n"
+            f"    x = add(x0, x0);\n"
+            f"    y = tconv(x) {{ filters = {a['cout']}, kernel = {a['k']}, stride = {a['s']}, "
+            f"padding = {a['p']}{extra}, bias = false }};\n"
+            f"\n"
+            f"    output y;\n"
+            f"\n"
+            f"    train {{\n"
+            f"        loss      = mse(y, t);\n"
+            f"        optimizer = sgd {{ lr = {lr:g} }};\n"
+            f"    }}\n"
+            f"}}\n")
+
+
 if __name__ == "__main__":
-    # `anchors.py --write-nets DIR` regenerates the .net files.
+    # `anchors.py --write-nets DIR` regenerates the .net files (forward and
+    # training twin of every anchor).
     import os
     import sys
     if len(sys.argv) == 3 and sys.argv[1] == "--write-nets":
         for a in ANCHORS:
             with open(os.path.join(sys.argv[2], a["name"] + ".net"), "w") as f:
                 f.write(net_text(a))
+            with open(os.path.join(sys.argv[2], a["name"] + "_train.net"), "w") as f:
+                f.write(train_net_text(a))
     else:
         for a in ANCHORS:
             print(f"{a['name']:12s} {describe(a)}  {flops(a) / 1e9:.3f} GFLOP")

@@ -15,8 +15,8 @@
 /* ---- deterministic data -------------------------------------------------------
  * Element i of the tensor with seed s is a 32-bit mix of (i, s) mapped to
  * [-1, 1) in steps of 2^-23: exact in float32, so Python (numpy uint32) gets the
- * same bits.  Seeds: x = 1, weight = 2, dy = 3. */
-enum { SEED_X = 1, SEED_W = 2, SEED_DY = 3 };
+ * same bits.  Seeds: x = 1, weight = 2, dy = 3, the training step's target t = 4. */
+enum { SEED_X = 1, SEED_W = 2, SEED_DY = 3, SEED_T = 4 };
 
 static inline float bench_value(uint32_t i, uint32_t seed)
 {

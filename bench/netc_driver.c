@@ -1,24 +1,39 @@
 /* bench/netc_driver.c: times any network netc generated, through the `netc_model`
  * descriptor of its header (docs/generated-c.md), so one driver serves every
- * anchor.  bench/run compiles it together with the generated code:
+ * anchor and its training twin.  bench/run compiles it together with the
+ * generated code:
  *
- *   cc -O3 -march=native -DNETC_HEADER='"X.h"' -DNETC_MODEL=X_model \
+ *   cc -O3 -march=native -fopenmp -DNETC_HEADER='"X.h"' -DNETC_MODEL=X_model \
  *      -I build/bench/X bench/netc_driver.c build/bench/X/X.c -lm
  *
+ *   driver [--threads T] [--budget S] [--min-reps R] [--warmup W] [--dump DIR] [--once]
+ *
+ * --threads sets omp_set_num_threads (when compiled with -fopenmp; the generated
+ * code splits its large loops across that many threads).  Every JSON line says the
+ * thread count asked for and omp_get_max_threads().
+ *
+ * A network without a train block (bench/nets/X.net): times the forward pass.
  * Inputs and every parameter named "*.weight" get the same deterministic values as
  * the other implementations (bench/common.h, seeds x = 1, weight = 2), other
  * parameters (biases) are zeroed, so the outputs can be checked against PyTorch.
+ * Prints one JSON object for the forward pass and one n/a line for each backward
+ * direction (the generated API has no separate backward functions; the training
+ * twin's step row times them); --dump writes DIR/netc_fwd.f32.
  *
- *   driver [--budget S] [--min-reps R] [--warmup W] [--dump DIR] [--once]
- *
- * Prints one JSON object for the forward pass; --dump writes DIR/netc_fwd.f32.
- *
- * Backward hook: the generated API has no backward functions yet.  When it gains
- * them (say NAME_backward_data / NAME_backward_weights, or function pointers in
- * netc_model), time them in time_backward() below, fill dy with SEED_DY, dump
- * netc_bwd_data.f32 (dx, NC[D]HW) and netc_bwd_weights.f32 (dw, PyTorch layout),
- * and have bench/run stop reporting n/a (see NETC_BACKWARD in bench/run). */
+ * A network with a train block (the twin, bench/nets/X_train.net: x = add(x0, x0),
+ * the tconv, mse against t, SGD): times train_step (training-mode forward, loss,
+ * both backward passes of the tconv, the add's backward and the SGD update).  x0
+ * gets half the forward's x (exact in float32, so the tconv sees the same x), t the
+ * seed-4 fill.  One untimed step runs first from the deterministic weights; --dump
+ * writes that step's loss (netc_step_loss.f32, one float) and the first "*.weight"
+ * parameter before and after it (netc_step_w0.f32, netc_step_w1.f32, read through
+ * the descriptor's param()), which bench/torch_bench.py compares with PyTorch. */
 #include "common.h"
+
+#include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #ifndef NETC_HEADER
 #error "compile with -DNETC_HEADER='\"NAME.h\"' -DNETC_MODEL=NAME_model"
@@ -38,44 +53,78 @@ static void run_forward(void *vctx)
     c->m->run(c->state, c->in, c->out);
 }
 
+static void run_step(void *vctx)
+{
+    drv_ctx *c = vctx;
+    (void)c->m->train_step(c->state, c->in);
+}
+
 static int ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* Backward passes: not in the generated API yet (see the file comment). */
-static void time_backward(const netc_model *m)
+/* Fills one input: the forward's x (seed 1 + 10 i), or for the training twin x0 =
+ * x / 2 and the target t.  Returns NULL for an input the benchmark does not know. */
+static float *make_input(const netc_tensor *in, int i, int training)
 {
-    (void)m;
-    printf("{\"impl\": \"netc\", \"dir\": \"bwd_data\", \"status\": \"n/a\", "
-           "\"reason\": \"generated code has no backward functions yet\"}\n");
-    printf("{\"impl\": \"netc\", \"dir\": \"bwd_weights\", \"status\": \"n/a\", "
-           "\"reason\": \"generated code has no backward functions yet\"}\n");
+    float *p = bench_alloc(sizeof(float) * (size_t)in->count);
+    if (!training) {
+        bench_fill(p, in->count, (uint32_t)(SEED_X + 10 * i));
+    } else if (!strcmp(in->name, "x0")) {
+        bench_fill(p, in->count, SEED_X);
+        for (long j = 0; j < in->count; j++) p[j] *= 0.5f;
+    } else if (!strcmp(in->name, "t")) {
+        bench_fill(p, in->count, SEED_T);
+    } else {
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static int first_weight(const netc_model *m)
+{
+    for (int i = 0; i < m->nparams; i++)
+        if (ends_with(m->params[i].name, ".weight")) return i;
+    return -1;
 }
 
 int main(int argc, char **argv)
 {
     bench_timing t = {2, 3, 100000, 0.5};
     const char *dump = NULL;
+    int threads = 1;
     for (int i = 1; i < argc; i++) {
         if (i + 1 < argc && !strcmp(argv[i], "--budget")) t.budget = atof(argv[++i]);
         else if (i + 1 < argc && !strcmp(argv[i], "--min-reps")) t.min_reps = atoi(argv[++i]);
         else if (i + 1 < argc && !strcmp(argv[i], "--warmup")) t.warmup = atoi(argv[++i]);
+        else if (i + 1 < argc && !strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
         else if (i + 1 < argc && !strcmp(argv[i], "--dump")) dump = argv[++i];
         else if (!strcmp(argv[i], "--once")) { t.warmup = 0; t.min_reps = 1; t.max_reps = 1; t.budget = 0; }
         else {
-            fprintf(stderr, "usage: %s [--budget S] [--min-reps R] [--warmup W] [--dump DIR] [--once]\n",
-                    argv[0]);
+            fprintf(stderr, "usage: %s [--threads T] [--budget S] [--min-reps R] [--warmup W] [--dump DIR] "
+                            "[--once]\n", argv[0]);
             return 2;
         }
     }
+    if (threads < 1) {
+        fprintf(stderr, "netc_driver: --threads must be at least 1\n");
+        return 2;
+    }
+    int used = 1;
+#ifdef _OPENMP
+    omp_set_num_threads(threads);
+    used = omp_get_max_threads();
+#endif
 
     const netc_model *m = &NETC_MODEL;
     if (m->layout != 0) {
         fprintf(stderr, "netc_driver: %s is not nchw; the benchmark nets must be\n", m->name);
         return 2;
     }
+    const int training = m->train_step != NULL;
     void *state = bench_alloc(m->state_bytes);
     m->init(state, 1);
     for (int i = 0; i < m->nparams; i++) {
@@ -83,23 +132,62 @@ int main(int argc, char **argv)
         if (ends_with(m->params[i].name, ".weight")) bench_fill(p, m->params[i].count, SEED_W);
         else memset(p, 0, sizeof(float) * (size_t)m->params[i].count);
     }
-    const float **in = calloc((size_t)m->ninputs + 1, sizeof *in);
+    const int nin = training ? m->ntrain_inputs : m->ninputs;
+    const netc_tensor *ins = training ? m->train_inputs : m->inputs;
+    const float **in = calloc((size_t)nin + 1, sizeof *in);
     float **out = calloc((size_t)m->noutputs + 1, sizeof *out);
-    for (int i = 0; i < m->ninputs; i++) {
-        float *p = bench_alloc(sizeof(float) * (size_t)m->inputs[i].count);
-        bench_fill(p, m->inputs[i].count, (uint32_t)(SEED_X + 10 * i));
+    for (int i = 0; i < nin; i++) {
+        float *p = make_input(&ins[i], i, training);
+        if (!p) {
+            fprintf(stderr, "netc_driver: %s: training input \"%s\" is neither x0 nor t "
+                            "(see bench/anchors.py train_net_text)\n", m->name, ins[i].name);
+            return 2;
+        }
         in[i] = p;
     }
     for (int i = 0; i < m->noutputs; i++)
         out[i] = bench_alloc(sizeof(float) * (size_t)m->outputs[i].count);
-
     drv_ctx c = {m, state, in, out};
-    bench_result r = bench_time(run_forward, &c, &t);
-    printf("{\"impl\": \"netc\", \"dir\": \"fwd\", \"threads\": 1, \"model\": \"%s\", \"batch\": %d, "
-           "\"state_bytes\": %lu, \"median_ms\": %.6f, \"min_ms\": %.6f, \"cpu_ms\": %.6f, \"reps\": %d}\n",
-           m->name, m->batch, m->state_bytes, r.median_ms, r.min_ms, r.cpu_ms, r.reps);
-    if (dump && m->noutputs > 0) bench_dump(dump, "netc", "fwd", out[0], m->outputs[0].count);
-    time_backward(m);
+
+    if (!training) {
+        bench_result r = bench_time(run_forward, &c, &t);
+        printf("{\"impl\": \"netc\", \"dir\": \"fwd\", \"threads\": %d, \"omp_max_threads\": %d, "
+               "\"model\": \"%s\", \"batch\": %d, \"state_bytes\": %lu, \"median_ms\": %.6f, "
+               "\"min_ms\": %.6f, \"cpu_ms\": %.6f, \"reps\": %d}\n",
+               threads, used, m->name, m->batch, m->state_bytes, r.median_ms, r.min_ms, r.cpu_ms, r.reps);
+        if (dump && m->noutputs > 0) bench_dump(dump, "netc", "fwd", out[0], m->outputs[0].count);
+        static const char *const bwd[2] = {"bwd_data", "bwd_weights"};
+        for (int d = 0; d < 2; d++)
+            printf("{\"impl\": \"netc\", \"dir\": \"%s\", \"threads\": %d, \"status\": \"n/a\", "
+                   "\"reason\": \"the generated API has no separate backward functions; both backward "
+                   "passes are timed inside the training step (step row)\"}\n", bwd[d], threads);
+        fflush(stdout);
+        return 0;
+    }
+
+    /* The training twin: one untimed step from the deterministic weights (checked
+     * against PyTorch through the dumps), then the timed steps. */
+    int wi = first_weight(m);
+    if (wi < 0) {
+        fprintf(stderr, "netc_driver: %s has no \"*.weight\" parameter\n", m->name);
+        return 2;
+    }
+    const long wn = m->params[wi].count;
+    if (dump) bench_dump(dump, "netc", "step_w0", m->param(state, wi), wn);
+    const float loss = m->train_step(state, in);
+    if (dump) {
+        bench_dump(dump, "netc", "step_w1", m->param(state, wi), wn);
+        bench_dump(dump, "netc", "step_loss", &loss, 1);
+    }
+    bench_result r = bench_time(run_step, &c, &t);
+    char loss_s[64];
+    if (isfinite(loss)) snprintf(loss_s, sizeof loss_s, "%.9g", (double)loss);
+    else snprintf(loss_s, sizeof loss_s, "null");      /* JSON has no nan/inf */
+    printf("{\"impl\": \"netc\", \"dir\": \"step\", \"threads\": %d, \"omp_max_threads\": %d, "
+           "\"model\": \"%s\", \"batch\": %d, \"state_bytes\": %lu, \"median_ms\": %.6f, "
+           "\"min_ms\": %.6f, \"cpu_ms\": %.6f, \"reps\": %d, \"first_loss\": %s, \"loss_finite\": %s}\n",
+           threads, used, m->name, m->batch, m->state_bytes, r.median_ms, r.min_ms, r.cpu_ms, r.reps,
+           loss_s, isfinite(loss) ? "true" : "false");
     fflush(stdout);
     return 0;
 }

@@ -7,10 +7,18 @@
 #
 # Backward passes are timed separately through aten::convolution_backward with an
 # output mask, which is what autograd calls for a transposed convolution: input
-# gradient alone, weight gradient alone.
+# gradient alone, weight gradient alone.  (The "step" row of bench/run adds the
+# three medians up; nothing here times a whole step.)
+#
+# netc's training step (bench/netc_driver.c on the anchor's training twin) dumps the
+# loss of its first step and the weight before and after it; --check compares the
+# loss with mse(PyTorch's forward output, t) and must find it finite, and with
+# --step-lr LR (bench/run --check-only, where the twins have lr = 1) also checks
+# that the step moved the weight by exactly -LR * dW, dW from PyTorch's autograd.
 #
 #   torch_bench.py [--anchors a,b] [--threads 1,2] [--budget S] [--min-reps R]
-#                  [--warmup W] [--once] [--check DIR] [--batch-override N]
+#                  [--warmup W] [--once] [--check DIR] [--step-lr LR]
+#                  [--batch-override N]
 #
 # Prints JSON lines: one "torch_info" (versions, BLAS, backend chosen), one per
 # timing, one per comparison ("check").
@@ -30,7 +38,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import anchors as A  # noqa: E402
 
-SEED_X, SEED_W, SEED_DY = 1, 2, 3
+SEED_X, SEED_W, SEED_DY, SEED_T = 1, 2, 3, 4
 TOLERANCE = 1e-4
 
 
@@ -125,6 +133,72 @@ def compare(ref, path):
     return err, None
 
 
+def target(a, n):
+    """The training twin's target t: the seed-4 fill, shaped like y."""
+    ys = [n, a["cout"]] + A.out_size(a)
+    return torch.from_numpy(bench_fill(A.prod(ys), SEED_T).reshape(ys))
+
+
+def check_step(a, n, x, w, y, sub, lr):
+    """Check records for netc's training step from the dumps under `sub` (none when
+    the twin was not run).  The loss: finite, and within max(TOLERANCE, (M - 1) *
+    2^-24) of PyTorch's (relative; computed here in float64): the loss is a float32
+    sum of M = numel(y) squares, and (M - 1) * 2^-24 bounds the rounding of such a
+    sum in any order (netc sums each sample in order: 1.4e-3 on unet128k3, whose
+    2M squares per sample a float64 or pairwise sum would get to 1e-7; the
+    gradients do not go through that sum).  The weight update (only when lr is given): w0 must be the fill
+    PyTorch uses, and w0 - w1 = lr * dW within TOLERANCE * max |lr * dW| once half
+    an ulp of w1 per element is allowed for (the update rounds w0 - lr * dW to
+    float32 once; an lr far below 1 leaves nothing but that rounding to check)."""
+    out = []
+    base = {"check": "netc", "anchor": a["name"], "dir": "step", "batch": n}
+    lpath = os.path.join(sub, "netc_step_loss.f32")
+    if not os.path.exists(lpath):
+        return out
+    t = target(a, n)
+    ref = float(torch.mean((y.double() - t.double()) ** 2))
+    got = np.fromfile(lpath, dtype=np.float32)
+    tol = max(TOLERANCE, (t.numel() - 1) * 2.0 ** -24)
+    rec = dict(base, what="loss", tol=tol)
+    if got.size != 1 or not np.isfinite(got[0]):
+        rec.update(rel_err=None, ok=False, why=f"loss is not finite: {got.tolist()}")
+    else:
+        err = abs(float(got[0]) - ref) / (abs(ref) or 1.0)
+        rec.update(rel_err=err, ok=err <= tol, netc=float(got[0]), torch=ref)
+    out.append(rec)
+    if lr is None:
+        return out
+    rec = dict(base, what="weight update")
+    p0, p1 = os.path.join(sub, "netc_step_w0.f32"), os.path.join(sub, "netc_step_w1.f32")
+    if not (os.path.exists(p0) and os.path.exists(p1)):
+        rec.update(rel_err=None, ok=False, why="netc_step_w0/w1.f32 missing")
+        return out + [rec]
+    w0, w1 = np.fromfile(p0, dtype=np.float32), np.fromfile(p1, dtype=np.float32)
+    wref = w.contiguous().numpy().reshape(-1)
+    if w0.size != wref.size or w1.size != wref.size:
+        rec.update(rel_err=None, ok=False, why=f"weight sizes {w0.size}, {w1.size} != {wref.size}")
+        return out + [rec]
+    if not np.array_equal(w0, wref):
+        rec.update(rel_err=None, ok=False, why="weights before the step differ from the fill (param() layout?)")
+        return out + [rec]
+    r = A.rank(a)
+    conv = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[r]
+    with torch.enable_grad():
+        wg = w.clone().requires_grad_(True)
+        loss = F.mse_loss(conv(x, wg, None, [a["s"]] * r, [a["p"]] * r, [a["op"]] * r), target(a, n))
+        loss.backward()
+    step = lr * wg.grad.double().numpy().reshape(-1)
+    moved = w0.astype(np.float64) - w1.astype(np.float64)
+    slack = 0.5 * np.spacing(np.abs(w1)).astype(np.float64)
+    scale = float(np.max(np.abs(step))) or 1.0
+    err = float(np.max(np.maximum(np.abs(moved - step) - slack, 0.0))) / scale
+    if not np.all(np.isfinite(w1)):
+        rec.update(rel_err=None, ok=False, why="weights after the step are not finite")
+    else:
+        rec.update(rel_err=err, ok=err <= TOLERANCE, lr=lr, max_abs_step=scale)
+    return out + [rec]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--anchors", default="")
@@ -134,6 +208,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--once", action="store_true", help="one untimed-quality call each")
     ap.add_argument("--check", metavar="DIR", help="compare dumps under DIR/<anchor>/")
+    ap.add_argument("--step-lr", type=float, default=None, metavar="LR",
+                    help="the training twins' lr: also check netc's weight update (use with lr 1)")
     ap.add_argument("--batch-override", type=int, default=0,
                     help="run anchors whose N is larger at this batch")
     o = ap.parse_args()
@@ -186,6 +262,8 @@ def main():
                     if why:
                         rec["why"] = why
                     print(json.dumps(rec), flush=True)
+            for rec in check_step(a, n, x, w, results["fwd"], sub, o.step_lr):
+                print(json.dumps(rec), flush=True)
 
 
 if __name__ == "__main__":
