@@ -147,17 +147,39 @@ static void plan_memory(Schedule *s) {
     free(order);
 }
 
-ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg) {
+/* The largest divisor of nb whose im2col chunk fits CONV_CHUNK_FLOATS. */
+static int64_t chunk_of(const Phase *ph, int64_t nb) {
+    for (int64_t d = nb; d > 1; d--)
+        if (nb % d == 0 && ph->K * d * ph->qtot <= CONV_CHUNK_FLOATS) return d;
+    return 1;
+}
+
+static bool is_direct(const Phase *ph, int64_t fg) { return fg <= CONV_DIRECT_MAX_FG && ph->ntaps <= 64; }
+
+int64_t conv_pack_floats(const ConvGeom *g, const Phase *ph, int n, int64_t nb) {
+    (void)nb;
+    int64_t fg = g->cout / g->groups, f = 0;
+    for (int p = 0; p < n; p++)
+        if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && fg * ph[p].K > f) f = fg * ph[p].K;
+    return f;
+}
+
+int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg) {
+    int64_t nbk = nb;
+    for (int p = 0; p < n; p++)
+        if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && chunk_of(&ph[p], nb) < nbk) nbk = chunk_of(&ph[p], nb);
+    return nbk;
+}
+
+ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg, int64_t nbk) {
     ConvChunk c = {0};
     if (ph->ntaps == 0) return c;
-    if (fg <= CONV_DIRECT_MAX_FG && ph->ntaps <= 64) {
+    if (is_direct(ph, fg)) {
         c.direct = true;
         c.tmp = fg * ph->qtot;
         return c;
     }
-    c.nbk = 1;
-    for (int64_t d = nb; d >= 1; d--)
-        if (nb % d == 0 && ph->K * d * ph->qtot <= CONV_CHUNK_FLOATS) { c.nbk = d; break; }
+    c.nbk = nbk > 0 ? nbk : chunk_of(ph, nb);
     c.ncol = c.nbk * ph->qtot;
     c.ncpad = (c.ncol + 15) / 16 * 16;
     if (c.ncpad / 16 % 2 == 0) c.ncpad += 16;   /* rows 16 * odd floats apart spread over the L1 sets */
@@ -217,13 +239,12 @@ Schedule *lower_net(Arena *a, Net *net) {
             k->param[P_WEIGHT] = add_param(a, s, L, P_WEIGHT, "weight", 2 + g->nsp, wshape);
             if (L->a[A_BIAS].i) k->param[P_BIAS] = add_param(a, s, L, P_BIAS, "bias", 1, &g->cout);
             k->nphases = geom_phases(a, g, tr, &k->phases);
-            int64_t col = 0, tmp = 0, pack = 0;
+            int64_t col = 0, tmp = 0, pack = conv_pack_floats(g, k->phases, k->nphases, k->nb);
+            int64_t nbk = conv_nbk(k->phases, k->nphases, k->nb, g->cout / g->groups);
             for (int p = 0; p < k->nphases; p++) {
-                const Phase *ph = &k->phases[p];
-                ConvChunk ch = conv_chunk(ph, k->nb, g->cout / g->groups);
+                ConvChunk ch = conv_chunk(&k->phases[p], k->nb, g->cout / g->groups, nbk);
                 if (ch.col > col) col = ch.col;
                 if (ch.tmp > tmp) tmp = ch.tmp;
-                if (!ch.direct && (g->cout / g->groups) * ph->K > pack) pack = (g->cout / g->groups) * ph->K;
             }
             k->pack_floats = pack;
             k->col = new_buf(a, s, col > 0 ? col : 1, step);

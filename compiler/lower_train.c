@@ -20,12 +20,12 @@ static ConvGeom swap_geom(const ConvGeom *g) {
 }
 
 static int64_t conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb) {
-    int64_t col = 0, tmp = 0, pack = 0, Fg = g->cout / g->groups;
+    int64_t col = 0, tmp = 0, pack = conv_pack_floats(g, ph, n, nb), Fg = g->cout / g->groups;
+    int64_t nbk = conv_nbk(ph, n, nb, Fg);
     for (int p = 0; p < n; p++) {
-        ConvChunk ch = conv_chunk(&ph[p], nb, Fg);
+        ConvChunk ch = conv_chunk(&ph[p], nb, Fg, nbk);
         if (ch.col > col) col = ch.col;
         if (ch.tmp > tmp) tmp = ch.tmp;
-        if (!ch.direct && Fg * ph[p].K > pack) pack = Fg * ph[p].K;
     }
     return col + tmp + pack;
 }
@@ -80,7 +80,8 @@ TrainPlan *lower_train(Arena *a, const Schedule *s) {
             int64_t f = conv_scratch(g, k->phases, k->nphases, k->nb);
             int64_t col = 0, tmp = 0;
             for (int p = 0; p < k->nphases; p++) {
-                ConvChunk ch = conv_chunk(&k->phases[p], k->nb, g->cout / g->groups);
+                ConvChunk ch = conv_chunk(&k->phases[p], k->nb, g->cout / g->groups,
+                                          conv_nbk(k->phases, k->nphases, k->nb, g->cout / g->groups));
                 if (ch.col > col) col = ch.col;
                 if (ch.tmp > tmp) tmp = ch.tmp;
             }

@@ -435,12 +435,111 @@ static void emit_direct(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp
     emit(w, "}");
 }
 
+/* Output index expressions of one phase: yidx into a sample's output channel,
+ * tidx into the phase's own [nq...] block. */
+static void phase_exprs(const ConvCall *cc, const Phase *ph, char yidx[512], char tidx[512]) {
+    const ConvGeom *g = &cc->g;
+    int64_t omul[MAX_SPATIAL], oadd[MAX_SPATIAL], one[MAX_SPATIAL], zero[MAX_SPATIAL] = {0};
+    for (int i = 0; i < g->nsp; i++) {
+        one[i] = 1;
+        omul[i] = cc->tr ? g->s[i] : 1;
+        oadd[i] = cc->tr ? ph->q0[i] * g->s[i] + ph->ph[i] - g->pb[i] : 0;
+    }
+    index_expr(yidx, 512, g->nsp, omul, oadd, g->out);
+    index_expr(tidx, 512, g->nsp, one, zero, ph->nq);
+}
+
+static void phase_comment(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t grp) {
+    char phs[128] = "";
+    for (int i = 0; i < cc->g.nsp; i++) snprintf(phs + strlen(phs), sizeof phs - strlen(phs), "%s%lld", i ? "," : "", LL(ph->ph[i]));
+    emit(w, "/* group %lld%s%s: %d tap%s, %lld outputs per sample */", LL(grp), cc->tr ? ", phase " : "", cc->tr ? phs : "",
+         ph->ntaps, ph->ntaps == 1 ? "" : "s", LL(ph->qtot));
+}
+
+/* The weights of one group and phase as the GEMM's A[co][ci * taps + j], packed
+ * in panels of GEMM_MR rows (see gemm_name), at `pack` + off. */
+static void emit_pack_a(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t grp, int64_t off) {
+    const ConvGeom *g = &cc->g;
+    int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, kvol = 1;
+    for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
+    int64_t Mb = Fg / GEMM_MR * GEMM_MR;
+    char aidx[256], astep[96];
+    if (Mb == Fg) snprintf(aidx, sizeof aidx, "(co / %d) * %lld + (co %% %d)", GEMM_MR, LL(GEMM_MR * ph->K), GEMM_MR);
+    else snprintf(aidx, sizeof aidx, "(co < %lld ? (co / %d) * %lld + (co %% %d) : %lld + (co - %lld))", LL(Mb), GEMM_MR,
+                  LL(GEMM_MR * ph->K), GEMM_MR, LL(Mb * ph->K), LL(Mb));
+    if (Mb == Fg) snprintf(astep, sizeof astep, "%d", GEMM_MR);
+    else snprintf(astep, sizeof astep, "(co < %lld ? %d : %lld)", LL(Mb), GEMM_MR, LL(Fg - Mb));
+    emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+    emit(w, "float *restrict ap = pack + %lld + %s;", LL(off), aidx);
+    emit(w, "const int as = %s;", astep);
+    emit(w, "(void)as;");
+    if (cc->tr) {
+        emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+        emit(w, "const float *restrict ws = w + ((%lld + ci) * %lld + co) * %lld;", LL(grp * Cg), LL(Fg), LL(kvol));
+        if (ph->ntaps <= 64)
+            for (int j = 0; j < ph->ntaps; j++) emit(w, "ap[(ci * %d + %d) * as] = ws[%lld];", ph->ntaps, j, LL(ph->taps[j].index));
+        else {
+            emit(w, "static const int idx[%d] = {", ph->ntaps);
+            for (int j = 0; j < ph->ntaps; j++) emit(w, "%lld,", LL(ph->taps[j].index));
+            emit(w, "};");
+            emit(w, "for (int j = 0; j < %d; j++) ap[(ci * %d + j) * as] = ws[idx[j]];", ph->ntaps, ph->ntaps);
+        }
+        emit(w, "}");
+    } else {
+        emit(w, "const float *restrict ws = w + (%lld + co) * %lld;", LL(grp * Fg), LL(ph->K));
+        emit(w, "for (int kk = 0; kk < %lld; kk++) ap[kk * as] = ws[kk];", LL(ph->K));
+    }
+    emit(w, "}");
+}
+
+/* One chunk of samples (n0 + [0, nbk)) of one group and phase on the GEMM path:
+ * im2col, GEMM against the packed weights at pack + off, then bias, activation
+ * and the store (or accumulation) into y. */
+static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp, const ConvChunk *ch, const char *n0, int64_t off) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp;
+    int64_t Fg = g->cout / g->groups, outvol = 1, zero_lo[MAX_SPATIAL] = {0};
+    for (int i = 0; i < nsp; i++) outvol *= g->out[i];
+    char yidx[512], tidx[512];
+    phase_exprs(cc, ph, yidx, tidx);
+    phase_comment(w, cc, ph, grp);
+    emit(w, "{");
+    emit_im2col(w, cc, ph, grp, "col", "x", ch, n0);
+    emit(w, "%s(pack + %lld, col, tmp);", gemm_name(c, Fg, ph->K, ch->ncpad, true), LL(off));
+    if (threaded(Fg * ch->ncol * 4)) emit(w, "NETC_PARALLEL_FOR");
+    emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+    if (!cc->accumulate) {
+        if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
+        else emit(w, "const float bv = 0.0f;");
+    }
+    emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch->nbk));
+    emit(w, "const float *restrict ts = tmp + co * %lld + n * %lld;", LL(ch->ncpad), LL(ph->qtot));
+    emit(w, "float *restrict yo = y + ((%s + n) * %lld + %lld + co) * %lld;", n0, LL(g->cout), LL(grp * Fg), LL(outvol));
+    open_q_loops(w, nsp, zero_lo, ph->nq);
+    if (cc->accumulate) emit(w, "yo[%s] += ts[%s];", yidx, tidx);
+    else {
+        emit(w, "const float v = ts[%s] + bv;", tidx);
+        char e[256];
+        act_expr(e, sizeof e, cc->act, "v");
+        emit(w, "yo[%s] = %s;", yidx, e);
+    }
+    close_loops(w, nsp);
+    emit(w, "}");
+    emit(w, "}");
+    emit(w, "}");
+}
+
+/* The call's convolution: outputs no tap reaches get the bias alone; phases with
+ * few output channels go direct; the others take weight packing, im2col and GEMM,
+ * all of their groups and phases inside one loop over sample chunks, so that a
+ * chunk's outputs stay in cache while every phase writes its share of them. */
 static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
     int nsp = g->nsp;
-    int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, NB = cc->nb, outvol = 1, kvol = 1;
-    for (int i = 0; i < nsp; i++) { outvol *= g->out[i]; kvol *= g->k[i]; }
+    int64_t Fg = g->cout / g->groups, NB = cc->nb, outvol = 1;
+    for (int i = 0; i < nsp; i++) outvol *= g->out[i];
     emit(w, "{");
     emit(w, "const float *restrict x = s->arena + %lld;", LL(cc->x));
     emit(w, "float *restrict y = s->arena + %lld;", LL(cc->y));
@@ -450,26 +549,17 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "(void)col; (void)tmp; (void)w;");
     emit(w, "float *restrict pack = s->arena + %lld;", LL(cc->pack));
     emit(w, "(void)pack;");
-    int64_t zero_lo[MAX_SPATIAL] = {0}, one[MAX_SPATIAL], zero[MAX_SPATIAL] = {0};
-    for (int i = 0; i < nsp; i++) one[i] = 1;
+    int64_t zero_lo[MAX_SPATIAL] = {0};
+    int64_t nbk = conv_nbk(cc->phases, cc->nphases, NB, Fg);
+    bool any_gemm = false;
     for (int64_t grp = 0; grp < g->groups; grp++) {
         for (int p = 0; p < cc->nphases; p++) {
             const Phase *ph = &cc->phases[p];
-            char phs[128] = "";
-            for (int i = 0; i < nsp; i++) snprintf(phs + strlen(phs), sizeof phs - strlen(phs), "%s%lld", i ? "," : "", LL(ph->ph[i]));
-            emit(w, "/* group %lld%s%s: %d tap%s, %lld outputs per sample */", LL(grp), cc->tr ? ", phase " : "", cc->tr ? phs : "",
-                 ph->ntaps, ph->ntaps == 1 ? "" : "s", LL(ph->qtot));
-            emit(w, "{");
             char yidx[512], tidx[512];
-            int64_t omul[MAX_SPATIAL], oadd[MAX_SPATIAL];
-            for (int i = 0; i < nsp; i++) {
-                omul[i] = cc->tr ? g->s[i] : 1;
-                oadd[i] = cc->tr ? ph->q0[i] * g->s[i] + ph->ph[i] - g->pb[i] : 0;
-            }
-            index_expr(yidx, sizeof yidx, nsp, omul, oadd, g->out);
-            index_expr(tidx, sizeof tidx, nsp, one, zero, ph->nq);
+            phase_exprs(cc, ph, yidx, tidx);
             if (ph->ntaps == 0) {
-                if (cc->accumulate) { emit(w, "/* no tap reaches these outputs */"); emit(w, "}"); continue; }
+                phase_comment(w, cc, ph, grp);
+                if (cc->accumulate) { emit(w, "/* no tap reaches these outputs */"); continue; }
                 /* no tap reaches these outputs: bias (and activation) only */
                 emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
                 if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
@@ -483,77 +573,35 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
                 close_loops(w, nsp);
                 emit(w, "}");
                 emit(w, "}");
-                emit(w, "}");
                 continue;
             }
-            ConvChunk ch = conv_chunk(ph, NB, Fg);
+            ConvChunk ch = conv_chunk(ph, NB, Fg, nbk);
             if (ch.direct) {
                 /* few output channels: a GEMM with so few rows cannot pay for its
                  * im2col, so accumulate each tap straight from the input */
+                phase_comment(w, cc, ph, grp);
+                emit(w, "{");
                 emit_direct(c, cc, ph, grp, yidx, tidx);
                 emit(w, "}");
                 continue;
             }
-            /* the weights as A[co][ci * taps + j], packed in panels of GEMM_MR rows */
-            const char *gname = gemm_name(c, Fg, ph->K, ch.ncpad, true);
-            int64_t Mb = Fg / GEMM_MR * GEMM_MR;
-            char aidx[256];
-            if (Mb == Fg) snprintf(aidx, sizeof aidx, "(co / %d) * %lld + (co %% %d)", GEMM_MR, LL(GEMM_MR * ph->K), GEMM_MR);
-            else snprintf(aidx, sizeof aidx, "(co < %lld ? (co / %d) * %lld + (co %% %d) : %lld + (co - %lld))", LL(Mb), GEMM_MR,
-                          LL(GEMM_MR * ph->K), GEMM_MR, LL(Mb * ph->K), LL(Mb));
-            char astep[96];
-            if (Mb == Fg) snprintf(astep, sizeof astep, "%d", GEMM_MR);
-            else snprintf(astep, sizeof astep, "(co < %lld ? %d : %lld)", LL(Mb), GEMM_MR, LL(Fg - Mb));
-            emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
-            emit(w, "float *restrict ap = pack + %s;", aidx);
-            emit(w, "const int as = %s;", astep);
-            emit(w, "(void)as;");
-            if (cc->tr) {
-                emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
-                emit(w, "const float *restrict ws = w + ((%lld + ci) * %lld + co) * %lld;", LL(grp * Cg), LL(Fg), LL(kvol));
-                if (ph->ntaps <= 64)
-                    for (int j = 0; j < ph->ntaps; j++) emit(w, "ap[(ci * %d + %d) * as] = ws[%lld];", ph->ntaps, j, LL(ph->taps[j].index));
-                else {
-                    emit(w, "static const int idx[%d] = {", ph->ntaps);
-                    for (int j = 0; j < ph->ntaps; j++) emit(w, "%lld,", LL(ph->taps[j].index));
-                    emit(w, "};");
-                    emit(w, "for (int j = 0; j < %d; j++) ap[(ci * %d + j) * as] = ws[idx[j]];", ph->ntaps, ph->ntaps);
-                }
-                emit(w, "}");
-            } else {
-                emit(w, "const float *restrict ws = w + (%lld + co) * %lld;", LL(grp * Fg), LL(ph->K));
-                emit(w, "for (int kk = 0; kk < %lld; kk++) ap[kk * as] = ws[kk];", LL(ph->K));
-            }
-            emit(w, "}");
-            bool chunked = ch.nbk < NB;
-            if (chunked) emit(w, "for (int n0 = 0; n0 < %lld; n0 += %lld) {", LL(NB), LL(ch.nbk));
-            const char *n0 = chunked ? "n0" : "0";
-            emit_im2col(w, cc, ph, grp, "col", "x", &ch, n0);
-            emit(w, "%s(pack, col, tmp);", gname);
-            /* bias, activation, store (or accumulate) */
-            if (threaded(Fg * ch.ncol * 4)) emit(w, "NETC_PARALLEL_FOR");
-            emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
-            if (!cc->accumulate) {
-                if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
-                else emit(w, "const float bv = 0.0f;");
-            }
-            emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch.nbk));
-            emit(w, "const float *restrict ts = tmp + co * %lld + n * %lld;", LL(ch.ncpad), LL(ph->qtot));
-            emit(w, "float *restrict yo = y + ((%s + n) * %lld + %lld + co) * %lld;", n0, LL(g->cout), LL(grp * Fg), LL(outvol));
-            open_q_loops(w, nsp, zero_lo, ph->nq);
-            if (cc->accumulate) emit(w, "yo[%s] += ts[%s];", yidx, tidx);
-            else {
-                emit(w, "const float v = ts[%s] + bv;", tidx);
-                char e[256];
-                act_expr(e, sizeof e, cc->act, "v");
-                emit(w, "yo[%s] = %s;", yidx, e);
-            }
-            close_loops(w, nsp);
-            emit(w, "}");
-            emit(w, "}");
-            if (chunked) emit(w, "}");
-            emit(w, "}");
+            any_gemm = true;
         }
+    }
+    if (any_gemm) {
+        bool chunked = nbk < NB;
+        if (chunked) emit(w, "for (int n0 = 0; n0 < %lld; n0 += %lld) {", LL(NB), LL(nbk));
+        for (int64_t grp = 0; grp < g->groups; grp++)
+            for (int p = 0; p < cc->nphases; p++) {
+                const Phase *ph = &cc->phases[p];
+                ConvChunk ch = conv_chunk(ph, NB, Fg, nbk);
+                if (ph->ntaps == 0 || ch.direct) continue;
+                /* packing costs 1 / (2 * columns) of the GEMM: repeated per chunk, it
+                 * needs room for one phase's weights only */
+                emit_pack_a(w, cc, ph, grp, 0);
+                emit_gemm_chunk(c, cc, ph, grp, &ch, chunked ? "n0" : "0", 0);
+            }
+        if (chunked) emit(w, "}");
     }
     emit(w, "}");
 }
@@ -890,7 +938,7 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
                        .act = {ACT_IDENTITY, 0}, .accumulate = true};
         int64_t col = 0, tmp = 0, Fg = st->bg.cout / st->bg.groups;
         for (int p = 0; p < st->nbph; p++) {
-            ConvChunk ch = conv_chunk(&st->bph[p], NB, Fg);
+            ConvChunk ch = conv_chunk(&st->bph[p], NB, Fg, conv_nbk(st->bph, st->nbph, NB, Fg));
             if (ch.col > col) col = ch.col;
             if (ch.tmp > tmp) tmp = ch.tmp;
         }
@@ -1167,9 +1215,10 @@ static void print_optimizer(Ctx *c) {
     emit(w, "static void update(%s_state *restrict s)", c->name);
     emit(w, "{");
     emit(w, "s->step += 1;");
-    if (t->clip_norm > 0) {
-        flit(clip, sizeof clip, t->clip_norm);
-        emit(w, "{");
+    {   /* clip_norm: the train block's, unless the state's run-time value replaces it */
+        flit(clip, sizeof clip, t->clip_norm > 0 ? t->clip_norm : 0.0);
+        emit(w, "const float clip = s->clip_norm != 0.0f ? s->clip_norm : %s;", clip);
+        emit(w, "if (clip > 0.0f) {");
         emit(w, "float sq = 0.0f;");
         for (int i = 0; i < s->nparams; i++) {
             const Param *p = &s->params[i];
@@ -1178,7 +1227,7 @@ static void print_optimizer(Ctx *c) {
             if (!p->trainable || !st || !st->want_dw) continue;
             emit(w, "for (int i = %lld; i < %lld; i++) sq += s->grads[i] * s->grads[i];", LL(p->offset), LL(p->offset + p->count));
         }
-        emit(w, "const float coef = %s / (NETC_SQRTF(sq) + 1e-6f);", clip);
+        emit(w, "const float coef = clip / (NETC_SQRTF(sq) + 1e-6f);");
         emit(w, "if (coef < 1.0f) for (int i = 0; i < %lld; i++) s->grads[i] *= coef;", LL(s->param_floats));
         emit(w, "}");
     }
@@ -1399,6 +1448,7 @@ static void print_header(Ctx *c, Emitter *h) {
     emit(h, "unsigned long long *(*step_count)(void *state);");
     emit(h, "long epochs, steps;");
     emit(h, "const char *loss_name;");
+    emit(h, "float *(*clip_norm)(void *state);");
     emit(h, "} netc_model;");
     emit(h, "#endif");
     emit_raw(h, "\n");
@@ -1452,6 +1502,7 @@ static void print_header(Ctx *c, Emitter *h) {
         emit(h, "float grads[%lld] NETC_ALIGN;         /* gradients of the parameters */", LL(P));
         if (c->tplan->nslots) emit(h, "float opt[%d][%lld] NETC_ALIGN;      /* optimiser state */", c->tplan->nslots, LL(P));
         emit(h, "unsigned long long step;            /* optimiser steps taken */");
+        emit(h, "float clip_norm;                    /* non-zero: replaces the train block's clip_norm; < 0: no clipping */");
     }
     emit(h, "} %s_state;", nm);
     emit(h, "#if defined(__GNUC__)");
@@ -1780,6 +1831,7 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
         }
         emit(w, "}");
         emit(w, "static unsigned long long *step_count_(void *s) { return &((%s_state *)s)->step; }", c.name);
+        emit(w, "static float *clip_norm_(void *s) { return &((%s_state *)s)->clip_norm; }", c.name);
     }
     emit(w, "const netc_model %s_model = {", c.name);
     emit(w, "\"%s\", %lld, %d, sizeof(%s_state),", c.name, LL(net->batch), net->layout == LAYOUT_NHWC ? 1 : 0, c.name);
@@ -1790,7 +1842,7 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
         static const char *const loss_names[] = {"mse", "l1", "bce", "cross_entropy"};
         emit(w, "%d, train_inputs_, train_step_, eval_loss_,", tp->inputs.n);
         emit(w, "%d, opt_, opt_data_, step_count_,", nopt);
-        emit(w, "%lld, %lld, \"%s\",", LL(net->train->epochs), LL(net->train->steps), loss_names[net->train->loss]);
+        emit(w, "%lld, %lld, \"%s\", clip_norm_,", LL(net->train->epochs), LL(net->train->steps), loss_names[net->train->loss]);
     } else {
         emit(w, "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,");
     }

@@ -75,11 +75,15 @@ Schedule *lower_net(Arena *a, Net *net);
  * im2col + GEMM over chunks of `nbk` samples (a divisor of the call's samples,
  * chosen so that the im2col chunk stays near the L2 cache): `ncol` columns in rows
  * `ncpad` apart (16 times an odd number, so the rows of a GEMM panel fall in
- * different L1 sets); `col` and `tmp` are the scratch floats one chunk needs, and
- * the GEMM's A operand (the weights, packed) takes fg * K more. */
+ * different L1 sets); `col` and `tmp` are the scratch floats one chunk needs.
+ * `nbk` > 0 imposes the chunk. */
 enum { CONV_DIRECT_MAX_FG = 4, CONV_CHUNK_FLOATS = 1 << 18 };
 typedef struct ConvChunk { bool direct; int64_t nbk, ncol, ncpad, col, tmp; } ConvChunk;
-ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg);
+ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg, int64_t nbk);
+/* The chunk all GEMM phases of a call share (they run inside one loop over chunks),
+ * and the floats of packed weights the call needs (one group and phase at a time). */
+int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg);
+int64_t conv_pack_floats(const ConvGeom *g, const Phase *ph, int n, int64_t nb);
 
 /* Phases of a convolution-shaped computation with geometry g (see Phase). */
 int geom_phases(Arena *a, const ConvGeom *g, bool transposed, Phase **out);
