@@ -59,7 +59,8 @@ typedef struct Cu {
     KInfo *k;
     int nk, capk, ninst;
     int64_t scratch;          /* device scratch floats needed */
-    int64_t scbase, bnbase;   /* scratch: loss parts at 0, Adam's two scalars at scbase,
+    int64_t scbase, bnbase;   /* scratch: loss parts at 0, Adam's two scalars and the
+                                 clipping coefficient at scbase,
                                  batchnorm's unwanted parameter gradients at bnbase */
     bool bad, shim_done;
     char err[600];
@@ -88,7 +89,7 @@ static const char *flit(Arena *a, double v) {
 typedef struct Defs { const char *v[64]; int n; } Defs;
 static void def(Cu *c, Defs *d, const char *name, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void def(Cu *c, Defs *d, const char *name, const char *fmt, ...) {
-    char val[128];
+    char val[4096];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(val, sizeof val, fmt, ap);
@@ -369,10 +370,31 @@ static void make_layer(Cu *c, const Kernel *k, const TrainStep *st, LayerK *lk) 
         break;
     }
     case OP_RESHAPE: break;
-    case OP_MAXPOOL: case OP_AVGPOOL: case OP_UPSAMPLE:
-        fail(c, "%s:%d:%d: layer '%s' (%s): the CUDA backend has no kernel for this layer kind yet (use the C target)",
-             L->loc.src ? L->loc.src->path : "?", L->loc.line, L->loc.col, L->name, L->kind->name);
+    case OP_MAXPOOL: case OP_AVGPOOL: case OP_UPSAMPLE: {
+        bool up = L->kind->op == OP_UPSAMPLE;
+        int64_t NC = NB * g->cin, invol = volume(g->in, g->nsp), outvol = volume(g->out, g->nsp);
+        defi(c, &d, "NC", NC);
+        for (int i = 0; i < g->nsp; i++) {
+            char nm[8];
+            snprintf(nm, sizeof nm, "I%d", i); defi(c, &d, nm, g->in[i]);
+            if (up) { snprintf(nm, sizeof nm, "F%d", i); defi(c, &d, nm, g->s[i]); continue; }
+            snprintf(nm, sizeof nm, "O%d", i); defi(c, &d, nm, g->out[i]);
+            snprintf(nm, sizeof nm, "K%d", i); defi(c, &d, nm, g->k[i]);
+            snprintf(nm, sizeof nm, "S%d", i); defi(c, &d, nm, g->s[i]);
+            snprintf(nm, sizeof nm, "PB%d", i); defi(c, &d, nm, g->pb[i]);
+        }
+        if (!up) {
+            defi(c, &d, "MAX", L->kind->op == OP_MAXPOOL);
+            def(c, &d, "KINV", "%s", flit(c->a, 1.0 / (double)volume(g->k, g->nsp)));
+        }
+        elem_defs(c, &d, NC * (outvol > invol ? outvol : invol));
+        int id = instance(c, up ? "upsample.cu" : "pool.cu", &d, lname(c, L, "forward and backward"));
+        lk->fwd = kernel(c, up ? "netc_upsample_fwd" : "netc_pool_fwd", id, (unsigned long long)(NC * outvol), "x, y", lname(c, L, "forward"));
+        if (st && st->want_dx[0])
+            lk->dx = kernel(c, up ? "netc_upsample_bwd" : "netc_pool_bwd", id, (unsigned long long)(NC * invol), up ? "gy, gx" : "x, gy, gx",
+                            lname(c, L, "input gradient"));
         break;
+    }
     }
 }
 
@@ -403,7 +425,7 @@ static void fwd_launch(Cu *c, const Kernel *k, const LayerK *lk, bool train, boo
             launch(c, lk->bn[0], x, wptr(c, k, P_WEIGHT), wptr(c, k, P_BIAS), wptr(c, k, P_RUNNING_MEAN), wptr(c, k, P_RUNNING_VAR), y, NULL);
         break;
     }
-    case OP_ACT: launch(c, lk->fwd, x, y, NULL); break;
+    case OP_ACT: case OP_MAXPOOL: case OP_AVGPOOL: case OP_UPSAMPLE: launch(c, lk->fwd, x, y, NULL); break;
     case OP_ADD: case OP_CONCAT: {
         int64_t T = L->td ? L->shape.d[0] : 1, off = 0;
         for (int j = 0; j < L->nin; j++) {
@@ -459,6 +481,12 @@ static void bwd_launch(Cu *c, const TrainStep *st, const LayerK *lk) {
     }
     case OP_ACT:
         if (st->want_dx[0]) launch(c, lk->dx, gy, y, gx, NULL);
+        break;
+    case OP_MAXPOOL: case OP_AVGPOOL:
+        if (st->want_dx[0]) launch(c, lk->dx, x, gy, gx, NULL);
+        break;
+    case OP_UPSAMPLE:
+        if (st->want_dx[0]) launch(c, lk->dx, gy, gx, NULL);
         break;
     case OP_ADD: case OP_CONCAT: {
         int64_t T = L->td ? L->shape.d[0] : 1, off = 0;
@@ -521,7 +549,6 @@ static int *make_optim(Cu *c) {
     const Schedule *s = c->s;
     const Train *t = s->net->train;
     int *ok = arena_alloc(c->a, sizeof(int) * (size_t)(s->nparams + 1));
-    if (t->clip_norm > 0) fail(c, "train block: clip_norm is not supported by the CUDA backend yet (use the C target)");
     for (int i = 0; i < s->nparams; i++) {
         const Param *p = &s->params[i];
         const TrainStep *st = param_step(c, p);
@@ -541,6 +568,23 @@ static int *make_optim(Cu *c) {
         const char *what = arena_printf(c->a, "optimiser step of %s", p->name);
         int id = instance(c, "optim.cu", &d, what);
         ok[i] = kernel(c, "netc_optim", id, (unsigned long long)p->count, "p, g, m, v, sc", what);
+    }
+    ok[s->nparams] = -1;
+    if (t->clip_norm > 0) {
+        /* the global norm over the trained parameters' gradients, then a scale of all */
+        char ranges[4096] = "";
+        for (int i = 0; i < s->nparams; i++)
+            if (ok[i] >= 0 && strlen(ranges) < sizeof ranges - 64)
+                snprintf(ranges + strlen(ranges), sizeof ranges - strlen(ranges), " X(%lld, %lld)", LL(s->params[i].offset),
+                         LL(s->params[i].offset + s->params[i].count));
+        Defs d = {0};
+        def(c, &d, "RANGES", "%s", ranges);
+        def(c, &d, "CLIP", "%s", flit(c->a, t->clip_norm));
+        defi(c, &d, "COUNT", s->param_floats);
+        elem_defs(c, &d, s->param_floats);
+        int id = instance(c, "clip.cu", &d, "gradient clipping");
+        ok[s->nparams] = kernel(c, "netc_clip_norm", id, 1, "g, sc", "gradient norm");
+        kernel(c, "netc_clip_scale", id, (unsigned long long)s->param_floats, "g, sc", "gradient clipping");
     }
     return ok;
 }
@@ -737,6 +781,10 @@ static void print_host(Cu *c, Emitter *w, const netc_image *imgs, int nimgs, con
                 emit(w, "/* the optimiser step */");
                 emit(w, "unsigned long long *step = %s_model.step_count(st);", N);
                 emit(w, "*step += 1;");
+                if (optk[s->nparams] >= 0) {
+                    launch(c, optk[s->nparams], G(c, 0), S(c, c->scbase + 2), NULL);
+                    launch(c, optk[s->nparams] + 1, G(c, 0), S(c, c->scbase + 2), NULL);
+                }
                 if (t->opt != OPT_SGD) {
                     emit(w, "const float sc[2] = {1.0f - powf(%s, (float)*step), sqrtf(1.0f - powf(%s, (float)*step))};", flit(c->a, t->beta1),
                          flit(c->a, t->beta2));
@@ -1016,8 +1064,8 @@ static int cuda_net(Net *net, Arena *a, const CudaOpts *o) {
     if (tp) {
         const Layer *P = net->train->pred;
         int64_t nloss = net->batch * (net->train->loss == LOSS_CROSS_ENTROPY && P->td ? P->shape.d[0] : 1);
-        c.scbase = nloss;
-        c.bnbase = nloss + 2;
+        c.scbase = nloss;         /* Adam's two scalars, then the clipping coefficient */
+        c.bnbase = nloss + 3;
         need_scratch(&c, c.bnbase);
     }
     LayerK *lks = arena_alloc(a, sizeof *lks * (size_t)(s->nk + 1));

@@ -63,3 +63,15 @@
 #undef NETC_MOM
 #undef NETC_NESTEROV
 #undef NETC_GID
+#undef NETC_NC
+#undef NETC_MAX
+#undef NETC_KINV
+#undef NETC_F0
+#undef NETC_F1
+#undef NETC_F2
+#undef NETC_UO0
+#undef NETC_UO1
+#undef NETC_UO2
+#undef NETC_NEG_INF
+#undef NETC_RANGES
+#undef NETC_CLIP
