@@ -819,6 +819,7 @@ static void print_host(Cu *c, Emitter *w, const netc_image *imgs, int nimgs, con
     if (tp) {
         emit(w, "%s_cuda_model.train_step = train_step_;", N);
         emit(w, "%s_cuda_model.eval_loss = eval_loss_;", N);
+        emit(w, "%s_cuda_model.clip_norm = 0;   /* the device clips by the train block's clip_norm only */", N);
     }
     emit(w, "return &%s_cuda_model;", N);
     emit(w, "}");

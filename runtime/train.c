@@ -3,7 +3,7 @@
  *
  *   NAME train --data IN=FILE ... [--weights W.safetensors] [--epochs N | --steps N]
  *              [--seed S] [--no-shuffle] [--save W.safetensors] [--save-every N]
- *              [--log loss.csv] [--resume] [--test IN=FILE ...]
+ *              [--log loss.csv] [--resume] [--test IN=FILE ...] [--clip-norm X]
  *   NAME eval  --data IN=FILE ... [--weights W.safetensors] [--seed S]
  *
  * Data.  One file per train input (every input the loss reads): .npy, or IDX (.idx,
@@ -50,6 +50,10 @@
  * is given.  Flushed row by row.  With --resume the rows past the checkpoint's step are
  * dropped (atomically) and the run appends, so the log reads as one uninterrupted run.
  * A run stopped by a non-finite loss leaves its rows up to that step.
+ *
+ * --clip-norm X clips the gradients to total norm X before every optimiser step
+ * (PyTorch's clip_grad_norm_), replacing the train block's clip_norm; 0 turns clipping
+ * off.  The checkpoint records it (netc.clip_norm) and --resume keeps it.
  *
  * Exit status: 0 done (or nothing left to do), 1 a data, file or numeric error, 2 a
  * usage error, 130 stopped by SIGINT/SIGTERM.  Options and data are all checked, and
@@ -410,6 +414,7 @@ typedef struct position {
     unsigned long long seed;
     int shuffle;
     long samples;
+    const char *clip;          /* --clip-norm as given (NULL: the train block's) */
 } position;
 
 static int save_checkpoint(const char *path, void *state, const position *p) {
@@ -434,9 +439,10 @@ static int save_checkpoint(const char *path, void *state, const position *p) {
     snprintf(batch, sizeof batch, "%d", M->batch);
     const char *kv[] = {"netc.network", M->name, "netc.step", step, "netc.epoch", epoch, "netc.position", pos,
                         "netc.seed", seed, "netc.shuffle", p->shuffle ? "1" : "0", "netc.samples", samples,
-                        "netc.batch", batch, "netc.loss", M->loss_name ? M->loss_name : ""};
+                        "netc.batch", batch, "netc.loss", M->loss_name ? M->loss_name : "",
+                        "netc.clip_norm", p->clip ? p->clip : ""};
     netc_file_error err;
-    int rc = netc_safetensors_save(path, e, (size_t)n, kv, sizeof kv / sizeof kv[0] / 2, &err);
+    int rc = netc_safetensors_save(path, e, (size_t)n, kv, sizeof kv / sizeof kv[0] / 2 - (p->clip ? 0 : 1), &err);
     if (rc) fprintf(stderr, "%s: step %llu: checkpoint not saved: %s\n", M->name, p->step, err.msg);
     free(e);
     free(shapes);
@@ -652,7 +658,7 @@ void netc_train_usage(FILE *f) {
     fprintf(f,
             "  train --data IN=FILE ... [--weights W.safetensors] [--epochs N | --steps N] [--seed S]\n"
             "        [--no-shuffle] [--save W.safetensors] [--save-every N] [--log loss.csv] [--resume]\n"
-            "        [--test IN=FILE ...]            train on .npy / IDX data, one file per train input\n"
+            "        [--test IN=FILE ...] [--clip-norm X]  train on .npy / IDX data, one file per train input\n"
             "  eval --data IN=FILE ... [--weights W.safetensors] [--seed S]\n"
             "                                        mean loss over a data set\n"
             "\n"
@@ -734,6 +740,7 @@ int netc_cmd_train(int argc, char **argv) {
     const char *weights = NULL, *save = NULL, *logpath = NULL;
     unsigned long long seed = 0, epochs = 0, steps = 0, every = 0;
     int shuffle = 1, resume = 0, seed_given = 0, shuffle_given = 0, has_test = 0;
+    const char *clip = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -757,12 +764,25 @@ int netc_cmd_train(int argc, char **argv) {
             seed_given = 1;
         } else if (!strcmp(a, "--no-shuffle")) { shuffle = 0; shuffle_given = 1; }
         else if (!strcmp(a, "--resume")) resume = 1;
-        else { fprintf(stderr, "%s train: unknown or incomplete option '%s'\n", M->name, a); return 2; }
+        else if (!strcmp(a, "--clip-norm") && more) {
+            char *end;
+            clip = argv[++i];
+            errno = 0;
+            double v = strtod(clip, &end);
+            if (!*clip || *end || errno || !(v >= 0 && v <= 3e38)) {
+                fprintf(stderr, "%s: --clip-norm expects a number from 0 (no clipping) up, got '%s'\n", M->name, clip);
+                return 2;
+            }
+        } else { fprintf(stderr, "%s train: unknown or incomplete option '%s'\n", M->name, a); return 2; }
     }
     if (missing_data(&d, "--data")) return 2;
     if (has_test && missing_data(&test, "--test")) return 2;
     if (every && !save) { fprintf(stderr, "%s: --save-every needs --save W.safetensors\n", M->name); return 2; }
     if (resume && !save && !weights) { fprintf(stderr, "%s: --resume needs the checkpoint: --save W.safetensors (or --weights)\n", M->name); return 2; }
+    if (clip && !M->clip_norm) {
+        fprintf(stderr, "%s: --clip-norm: this program's train step clips only by the train block's clip_norm (a CUDA build)\n", M->name);
+        return 2;
+    }
     if (save && logpath && !strcmp(save, logpath)) { fprintf(stderr, "%s: --save and --log name the same file '%s'\n", M->name, save); return 2; }
 
     int rc = 1;
@@ -810,11 +830,24 @@ int netc_cmd_train(int argc, char **argv) {
         M->init(state, p.seed);
         if (apply_weights(state, &st, from, 1)) goto out;
         *M->step_count(state) = p.step;
+        const char *was = netc_safetensors_meta(&st, "netc.clip_norm");
+        if (was && *was && !clip) {
+            if (!M->clip_norm) { fprintf(stderr, "%s: %s was trained with --clip-norm %s, which this program cannot take\n", M->name, from, was); goto out; }
+            static char kept[64];
+            snprintf(kept, sizeof kept, "%s", was);
+            clip = kept;
+            fprintf(stderr, "%s: note: continuing with --clip-norm %s, as %s was trained\n", M->name, clip, from);
+        }
     } else {
         M->init(state, seed);
         if (weights && load_weights(state, weights, &st)) goto out;
     }
     netc_safetensors_free(&st);
+    if (clip) {
+        double v = strtod(clip, NULL);
+        *M->clip_norm(state) = v > 0 ? (float)v : -1.0f;
+    }
+    p.clip = clip;
 
     unsigned long long total;
     if (steps) total = steps;

@@ -40,6 +40,9 @@ typedef struct netc_model {
     unsigned long long *(*step_count)(void *state);
     long epochs, steps;
     const char *loss_name;
+    /* the state's run-time clip_norm (non-zero replaces the train block's; < 0: none);
+     * NULL when the train step cannot take one (the CUDA build) */
+    float *(*clip_norm)(void *state);
 } netc_model;
 #endif
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tests/durability/suite.sh — checkpoints survive being killed and a full disk.
+# tests/durability/suite.sh — checkpoints survive being killed and a full disk; the
+# training guards (non-finite data and loss, gradient clipping) hold.
 #
 #  1. Kills.  tests/durability/dur.net (a generator whose checkpoint, 0.9 MB with Adam's
 #     moments, takes longer to write and fsync than a training step) is built with
@@ -25,6 +26,14 @@
 #     exit 1 naming the file and "No space left on device", keep the previous
 #     checkpoint byte for byte and loadable, and leave no temporary; `infer --output`
 #     onto the full disk fails the same way and leaves no output file.
+#  3. Guards.  NaN/+Inf/-Inf in --data (and eval's) is named by file, sample, input and
+#     element before any step; a loss that overflows to inf (step 6) or turns nan
+#     (step 1, from finite 1e30 weights) stops the run naming the step, keeping the
+#     last --save-every checkpoint.  clip.net (one tconv, plain SGD) is trained 3 steps
+#     with the train block's clip_norm, without it, and with --clip-norm overriding,
+#     adding or (0) removing it; clip.py replays each with PyTorch and
+#     torch.nn.utils.clip_grad_norm_ and compares the weights (2e-6); --resume keeps
+#     the --clip-norm recorded in the checkpoint.
 set -uo pipefail
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
@@ -177,5 +186,93 @@ $py -c "import numpy as np; np.save('$T/zbig.npy', np.zeros((1000, 64), np.float
 run infer --weights "$S/e.st" --input "z=$T/zbig.npy" --output "image=$S/y.npy"
 expect "infer --output onto the full disk: exit 1 naming the file and ENOSPC" 1 "$S/y.npy: write failed: $nospace"
 [ ! -e "$S/y.npy" ] && ok "... and leaves no output file" || bad "... and leaves no output file"
+
+# ------------------------------------------------------------------ 3. training guards
+echo "== training guards: non-finite data and loss, gradient clipping against PyTorch"
+G=$T/g
+mkdir -p "$G"
+run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+expect_in() { # DESC WANT_RC REGEX DIR: like expect, nothing may be left in DIR
+    local why=""
+    [ "$rc" = "$2" ] || why="exit $rc, wanted $2"
+    grep -Eq -- "$3" "$T/err" || why="$why; stderr lacks /$3/"
+    [ -n "$(ls -A "$4")" ] && why="$why; left behind: $(ls -A "$4")"
+    if [ -z "$why" ]; then ok "$1"; else bad "$1 (${why#; })" "$(cat "$T/err")"; fi
+}
+$py - "$D" <<'EOF'
+import sys, numpy as np
+d = sys.argv[1]
+t = np.load(d + '/t.npy')
+for name, s, e, v in (('t_nan', 6, 100, np.nan), ('t_inf', 2, 0, np.inf), ('t_ninf', 9, 511, -np.inf), ('t_big', 5, 7, 3e38)):
+    a = t.copy(); a[s].flat[e] = v; np.save('%s/%s.npy' % (d, name), a)
+EOF
+O=$T/gout
+mkdir -p "$O"
+run "$P" train --data "z=$D/z.npy" --data "target=$D/t_nan.npy" --save "$O/w.st" --log "$O/l.csv"
+expect_in "NaN in the data: file, sample, input and element named before step 1 (exit 1)" 1 "t_nan.npy: sample 6 \(counting from 0\) of input 'target' holds nan at element 100" "$O"
+run "$P" train --data "z=$D/z.npy" --data "target=$D/t_inf.npy" --save "$O/w.st"
+expect_in "+Inf in the data named (exit 1)" 1 "t_inf.npy: sample 2 .* holds inf at element 0" "$O"
+run "$P" eval --data "z=$D/z.npy" --data "target=$D/t_ninf.npy"
+expect_in "-Inf in eval's data named (exit 1)" 1 "t_ninf.npy: sample 9 .* holds -inf at element 511" "$O"
+# a finite target of 3e38 overflows the squared error: sample 5 is step 6 in file order
+run "$P" train --data "z=$D/z.npy" --data "target=$D/t_big.npy" --no-shuffle --steps 10 --save "$O/w.st" --save-every 4
+expect "an infinite loss stops at step 6, named (exit 1)" 1 "step 6: loss is inf; stopping \(.*w.st keeps the last good checkpoint"
+[ "$($py "$here/stcheck.py" "$O/w.st" 2>/dev/null)" = 4 ] && ok "... the checkpoint of step 4 is kept" || bad "... the checkpoint of step 4 is kept"
+rm -f "$O"/*
+# finite weights of +-3e38 overflow the forward pass to inf - inf: a NaN loss at step 1
+$py - "$T/w_huge.st" <<'EOF'
+import json, struct, sys, numpy as np
+shapes = {'project.weight': [1024, 64], 'project.bias': [1024], 'image.weight': [64, 8, 4, 4], 'image.bias': [8]}
+r = np.random.default_rng(2)
+hdr, blobs, off = {}, [], 0
+for k, s in shapes.items():
+    b = (np.sign(r.standard_normal(s)) * 3e38).astype('<f4').tobytes()
+    hdr[k] = {'dtype': 'F32', 'shape': s, 'data_offsets': [off, off + len(b)]}; blobs.append(b); off += len(b)
+h = json.dumps(hdr).encode(); h += b' ' * ((8 - len(h) % 8) % 8)
+open(sys.argv[1], 'wb').write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
+EOF
+run "$P" train "${DATA[@]}" --weights "$T/w_huge.st" --steps 5 --save "$O/w.st" --log "$O/l.csv"
+check_nan=$(awk -F, 'NR == 2 { print $1 "," $3 }' "$O/l.csv" 2>/dev/null)
+rm -f "$O/l.csv"
+expect_in "a NaN loss (finite weights of 3e38) stops at step 1, named, no checkpoint written (exit 1)" 1 "step 1: loss is nan; stopping" "$O"
+[[ "$check_nan" =~ ^1,-?nan$ ]] && ok "... and the log's last row is step 1 with loss nan" || bad "... the log's row: '$check_nan'"
+
+echo "== gradient clipping (clip_norm, --clip-norm) against torch.nn.utils.clip_grad_norm_"
+C=$T/clip
+mkdir -p "$C"
+sed '/clip_norm/d' "$here/clip.net" >"$C/noclip.net"
+if ! "$root/build/netc" build "$here/clip.net" -o "$C/a" --exe >"$T/build.log" 2>&1 ||
+   ! "$root/build/netc" build "$C/noclip.net" -o "$C/b" --exe >>"$T/build.log" 2>&1 || ! $py "$here/clip.py" gen "$C"; then
+    bad "build clip.net" "$(cat "$T/build.log")"
+else
+    CD=(--data "z=$C/z.npy" --data "target=$C/target.npy" --weights "$C/w0.st" --no-shuffle)
+    # clipcase DESC PROGRAM CLIP-FOR-TORCH [OPTIONS]
+    clipcase() {
+        local d=$1 prog=$2 want=$3
+        shift 3
+        rm -f "$C/w.st"
+        if ! "$C/$prog/clip" train "${CD[@]}" --save "$C/w.st" "$@" >/dev/null 2>"$T/err"; then bad "$d: train failed" "$(cat "$T/err")"; return; fi
+        local r
+        if r=$($py "$here/clip.py" check "$C" "$C/w.st" "$want" 2>&1); then ok "$d: $r"; else bad "$d" "$r"; fi
+    }
+    clipcase "train block clip_norm = 0.05: 3 SGD steps equal PyTorch's" a 0.05
+    clipcase "no clip_norm: equal PyTorch without clipping" b 0
+    clipcase "--clip-norm 0.05 on the network without clip_norm" b 0.05 --clip-norm 0.05
+    clipcase "--clip-norm 0.02 replaces the train block's 0.05" a 0.02 --clip-norm 0.02
+    clipcase "--clip-norm 0 turns the train block's clipping off" a 0 --clip-norm 0
+    if $py "$here/clip.py" check "$C" "$C/w.st" 0.05 >/dev/null 2>&1; then bad "the oracle tells clipped from unclipped updates"
+    else ok "the oracle tells clipped from unclipped updates (the unclipped run fails the clipped check)"; fi
+    rm -f "$C/r.st"
+    "$C/b/clip" train "${CD[@]}" --steps 1 --clip-norm 0.05 --save "$C/r.st" >/dev/null 2>&1
+    run "$C/b/clip" train "${CD[@]}" --steps 3 --save "$C/r.st" --resume
+    if [ "$rc" = 0 ] && grep -q "continuing with --clip-norm 0.05" "$T/err" && $py "$here/clip.py" check "$C" "$C/r.st" 0.05 >/dev/null; then
+        ok "--resume keeps --clip-norm from the checkpoint (netc.clip_norm) and still equals PyTorch"
+    else bad "--resume keeps --clip-norm" "$(cat "$T/err")"; fi
+    rm -f "$O"/*
+    run "$C/b/clip" train "${CD[@]}" --clip-norm -1
+    expect_in "--clip-norm -1 is a usage error (exit 2)" 2 "--clip-norm expects a number from 0" "$O"
+    run "$C/b/clip" train "${CD[@]}" --clip-norm 1e50
+    expect_in "--clip-norm 1e50 is a usage error (exit 2)" 2 "--clip-norm expects a number" "$O"
+fi
 
 finish
