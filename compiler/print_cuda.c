@@ -195,7 +195,7 @@ static void geom_defs(Cu *c, Defs *d, const ConvGeom *g, int64_t nb, bool conv) 
     defi(c, d, "COUT", conv ? g->cin : g->cout);
     defi(c, d, "GROUPS", g->groups);
     for (int i = 0; i < g->nsp; i++) {
-        char nm[8];
+        char nm[16];   /* "I%d" of any int: -O1 -Wformat-truncation (the asan variant) */
         snprintf(nm, sizeof nm, "I%d", i); defi(c, d, nm, conv ? g->out[i] : g->in[i]);
         snprintf(nm, sizeof nm, "O%d", i); defi(c, d, nm, conv ? g->in[i] : g->out[i]);
         snprintf(nm, sizeof nm, "K%d", i); defi(c, d, nm, g->k[i]);
@@ -375,7 +375,7 @@ static void make_layer(Cu *c, const Kernel *k, const TrainStep *st, LayerK *lk) 
         int64_t NC = NB * g->cin, invol = volume(g->in, g->nsp), outvol = volume(g->out, g->nsp);
         defi(c, &d, "NC", NC);
         for (int i = 0; i < g->nsp; i++) {
-            char nm[8];
+            char nm[16];
             snprintf(nm, sizeof nm, "I%d", i); defi(c, &d, nm, g->in[i]);
             if (up) { snprintf(nm, sizeof nm, "F%d", i); defi(c, &d, nm, g->s[i]); continue; }
             snprintf(nm, sizeof nm, "O%d", i); defi(c, &d, nm, g->out[i]);
