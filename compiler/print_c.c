@@ -1170,28 +1170,44 @@ static void print_loss(Ctx *c) {
         emit(w, "}");
     } else {
         flit(nf, sizeof nf, (double)n);
-        int64_t per = shape_count(&P->shape);
+        int64_t per = shape_count(&P->shape), LB = 256, nfull = per / LB;
+        /* each sample's sum in blocks of LB: float rounding grows with LB plus the
+         * number of blocks instead of with the sample's length */
         emit(w, "for (int n = 0; n < %lld; n++) {", LL(net->batch));
         emit(w, "float part = 0.0f;");
-        emit(w, "for (int i = n * %lld; i < (n + 1) * %lld; i++) {", LL(per), LL(per));
-        switch (t->loss) {
-        case LOSS_MSE:
-            emit(w, "const float d = p[i] - t[i];");
-            emit(w, "part += d * d;");
-            emit(w, "if (grad) g[i] += 2.0f * d / %s;", nf);
-            break;
-        case LOSS_L1:
-            emit(w, "const float d = p[i] - t[i];");
-            emit(w, "part += d < 0.0f ? -d : d;");
-            emit(w, "if (grad) g[i] += (d > 0.0f ? 1.0f : d < 0.0f ? -1.0f : 0.0f) / %s;", nf);
-            break;
-        default:   /* bce on logits, the stable form of BCEWithLogitsLoss */
-            emit(w, "const float z = p[i], az = z < 0.0f ? -z : z;");
-            emit(w, "part += (z > 0.0f ? z : 0.0f) - z * t[i] + NETC_LOG1PF(NETC_EXPF(-az));");
-            emit(w, "if (grad) g[i] += (1.0f / (1.0f + NETC_EXPF(-z)) - t[i]) / %s;", nf);
-            break;
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass == 0 && nfull == 0) continue;
+            if (pass == 1 && per % LB == 0) continue;
+            if (pass == 0) {
+                emit(w, "for (int b = 0; b < %lld; b++) {", LL(nfull));
+                emit(w, "float blk = 0.0f;");
+                emit(w, "for (int i = n * %lld + b * %lld; i < n * %lld + b * %lld + %lld; i++) {", LL(per), LL(LB), LL(per), LL(LB), LL(LB));
+            } else {
+                emit(w, "{");
+                emit(w, "float blk = 0.0f;");
+                emit(w, "for (int i = n * %lld + %lld; i < (n + 1) * %lld; i++) {", LL(per), LL(nfull * LB), LL(per));
+            }
+            switch (t->loss) {
+            case LOSS_MSE:
+                emit(w, "const float d = p[i] - t[i];");
+                emit(w, "blk += d * d;");
+                emit(w, "if (grad) g[i] += 2.0f * d / %s;", nf);
+                break;
+            case LOSS_L1:
+                emit(w, "const float d = p[i] - t[i];");
+                emit(w, "blk += d < 0.0f ? -d : d;");
+                emit(w, "if (grad) g[i] += (d > 0.0f ? 1.0f : d < 0.0f ? -1.0f : 0.0f) / %s;", nf);
+                break;
+            default:   /* bce on logits, the stable form of BCEWithLogitsLoss */
+                emit(w, "const float z = p[i], az = z < 0.0f ? -z : z;");
+                emit(w, "blk += (z > 0.0f ? z : 0.0f) - z * t[i] + NETC_LOG1PF(NETC_EXPF(-az));");
+                emit(w, "if (grad) g[i] += (1.0f / (1.0f + NETC_EXPF(-z)) - t[i]) / %s;", nf);
+                break;
+            }
+            emit(w, "}");
+            emit(w, "part += blk;");
+            emit(w, "}");
         }
-        emit(w, "}");
         emit(w, "total += part;");
         emit(w, "}");
     }
