@@ -28,6 +28,7 @@ work=$(mktemp -d)
 builder=
 trap '[ -n "$builder" ] && { pkill -P "$builder"; kill "$builder"; } 2>/dev/null; wait; rm -rf "$work"' EXIT
 py=/usr/bin/python3
+export OMP_NUM_THREADS=1   # PyTorch's bicubic, resize and encoder are small: one thread on a shared machine
 fmnist=${NETC_FMNIST:-/usr/share/datasets/fashion-mnist}
 export NETC_FMNIST=$fmnist
 pass=0; fail=0
