@@ -998,8 +998,15 @@ static int build_cuda_exe(const CudaOpts *o, const char *name) {
     char objs[2][PATH_MAX + 80];
     for (int f = 0; f < 2; f++) {
         snprintf(objs[f], sizeof objs[f], "%s/.%s%s.o%ld", o->dir, name, f ? "_cuda" : "", (long)getpid());
-        char *cargv[] = {(char *)o->cc, "-std=c99", "-O0", inc1, inc2, "-c", f ? cusrc : src, "-o", objs[f], NULL};
-        if (run_argv(cargv) != 0) {
+        char *cargv[64] = {(char *)o->cc, "-std=c99", "-O0", inc1, inc2, "-c", f ? cusrc : src, "-o", objs[f]};
+        int cn = 9;
+        const char *ef = getenv("NETC_CFLAGS");   /* e.g. sanitizers: these objects too */
+        char *efb = strdup(ef ? ef : "");
+        for (char *t = efb ? strtok(efb, " \t") : NULL; t && cn < 62; t = strtok(NULL, " \t")) cargv[cn++] = t;
+        cargv[cn] = NULL;
+        int crc = run_argv(cargv);
+        free(efb);
+        if (crc != 0) {
             fprintf(stderr, "netc build: compiling %s failed\n", f ? cusrc : src);
             unlink(objs[0]);
             return 1;

@@ -63,7 +63,7 @@ for fn in "${nets[@]}"; do
     d=$work/ex/$n; cpu=$work/ex/$n.cpu
     mkdir -p "$d" "$cpu"
     archs=()
-    [[ $allarch == *" $n "* ]] || archs=(--cuda-arch sm_80)
+    [[ $allarch == *" $n "* ]] || [ "${NETC_CUDA_DEVICE:-0}" = 1 ] || archs=(--cuda-arch sm_80)
     if ! $netc build "$f" --network "$n" --target cuda -o "$d" --exe "${archs[@]}" >"$d/build.log" 2>&1; then
         cat "$d/build.log"; bad "$n: netc build --target cuda --exe"; continue
     fi
@@ -115,6 +115,20 @@ for fn in "${nets[@]}"; do
         fi
     fi
 done
+
+echo "-- the host side under ASan and UBSan (dcgan_small, emulated)"
+n=dcgan_small; d=$work/ex/$n.asan; src=$work/ex/$n
+mkdir -p "$d"
+if [ -f "$src/tr_z.npy" ] &&
+   NETC_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+       $netc build tests/cuda/nets/dcgan_small.net --target cuda -o "$d" --exe --cuda-arch sm_80 >"$d/build.log" 2>&1; then
+    if ASAN_OPTIONS=detect_leaks=1 "$d/$n" infer --emulate --seed 5 $($py $ex args "$src" "$src/$n.c" infer | sed "s|$src/out_|$d/out_|g") >"$d/run.log" 2>&1 &&
+       ASAN_OPTIONS=detect_leaks=1 "$d/$n" train --emulate --steps 2 --seed 9 $($py $ex args "$src" "$src/$n.c" train) >>"$d/run.log" 2>&1; then
+        ok "$n's program (upload, launch, download, the emulator) is clean under ASan and UBSan"
+    else tail -n 20 "$d/run.log"; bad "$n under ASan"; fi
+else
+    tail -n 20 "$d/build.log"; bad "$n: the ASan build"
+fi
 
 echo "-- the comparison fails a wrong answer (the CPU build with another seed)"
 n=autoencoder; d=$work/ex/$n; cpu=$work/ex/$n.cpu
