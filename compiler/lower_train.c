@@ -95,7 +95,7 @@ TrainPlan *lower_train(Arena *a, const Schedule *s) {
             st->wg = tr ? st->bg : *g;
             geom_phases(a, &st->wg, false, &st->wph);
             int64_t rows = tr ? g->cin / g->groups : g->cout / g->groups;
-            int64_t wneed = st->wph->K * k->nb * st->wph->qtot + rows * k->nb * st->wph->qtot;
+            int64_t wneed = pad_rows(st->wph->K) * k->nb * st->wph->qtot + rows * k->nb * st->wph->qtot;
             if (wneed > need) need = wneed;
             break;
         }

@@ -31,7 +31,7 @@ typedef struct Ctx {
     Arena *a;
     const TrainPlan *tp;   /* set while printing the training functions: their own offsets */
     const TrainPlan *tplan;   /* the training plan, when the network trains */
-    int64_t gemms[256][4];
+    int64_t gemms[1024][5];
     int ngemms;
     const PrintOptions *o;   /* netc build --profile */
     bool cw;                 /* firmware, no training, --weights: parameters read in place from NAME_weights */
@@ -71,7 +71,10 @@ static bool threaded(int64_t work) { return work >= (1 << 20); }
  * bounds are literals; `first` says whether the block starts C or adds to it. */
 enum { GEMM_MR = 6, GEMM_NR = 16, GEMM_KC = 256 };
 
-static void gemm_block(Emitter *w, bool packed, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K, int64_t N,
+/* How a GEMM reads its operands (see gemm_name). */
+typedef struct GemmOpt { bool packed; int64_t ldb; } GemmOpt;
+
+static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K, int64_t N,
                        const char *m, const char *n, const char *first) {
     emit(w, "{");
     emit(w, "float c[%lld][%lld];", LL(mr), LL(nr));
@@ -81,9 +84,9 @@ static void gemm_block(Emitter *w, bool packed, int64_t mr, int64_t nr, const ch
         emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) c[i][j] = %s ? 0.0f : C[(%s + i) * %lld + %s + j];",
              LL(mr), LL(nr), first, m, LL(N), n);
     emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
-    emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(N), n);
+    emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(o->ldb), n);
     emit(w, "for (int i = 0; i < %lld; i++) {", LL(mr));
-    if (packed) emit(w, "const float a = A[%s * %lld + (%s + k) * %lld + i];", m, LL(K), k0, LL(mr));
+    if (o->packed) emit(w, "const float a = A[%s * %lld + (%s + k) * %lld + i];", m, LL(K), k0, LL(mr));
     else emit(w, "const float a = A[(%s + i) * %lld + %s + k];", m, LL(K), k0);
     emit(w, "for (int j = 0; j < %lld; j++) c[i][j] += a * b[j];", LL(nr));
     emit(w, "}");
@@ -94,7 +97,7 @@ static void gemm_block(Emitter *w, bool packed, int64_t mr, int64_t nr, const ch
 }
 
 /* One KC slice: panels of B (n) outside, row blocks of A (m) inside. */
-static void gemm_slice(Emitter *w, bool packed, int64_t M, int64_t K, int64_t N, const char *k0, int64_t kc, const char *first) {
+static void gemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64_t N, const char *k0, int64_t kc, const char *first) {
     int64_t Mb = M / GEMM_MR * GEMM_MR, Nb = N / GEMM_NR * GEMM_NR;
     char mlit[32], nlit[32];
     snprintf(mlit, sizeof mlit, "%lld", LL(Mb));
@@ -104,17 +107,17 @@ static void gemm_slice(Emitter *w, bool packed, int64_t M, int64_t K, int64_t N,
         emit(w, "for (int n = 0; n < %lld; n += %d) {", LL(Nb), GEMM_NR);
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
-            gemm_block(w, packed, GEMM_MR, GEMM_NR, k0, kc, K, N, "m", "n", first);
+            gemm_block(w, o, GEMM_MR, GEMM_NR, k0, kc, K, N, "m", "n", first);
         }
-        if (M - Mb) gemm_block(w, packed, M - Mb, GEMM_NR, k0, kc, K, N, mlit, "n", first);
+        if (M - Mb) gemm_block(w, o, M - Mb, GEMM_NR, k0, kc, K, N, mlit, "n", first);
         emit(w, "}");
     }
     if (N - Nb) {
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
-            gemm_block(w, packed, GEMM_MR, N - Nb, k0, kc, K, N, "m", nlit, first);
+            gemm_block(w, o, GEMM_MR, N - Nb, k0, kc, K, N, "m", nlit, first);
         }
-        if (M - Mb) gemm_block(w, packed, M - Mb, N - Nb, k0, kc, K, N, mlit, nlit, first);
+        if (M - Mb) gemm_block(w, o, M - Mb, N - Nb, k0, kc, K, N, mlit, nlit, first);
     }
 }
 
@@ -123,24 +126,24 @@ static void gemm_slice(Emitter *w, bool packed, int64_t M, int64_t K, int64_t N,
  * loads of B and GEMM_MR broadcasts of A per step of k.  `nv` is 1 or 2 vectors. */
 enum { VEC_W = 16 };
 
-static void vgemm_block(Emitter *w, bool packed, int64_t mr, int nv, const char *k0, int64_t kc, int64_t K, int64_t N,
+static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int nv, const char *k0, int64_t kc, int64_t K, int64_t N,
                         const char *m, const char *n, const char *first) {
     emit(w, "{");
-    if (packed) emit(w, "const float *restrict a = A + %s * %lld + %s * %lld;", m, LL(K), k0, LL(mr));
+    if (o->packed) emit(w, "const float *restrict a = A + %s * %lld + %s * %lld;", m, LL(K), k0, LL(mr));
     for (int64_t i = 0; i < mr; i++) {
-        if (!packed) emit(w, "const float *restrict a%lld = A + (%s + %lld) * %lld + %s;", LL(i), m, LL(i), LL(K), k0);
+        if (!o->packed) emit(w, "const float *restrict a%lld = A + (%s + %lld) * %lld + %s;", LL(i), m, LL(i), LL(K), k0);
         for (int v = 0; v < nv; v++) {
             if (!strcmp(first, "1")) emit(w, "netc_vf c%lld_%d = {0};", LL(i), v);
             else emit(w, "netc_vf c%lld_%d = %s ? (netc_vf){0} : *(const netc_vf *)(C + (%s + %lld) * %lld + %s + %d);", LL(i), v, first, m,
                       LL(i), LL(N), n, v * VEC_W);
         }
     }
-    emit(w, "const float *restrict b = B + %s * %lld + %s;", k0, LL(N), n);
-    emit(w, "for (int k = 0; k < %lld; k++, b += %lld) {", LL(kc), LL(N));
+    emit(w, "const float *restrict b = B + %s * %lld + %s;", k0, LL(o->ldb), n);
+    emit(w, "for (int k = 0; k < %lld; k++, b += %lld) {", LL(kc), LL(o->ldb));
     for (int v = 0; v < nv; v++) emit(w, "const netc_vf b%d = *(const netc_vf *)(b + %d);", v, v * VEC_W);
     for (int64_t i = 0; i < mr; i++) {
         emit(w, "{");
-        if (packed) emit(w, "const float ai = a[k * %lld + %lld];", LL(mr), LL(i));
+        if (o->packed) emit(w, "const float ai = a[k * %lld + %lld];", LL(mr), LL(i));
         else emit(w, "const float ai = a%lld[k];", LL(i));
         for (int v = 0; v < nv; v++) emit(w, "c%lld_%d += ai * b%d;", LL(i), v, v);
         emit(w, "}");
@@ -153,7 +156,7 @@ static void vgemm_block(Emitter *w, bool packed, int64_t mr, int nv, const char 
 
 /* One KC slice on the vector path: 32-column panels, a 16-column panel, then the
  * portable blocks for the last N % 16 columns. */
-static void vgemm_slice(Emitter *w, bool packed, int64_t M, int64_t K, int64_t N, const char *k0, int64_t kc, const char *first) {
+static void vgemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64_t N, const char *k0, int64_t kc, const char *first) {
     int64_t Mb = M / GEMM_MR * GEMM_MR, N32 = N / (2 * VEC_W) * (2 * VEC_W), N16 = N / VEC_W * VEC_W;
     char mlit[32], nlit[32];
     snprintf(mlit, sizeof mlit, "%lld", LL(Mb));
@@ -162,74 +165,76 @@ static void vgemm_slice(Emitter *w, bool packed, int64_t M, int64_t K, int64_t N
         emit(w, "for (int n = 0; n < %lld; n += %d) {", LL(N32), 2 * VEC_W);
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
-            vgemm_block(w, packed, GEMM_MR, 2, k0, kc, K, N, "m", "n", first);
+            vgemm_block(w, o, GEMM_MR, 2, k0, kc, K, N, "m", "n", first);
         }
-        if (M - Mb) vgemm_block(w, packed, M - Mb, 2, k0, kc, K, N, mlit, "n", first);
+        if (M - Mb) vgemm_block(w, o, M - Mb, 2, k0, kc, K, N, mlit, "n", first);
         emit(w, "}");
     }
     if (N16 > N32) {
         snprintf(nlit, sizeof nlit, "%lld", LL(N32));
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
-            vgemm_block(w, packed, GEMM_MR, 1, k0, kc, K, N, "m", nlit, first);
+            vgemm_block(w, o, GEMM_MR, 1, k0, kc, K, N, "m", nlit, first);
         }
-        if (M - Mb) vgemm_block(w, packed, M - Mb, 1, k0, kc, K, N, mlit, nlit, first);
+        if (M - Mb) vgemm_block(w, o, M - Mb, 1, k0, kc, K, N, mlit, nlit, first);
     }
     if (N - N16) {
         snprintf(nlit, sizeof nlit, "%lld", LL(N16));
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
-            gemm_block(w, packed, GEMM_MR, N - N16, k0, kc, K, N, "m", nlit, first);
+            gemm_block(w, o, GEMM_MR, N - N16, k0, kc, K, N, "m", nlit, first);
         }
-        if (M - Mb) gemm_block(w, packed, M - Mb, N - N16, k0, kc, K, N, mlit, nlit, first);
+        if (M - Mb) gemm_block(w, o, M - Mb, N - N16, k0, kc, K, N, mlit, nlit, first);
     }
 }
 
 /* The KC slices of K, each printed by `slice`. */
-static void gemm_slices(Emitter *w, bool packed, int64_t M, int64_t K, int64_t N,
-                        void (*slice)(Emitter *, bool, int64_t, int64_t, int64_t, const char *, int64_t, const char *)) {
+static void gemm_slices(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64_t N,
+                        void (*slice)(Emitter *, const GemmOpt *, int64_t, int64_t, int64_t, const char *, int64_t, const char *)) {
     int64_t full = K / GEMM_KC, rem = K % GEMM_KC;
     if (full == 1 && rem == 0) {
-        slice(w, packed, M, K, N, "0", GEMM_KC, "1");
+        slice(w, o, M, K, N, "0", GEMM_KC, "1");
     } else if (full >= 1) {
         emit(w, "for (int kb = 0; kb < %lld; kb += %d) {", LL(full * GEMM_KC), GEMM_KC);
         emit(w, "const int first = kb == 0;");
-        slice(w, packed, M, K, N, "kb", GEMM_KC, "first");
+        slice(w, o, M, K, N, "kb", GEMM_KC, "first");
         emit(w, "}");
     }
     if (rem) {
         char k0[32];
         snprintf(k0, sizeof k0, "%lld", LL(full * GEMM_KC));
-        slice(w, packed, M, K, N, k0, rem, full ? "0" : "1");
+        slice(w, o, M, K, N, k0, rem, full ? "0" : "1");
     }
 }
 
 /* The function computing C[M][N] = A[M][K] . B[K][N], printed on first use.  `packed`:
  * A is stored as panels of GEMM_MR rows, [M / MR][K][MR], then the M % MR last rows
  * as [K][M % MR], so that a register block reads A in one sequential stream (the
- * convolutions pack their weights so; see emit_pack_a). */
-static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed) {
-    static char name[96];
-    snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", packed ? "p" : "", LL(M), LL(K), LL(N));
+ * convolutions pack their weights so; see emit_pack_a).  B's rows are `ldb` floats
+ * apart (0: N). */
+static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t ldb) {
+    static char name[128];
+    GemmOpt o = {packed, ldb ? ldb : N};
+    if (o.ldb == N) snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", packed ? "p" : "", LL(M), LL(K), LL(N));
+    else snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld_ldb%lld", packed ? "p" : "", LL(M), LL(K), LL(N), LL(o.ldb));
     for (int i = 0; i < c->ngemms; i++)
-        if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == packed) return name;
-    if (c->ngemms < 256) {
+        if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == packed && c->gemms[i][4] == o.ldb)
+            return name;
+    if (c->ngemms < 1024) {
         int64_t *e = c->gemms[c->ngemms++];
-        e[0] = M; e[1] = K; e[2] = N; e[3] = packed;
+        e[0] = M; e[1] = K; e[2] = N; e[3] = packed; e[4] = o.ldb;
     }
     Emitter *w = c->g;
-    if (packed)
-        emit(w, "/* C[%lld][%lld] = A[%lld][%lld] . B[%lld][%lld], A in panels of %d rows */", LL(M), LL(N), LL(M), LL(K), LL(K), LL(N), GEMM_MR);
-    else
-        emit(w, "/* C[%lld][%lld] = A[%lld][%lld] . B[%lld][%lld] */", LL(M), LL(N), LL(M), LL(K), LL(K), LL(N));
+    emit(w, "/* C[%lld][%lld] = A[%lld][%lld] . B[%lld][%lld]%s%s */", LL(M), LL(N), LL(M), LL(K), LL(K), LL(N),
+         packed ? ", A in panels of 6 rows" : "", o.ldb != N ? ", B's rows further apart" : "");
     emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C)", name);
     emit(w, "{");
     if (N >= VEC_W) {
         emit_raw(w, "#if NETC_VEC\n");
-        gemm_slices(w, packed, M, K, N, vgemm_slice);
+        gemm_slices(w, &o, M, K, N, vgemm_slice);
         emit_raw(w, "#else\n");
     }
-    gemm_slices(w, packed, M, K, N, gemm_slice);
+    gemm_slices(w, &o, M, K, N, gemm_slice);
     if (N >= VEC_W) emit_raw(w, "#endif\n");
     emit(w, "}");
     emit_raw(w, "\n");
@@ -320,15 +325,15 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
     bool unroll = ph->ntaps <= 64, partial = !unroll;
     int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
     for (int j = 0; j < ph->ntaps && unroll; j++) partial |= tap_ranges(cc, ph, j, lo, hi, mul, add);
-    if (partial) emit(w, "netc_memset(%s, 0, sizeof(float) * %lld);", col, LL(ph->K * (ch ? ch->ncpad : NCOL)));
-
+    int64_t KP = pad_rows(ph->K);   /* transposed: row length */
+    if (partial) emit(w, "netc_memset(%s, 0, sizeof(float) * %lld);", col, LL(ch ? ph->K * ch->ncpad : KP * NCOL));
     if (threaded((ch ? ch->nbk : cc->nb) * Cg * ph->ntaps * ph->qtot)) emit(w, "NETC_PARALLEL_FOR2");
     emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch ? ch->nbk : cc->nb));
     emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
     if (ch) emit(w, "const float *restrict xs = %s + ((%s + n) * %lld + %lld + ci) * %lld;", x, n0, LL(g->cin), LL(grp * Cg), LL(invol));
     else emit(w, "const float *restrict xs = %s + (n * %lld + %lld + ci) * %lld;", x, LL(g->cin), LL(grp * Cg), LL(invol));
     if (transposed)
-        emit(w, "float *restrict cs = %s + n * %lld + ci * %d;", col, LL(ph->qtot * ph->K), ph->ntaps);
+        emit(w, "float *restrict cs = %s + n * %lld + ci * %d;", col, LL(ph->qtot * KP), ph->ntaps);
     else
         emit(w, "float *restrict cs = %s + ci * %lld + n * %lld;", col, LL(ph->ntaps * ch->ncpad), LL(ph->qtot));
     if (unroll) {
@@ -343,7 +348,7 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
             index_expr(xi, sizeof xi, nsp, mul, add, g->in);
             emit(w, "/* tap (%s) */", tname);
             open_q_loops(w, nsp, lo, hi);
-            if (transposed) emit(w, "cs[(%s) * %lld + %d] = xs[%s];", tidx, LL(ph->K), j, xi);
+            if (transposed) emit(w, "cs[(%s) * %lld + %d] = xs[%s];", tidx, LL(KP), j, xi);
             else emit(w, "cs[%lld + %s] = xs[%s];", LL(j * ch->ncpad), tidx, xi);
             close_loops(w, nsp);
         }
@@ -370,7 +375,7 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
             else snprintf(tmpb, sizeof tmpb, "(%s) * %lld + (q%d * %lld + tap[j][%d])", xi, LL(g->in[i]), i, LL(m), i);
             snprintf(xi, sizeof xi, "%s", tmpb);
         }
-        if (transposed) emit(w, "if (%s) cs[(%s) * %lld + j] = xs[%s];", cond, tidx, LL(ph->K), xi);
+        if (transposed) emit(w, "if (%s) cs[(%s) * %lld + j] = xs[%s];", cond, tidx, LL(KP), xi);
         else emit(w, "if (%s) cs[j * %lld + %s] = xs[%s];", cond, LL(ch->ncpad), tidx, xi);
         close_loops(w, nsp);
         emit(w, "}");
@@ -506,7 +511,7 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
     phase_comment(w, cc, ph, grp);
     emit(w, "{");
     emit_im2col(w, cc, ph, grp, "col", "x", ch, n0);
-    emit(w, "%s(pack + %lld, col, tmp);", gemm_name(c, Fg, ph->K, ch->ncpad, true), LL(off));
+    emit(w, "%s(pack + %lld, col, tmp);", gemm_name(c, Fg, ph->K, ch->ncpad, true, 0), LL(off));
     if (threaded(Fg * ch->ncol * 4)) emit(w, "NETC_PARALLEL_FOR");
     emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
     if (!cc->accumulate) {
@@ -667,7 +672,7 @@ static void print_dense(Ctx *c, const Kernel *k) {
     emit(w, "float *restrict tmp = s->arena + %lld;", LL(off_tmp(c, k)));
     emit(w, "for (int n = 0; n < %lld; n++) for (int i = 0; i < %lld; i++) col[i * %lld + n] = x[n * %lld + i];",
          LL(NB), LL(IN), LL(NB), LL(IN));
-    emit(w, "%s(s->params + %lld, col, tmp);", gemm_name(c, U, IN, NB, false), LL(s->params[k->param[P_WEIGHT]].offset));
+    emit(w, "%s(s->params + %lld, col, tmp);", gemm_name(c, U, IN, NB, false, 0), LL(s->params[k->param[P_WEIGHT]].offset));
     emit(w, "for (int u = 0; u < %lld; u++) {", LL(U));
     if (bp) emit(w, "const float bv = s->params[%lld + u];", LL(bp->offset));
     else emit(w, "const float bv = 0.0f;");
@@ -923,12 +928,12 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
         for (int64_t grp = 0; grp < g->groups; grp++) {
             emit(w, "{");
             emit(w, "float *restrict colT = s->arena + %lld;", LL(tp->scratch));
-            emit(w, "float *restrict A = s->arena + %lld;", LL(tp->scratch + ph->K * NQ));
+            emit(w, "float *restrict A = s->arena + %lld;", LL(tp->scratch + pad_rows(ph->K) * NQ));
             emit_im2col(w, &wc, ph, grp, "colT", arena_printf(c->a, "(s->arena + %lld)", LL(tr ? gy : x)), NULL, NULL);
             emit(w, "for (int r = 0; r < %lld; r++) for (int n = 0; n < %lld; n++) for (int q = 0; q < %lld; q++)", LL(R), LL(NB), LL(ph->qtot));
             emit(w, "    A[(r * %lld + n) * %lld + q] = s->arena[%lld + (n * %lld + %lld + r) * %lld + q];", LL(NB), LL(ph->qtot), LL(Rsrc),
                  LL(Rch), LL(grp * R), LL(Rvol));
-            emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K, false), LL(wp->offset + grp * R * ph->K));
+            emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K, false, pad_rows(ph->K)), LL(wp->offset + grp * R * ph->K));
             emit(w, "}");
         }
     }
@@ -971,7 +976,7 @@ static void tb_dense(Ctx *c, const TrainStep *st) {
         emit(w, "float *restrict gT = s->arena + %lld;", LL(tp->scratch));
         emit(w, "for (int n = 0; n < %lld; n++) for (int u = 0; u < %lld; u++) gT[u * %lld + n] = s->arena[%lld + n * %lld + u];",
              LL(NB), LL(U), LL(NB), LL(gy), LL(U));
-        emit(w, "%s(gT, s->arena + %lld, s->grads + %lld);", gemm_name(c, U, NB, IN, false), LL(x), LL(wp->offset));
+        emit(w, "%s(gT, s->arena + %lld, s->grads + %lld);", gemm_name(c, U, NB, IN, false, 0), LL(x), LL(wp->offset));
         if (k->param[P_BIAS] >= 0)
             emit(w, "for (int u = 0; u < %lld; u++) { float sum = 0.0f; for (int n = 0; n < %lld; n++) sum += gT[u * %lld + n]; s->grads[%lld + u] = sum; }",
                  LL(U), LL(NB), LL(NB), LL(s->params[k->param[P_BIAS]].offset));
@@ -980,7 +985,7 @@ static void tb_dense(Ctx *c, const TrainStep *st) {
     if (st->want_dx[0]) {
         emit(w, "{");
         emit(w, "float *restrict t = s->arena + %lld;", LL(tp->scratch + U * NB));
-        emit(w, "%s(s->arena + %lld, s->params + %lld, t);", gemm_name(c, NB, U, IN, false), LL(gy), LL(wp->offset));
+        emit(w, "%s(s->arena + %lld, s->params + %lld, t);", gemm_name(c, NB, U, IN, false, 0), LL(gy), LL(wp->offset));
         emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] += t[i];", LL(NB * IN), LL(tp->gr[L->in[0]->id]));
         emit(w, "}");
     }

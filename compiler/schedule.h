@@ -80,6 +80,13 @@ Schedule *lower_net(Arena *a, Net *net);
 enum { CONV_DIRECT_MAX_FG = 4, CONV_CHUNK_FLOATS = 1 << 18 };
 typedef struct ConvChunk { bool direct; int64_t nbk, ncol, ncpad, col, tmp; } ConvChunk;
 ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg, int64_t nbk);
+/* Row length for a matrix of k-float rows that a GEMM streams down: 16 times an odd
+ * number (rows land in different L1 sets), or k itself when below 16. */
+static inline int64_t pad_rows(int64_t k) {
+    if (k < 16) return k;
+    int64_t p = (k + 15) / 16;
+    return 16 * (p % 2 ? p : p + 1);
+}
 /* The chunk all GEMM phases of a call share (they run inside one loop over chunks),
  * and the floats of packed weights the call needs (one group and phase at a time). */
 int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg);
