@@ -171,14 +171,16 @@ int netc_atomic_commit(netc_atomic_file *f, netc_file_error *err)
             return fail_cleanup(f, err, "link", e);
         }
     }
+    /* rename before close: the window in which a kill leaves PATH.tmp-XXXXXX behind is
+     * the two calls link + rename (the data is synced; close has nothing to add) */
+    if (rename(f->tmp, f->path) != 0) return fail_cleanup(f, err, "rename", errno);
     int fd = f->fd;
     f->fd = -1;
-    if (close(fd) != 0) return fail_cleanup(f, err, "close", errno);
-    if (rename(f->tmp, f->path) != 0) return fail_cleanup(f, err, "rename", errno);
+    int rc = 0;
+    if (close(fd) != 0) rc = netc_fail(err, "%s: written, but close failed: %s", f->path, strerror(errno));
 
     /* The new name is in place; make the directory entry durable. */
     char *dir = dir_of(f->path);
-    int rc = 0;
     if (!dir) {
         rc = netc_fail(err, "%s: written, but out of memory to sync its directory", f->path);
     } else {

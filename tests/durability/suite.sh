@@ -59,7 +59,12 @@ echo "== build"
 if ! ninja -C "$root" build/netc build/all-files >"$T/build.log" 2>&1; then
     bad "ninja build/netc build/all-files" "$(tail -20 "$T/build.log")"; finish
 fi
-if ! "$root/build/netc" build "$here/dur.net" -o "$T/bin" --exe >"$T/build.log" 2>&1; then
+# a copy beside a copy of the library: a rebuild in the checkout cannot pull them away
+mkdir -p "$T/nb"
+cp "$root/build/netc" "$root/build/libnetcfiles.a" "$T/nb/" || { bad "copy build/netc"; finish; }
+netc=$T/nb/netc
+export NETC_ROOT=$root
+if ! "$netc" build "$here/dur.net" -o "$T/bin" --exe >"$T/build.log" 2>&1; then
     bad "netc build dur.net --exe" "$(cat "$T/build.log")"; finish
 fi
 P=$T/bin/dur
@@ -224,8 +229,8 @@ echo "== gradient clipping (clip_norm, --clip-norm) against torch.nn.utils.clip_
 C=$T/clip
 mkdir -p "$C"
 sed '/clip_norm/d' "$here/clip.net" >"$C/noclip.net"
-if ! "$root/build/netc" build "$here/clip.net" -o "$C/a" --exe >"$T/build.log" 2>&1 ||
-   ! "$root/build/netc" build "$C/noclip.net" -o "$C/b" --exe >>"$T/build.log" 2>&1 || ! $py "$here/clip.py" gen "$C"; then
+if ! "$netc" build "$here/clip.net" -o "$C/a" --exe >"$T/build.log" 2>&1 ||
+   ! "$netc" build "$C/noclip.net" -o "$C/b" --exe >>"$T/build.log" 2>&1 || ! $py "$here/clip.py" gen "$C"; then
     bad "build clip.net" "$(cat "$T/build.log")"
 else
     CD=(--data "z=$C/z.npy" --data "target=$C/target.npy" --weights "$C/w0.st" --no-shuffle)
