@@ -1,6 +1,7 @@
 /* templates/cuda/loss.cu — mse, l1 and bce-on-logits, the mean over every element
  * (PyTorch's reduction = 'mean'), with the C printer's arithmetic:
- *   netc_loss_part(p, t, part)  part[n] = the sum over sample n's NETC_PER elements;
+ *   netc_loss_part(p, t, part)  part[n] = the sum over sample n's NETC_PER elements, in
+ *                               blocks of 256;
  *                               NETC_N threads (the host adds the parts in order and
  *                               divides by NETC_NF)
  *   netc_loss_grad(p, t, g)     g[i] += dL/dp[i]; NETC_N*NETC_PER threads
@@ -30,8 +31,14 @@ NETC_KERNEL(NETC_BLOCK) NETC_FN(netc_loss_part)(const float *NETC_RESTRICT p,
 {
     NETC_IDX n = NETC_GID;
     if (n >= NETC_N) return;
+    /* in blocks of 256, each block's sum added to the sample's, as the C printer does */
     float s = 0.0f;
-    for (NETC_IDX i = n * NETC_PER; i < (n + 1) * NETC_PER; i++) s += NETC_FN(netc_loss_term)(p[i], t[i]);
+    for (NETC_IDX b = 0; b < NETC_PER; b += 256) {
+        const NETC_IDX e = b + 256 < NETC_PER ? b + 256 : NETC_PER;
+        float blk = 0.0f;
+        for (NETC_IDX i = n * NETC_PER + b; i < n * NETC_PER + e; i++) blk += NETC_FN(netc_loss_term)(p[i], t[i]);
+        s += blk;
+    }
     part[n] = s;
 }
 NETC_HOST_ENTRY3(NETC_FN(netc_loss_part), const float *, const float *, float *)
