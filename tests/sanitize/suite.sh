@@ -18,8 +18,11 @@
 # (BATCH overrides): the same layers, kernels, shapes and index arithmetic per sample,
 # the batch loops shorter.  Budget: under 4 minutes on the shared 2-core machine.
 #
-# The other suites that do not use the ASan binaries themselves run under sanitizers
-# with `NETC_SANITIZE=1 tests/run SUITE...` (tests/sanitize/shadow.sh), outside CI.
+# Then tests/durability (kills, full disk, training guards, clipping), which uses only
+# release binaries, runs in its quick form on the sanitizer build through the shadow
+# checkout of tests/sanitize/shadow.sh.  Every other suite that does not use the ASan
+# binaries itself runs so with `NETC_SANITIZE=1 tests/run SUITE...` or `ninja
+# tests-asan`, outside CI (their quick forms together take far over this budget).
 set -uo pipefail
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
@@ -35,12 +38,14 @@ bad() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && head -c 3000 <<<"$2"
 finish() { echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit; }
 
 echo "== build"
-if ! ninja -C "$root" build/asan/netc build/asan/all-files >"$T/build.log" 2>&1; then
-    bad "ninja build/asan/netc build/asan/all-files" "$(tail -20 "$T/build.log")"; finish
+asan=build/asan
+[ -L "$root/build" ] && asan=build   # inside NETC_SANITIZE's shadow checkout build/ is build/asan/
+if ! ninja -C "$root" $asan/netc $asan/all-files >"$T/build.log" 2>&1; then
+    bad "ninja $asan/netc $asan/all-files" "$(tail -20 "$T/build.log")"; finish
 fi
 # a copy beside a copy of the library: a rebuild in the checkout cannot pull them away
 mkdir -p "$T/bin"
-cp "$root/build/asan/netc" "$root/build/asan/libnetcfiles.a" "$T/bin/" || { bad "copy build/asan"; finish; }
+cp "$root/$asan/netc" "$root/$asan/libnetcfiles.a" "$T/bin/" || { bad "copy $asan"; finish; }
 netc=$T/bin/netc
 export NETC_ROOT=$root
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=99
@@ -99,4 +104,20 @@ for p in sys.argv[2:]:
     done
 done
 echo "     $((SECONDS - t_all)) s for every example"
+
+# Suites that use only the release binaries, in their quick form on the sanitizer build
+# (the shadow checkout of `NETC_SANITIZE=1 tests/run`); the rest: `ninja tests-asan`.
+if [ ! -L "$root/build" ]; then
+    for suite in durability; do
+        echo "== NETC_SANITIZE=1 NETC_QUICK=1 tests/$suite"
+        t0=$SECONDS
+        shadow=$("$here/shadow.sh" "$root") || { bad "shadow.sh"; continue; }
+        NETC_ROOT=$shadow NETC_QUICK=1 NETC_CFLAGS="$SAN" "$root/tests/$suite/suite.sh" >"$T/suite.log" 2>&1
+        rc=$?
+        rm -rf "$shadow"
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$T/suite.log" | tail -n 1)
+        if [ "$rc" -eq 0 ] && [ -n "$line" ] && ! report "$T/suite.log" >/dev/null; then ok "tests/$suite under sanitizers: $line ($((SECONDS - t0)) s)"
+        else bad "tests/$suite under sanitizers (exit $rc): $line" "$(grep -E '^FAIL|ERROR|runtime error' -A3 "$T/suite.log" | head -30)"; fi
+    done
+fi
 finish
