@@ -1865,7 +1865,7 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
         emit(w, "%d, opt_, opt_data_, step_count_,", nopt);
         emit(w, "%lld, %lld, \"%s\", clip_norm_,", LL(net->train->epochs), LL(net->train->steps), loss_names[net->train->loss]);
     } else {
-        emit(w, "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,");
+        emit(w, "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,");
     }
     emit(w, "};");
     emit_free(&kern);
