@@ -157,11 +157,13 @@ static int64_t chunk_of(const Phase *ph, int64_t nb) {
 static bool is_direct(const Phase *ph, int64_t fg) { return fg <= CONV_DIRECT_MAX_FG && ph->ntaps <= 64; }
 
 int64_t conv_pack_floats(const ConvGeom *g, const Phase *ph, int n, int64_t nb) {
-    (void)nb;
-    int64_t fg = g->cout / g->groups, f = 0;
+    int64_t fg = g->cout / g->groups, f = 0, sum = 0;
     for (int p = 0; p < n; p++)
-        if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && fg * ph[p].K > f) f = fg * ph[p].K;
-    return f;
+        if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg)) {
+            if (fg * ph[p].K > f) f = fg * ph[p].K;
+            sum += g->groups * fg * ph[p].K;
+        }
+    return conv_nbk(ph, n, nb, fg) < nb ? sum : f;
 }
 
 int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg) {

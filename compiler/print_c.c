@@ -65,11 +65,11 @@ static void act_expr(char *out, size_t n, Activation act, const char *v) {
 static bool threaded(int64_t work) { return work >= (1 << 20); }
 
 /* ---- GEMM: C[M][N] = A[M][K] . B[K][N] ----
- * A register block of MR x NR accumulators (6 x 16: 6 AVX-512 or 12 AVX2
- * registers, the shape BLIS uses on Haswell) walks a KC-deep slice of K; panels of
- * B (KC x 16, 16 KiB) stay in L1 while every row block of A passes them.  All
- * bounds are literals; `first` says whether the block starts C or adds to it. */
-enum { GEMM_MR = 6, GEMM_NR = 16, GEMM_KC = 256 };
+ * A register block of MR x NR accumulators (portable: 8 x 16) walks a KC-deep
+ * slice of K; panels of B (KC x 16, 16 KiB) stay in L1 while every row block of A
+ * passes them.  All bounds are literals; `first` says whether the block starts C
+ * or adds to it. */
+enum { GEMM_MR = 8, GEMM_NR = 16, GEMM_KC = 256 };
 
 /* How a GEMM reads its operands (see gemm_name). */
 typedef struct GemmOpt { bool packed; int64_t ldb; } GemmOpt;
@@ -122,8 +122,8 @@ static void gemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64
 }
 
 /* ---- the host vector path (NETC_VEC: AVX-512 hosts, see the prelude) ----
- * Blocks of GEMM_MR rows by two 16-wide vectors of columns: 12 accumulators, two
- * loads of B and GEMM_MR broadcasts of A per step of k.  `nv` is 1 or 2 vectors. */
+ * Blocks of GEMM_MR (8) rows by two 16-wide vectors of columns: 16 accumulators,
+ * two loads of B and 8 broadcasts of A per step of k.  `nv` is 1 or 2 vectors. */
 enum { VEC_W = 16 };
 
 static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int nv, const char *k0, int64_t kc, int64_t K, int64_t N,
@@ -226,7 +226,7 @@ static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packe
     }
     Emitter *w = c->g;
     emit(w, "/* C[%lld][%lld] = A[%lld][%lld] . B[%lld][%lld]%s%s */", LL(M), LL(N), LL(M), LL(K), LL(K), LL(N),
-         packed ? ", A in panels of 6 rows" : "", o.ldb != N ? ", B's rows further apart" : "");
+         packed ? ", A in panels of rows" : "", o.ldb != N ? ", B's rows further apart" : "");
     emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C)", name);
     emit(w, "{");
     if (N >= VEC_W) {
@@ -474,12 +474,13 @@ static void emit_pack_a(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
                   LL(GEMM_MR * ph->K), GEMM_MR, LL(Mb * ph->K), LL(Mb));
     if (Mb == Fg) snprintf(astep, sizeof astep, "%d", GEMM_MR);
     else snprintf(astep, sizeof astep, "(co < %lld ? %d : %lld)", LL(Mb), GEMM_MR, LL(Fg - Mb));
-    emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
-    emit(w, "float *restrict ap = pack + %lld + %s;", LL(off), aidx);
-    emit(w, "const int as = %s;", astep);
-    emit(w, "(void)as;");
     if (cc->tr) {
+        /* w is [cin][cout / groups][taps]: read it in order */
         emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+        emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+        emit(w, "float *restrict ap = pack + %lld + %s;", LL(off), aidx);
+        emit(w, "const int as = %s;", astep);
+        emit(w, "(void)as;");
         emit(w, "const float *restrict ws = w + ((%lld + ci) * %lld + co) * %lld;", LL(grp * Cg), LL(Fg), LL(kvol));
         if (ph->ntaps <= 64)
             for (int j = 0; j < ph->ntaps; j++) emit(w, "ap[(ci * %d + %d) * as] = ws[%lld];", ph->ntaps, j, LL(ph->taps[j].index));
@@ -491,6 +492,10 @@ static void emit_pack_a(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
         }
         emit(w, "}");
     } else {
+        emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+        emit(w, "float *restrict ap = pack + %lld + %s;", LL(off), aidx);
+        emit(w, "const int as = %s;", astep);
+        emit(w, "(void)as;");
         emit(w, "const float *restrict ws = w + (%lld + co) * %lld;", LL(grp * Fg), LL(ph->K));
         emit(w, "for (int kk = 0; kk < %lld; kk++) ap[kk * as] = ws[kk];", LL(ph->K));
     }
@@ -594,17 +599,28 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
         }
     }
     if (any_gemm) {
+        /* one chunk: each phase packs its weights just before its GEMM, in one
+         * phase's room; several: every group and phase is packed once, first */
         bool chunked = nbk < NB;
+        int64_t off = 0;
+        for (int64_t grp = 0; grp < g->groups && chunked; grp++)
+            for (int p = 0; p < cc->nphases; p++) {
+                const Phase *ph = &cc->phases[p];
+                ConvChunk ch = conv_chunk(ph, NB, Fg, nbk);
+                if (ph->ntaps == 0 || ch.direct) continue;
+                emit_pack_a(w, cc, ph, grp, off);
+                off += Fg * ph->K;
+            }
         if (chunked) emit(w, "for (int n0 = 0; n0 < %lld; n0 += %lld) {", LL(NB), LL(nbk));
+        off = 0;
         for (int64_t grp = 0; grp < g->groups; grp++)
             for (int p = 0; p < cc->nphases; p++) {
                 const Phase *ph = &cc->phases[p];
                 ConvChunk ch = conv_chunk(ph, NB, Fg, nbk);
                 if (ph->ntaps == 0 || ch.direct) continue;
-                /* packing costs 1 / (2 * columns) of the GEMM: repeated per chunk, it
-                 * needs room for one phase's weights only */
-                emit_pack_a(w, cc, ph, grp, 0);
-                emit_gemm_chunk(c, cc, ph, grp, &ch, chunked ? "n0" : "0", 0);
+                if (!chunked) emit_pack_a(w, cc, ph, grp, 0);
+                emit_gemm_chunk(c, cc, ph, grp, &ch, chunked ? "n0" : "0", chunked ? off : 0);
+                off += Fg * ph->K;
             }
         if (chunked) emit(w, "}");
     }

@@ -88,7 +88,9 @@ static inline int64_t pad_rows(int64_t k) {
     return 16 * (p % 2 ? p : p + 1);
 }
 /* The chunk all GEMM phases of a call share (they run inside one loop over chunks),
- * and the floats of packed weights the call needs (one group and phase at a time). */
+ * and the floats of packed weights the call needs: one group and phase at a time
+ * when the call is one chunk, every group and phase (packed once, before the chunks)
+ * when there are several. */
 int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg);
 int64_t conv_pack_floats(const ConvGeom *g, const Phase *ph, int n, int64_t nb);
 
