@@ -1194,12 +1194,15 @@ static const char usage_build_cuda[] =
     "(parameters, initialisers and the descriptor, as the C target writes them).  NVRTC\n"
     "compiles the kernels at build time; a warning or a register spill is an error.\n"
     "\n"
+    "  -o DIR            output directory (created if missing)\n"
+    "  --network NAME    only this network of FILE.net\n"
     "  --cuda-arch LIST  architectures to build CUBINs for (default: sm_75 80 86 89 90\n"
     "                    100 120, those NVRTC supports); the PTX is for the lowest\n"
     "  --exe             also compile DIR/NAME, the program (info, infer, bench, train,\n"
     "                    eval) on the GPU through libcuda.so.1; --emulate runs it on the\n"
     "                    host emulator instead\n"
     "  --cc, --cflags    as for the C target\n"
+    "  -h, --help        this text\n"
     "\n"
     "exit status: 0 written, 1 errors in the input or while compiling, 2 usage error\n";
 
@@ -1210,6 +1213,12 @@ static const char usage_emit_cuda[] =
     "your own CUDA programs: NAME.cu, NAME_sm_XX.cubin per architecture, NAME.ptx,\n"
     "NAME_kernels.h (each kernel's name, launch geometry and arguments, and the launch\n"
     "sequences of a forward pass and a training step) and NAME_ptxas.txt.\n"
+    "\n"
+    "  -o DIR            output directory (created if missing)\n"
+    "  --network NAME    only this network of FILE.net\n"
+    "  --cuda-arch LIST  architectures to build CUBINs for (default: sm_75 80 86 89 90\n"
+    "                    100 120, those NVRTC supports); the PTX is for the lowest\n"
+    "  -h, --help        this text\n"
     "\n"
     "exit status: 0 written, 1 errors, 2 usage error\n";
 
