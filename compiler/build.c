@@ -58,9 +58,10 @@ static const char usage_build[] =
     "\n"
     "exit status: 0 written, 1 errors in the input or while writing, 2 usage error\n";
 
-/* The checkout (or install) holding runtime/, found from this executable's path:
- * build/netc and build/asan/netc both live below it. */
-static bool find_root(char *root, size_t n, char *libdir, size_t ln) {
+/* The checkout (or install) holding `probe` (a path inside it, e.g. runtime/program.c),
+ * found from this executable's path: build/netc and build/asan/netc both live below
+ * it; NETC_ROOT overrides.  libdir gets the executable's directory. */
+bool find_root(const char *probe_path, char *root, size_t n, char *libdir, size_t ln) {
     char exe[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (len <= 0) return false;
@@ -75,7 +76,7 @@ static bool find_root(char *root, size_t n, char *libdir, size_t ln) {
     snprintf(dir, sizeof dir, "%s", exe);
     for (int up = 0; up < 4; up++) {
         char probe[PATH_MAX + 32];
-        snprintf(probe, sizeof probe, "%s/runtime/program.c", dir);
+        snprintf(probe, sizeof probe, "%s/%s", dir, probe_path);
         if (access(probe, R_OK) == 0) { snprintf(root, n, "%s", dir); return true; }
         char *s = strrchr(dir, '/');
         if (!s || s == dir) break;
@@ -121,7 +122,7 @@ static float *load_weights(const Schedule *s, const char *path) {
 }
 
 /* mkdir -p: the directory and any missing parents. */
-static int mkdir_parents(const char *dir) {
+int mkdir_parents(const char *dir) {
     char path[PATH_MAX];
     if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) { errno = ENAMETOOLONG; return -1; }
     for (char *p = path + 1; *p; p++) {
@@ -148,7 +149,7 @@ static int run_cc(char *const argv[]) {
 
 static int build_exe(const char *dir, const char *name, const char *cc, const char *cflags, bool weights) {
     char root[PATH_MAX], libdir[PATH_MAX];
-    if (!find_root(root, sizeof root, libdir, sizeof libdir)) {
+    if (!find_root("runtime/program.c", root, sizeof root, libdir, sizeof libdir)) {
         fprintf(stderr, "netc build: cannot find the runtime (set NETC_ROOT to the netc checkout)\n");
         return 1;
     }

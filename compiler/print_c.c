@@ -385,6 +385,21 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
 }
 
 
+/* One phase's results ts[] into the output yo[]: accumulated, or with the bias bv
+ * and the activation. */
+static void emit_store(Emitter *w, const ConvCall *cc, const Phase *ph, const char *yidx, const char *tidx) {
+    int64_t zero_lo[MAX_SPATIAL] = {0};
+    open_q_loops(w, cc->g.nsp, zero_lo, ph->nq);
+    if (cc->accumulate) emit(w, "yo[%s] += ts[%s];", yidx, tidx);
+    else {
+        emit(w, "const float v = ts[%s] + bv;", tidx);
+        char e[256];
+        act_expr(e, sizeof e, cc->act, "v");
+        emit(w, "yo[%s] = %s;", yidx, e);
+    }
+    close_loops(w, cc->g.nsp);
+}
+
 /* One phase and group without im2col: per sample, tmp[co][q] accumulates
  * w * x over input channels and taps (each tap a contiguous, vectorisable loop
  * over its valid outputs), then bias, activation and the store. */
@@ -394,7 +409,7 @@ static void emit_direct(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp
     int nsp = g->nsp;
     int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, invol = 1, outvol = 1, kvol = 1;
     for (int i = 0; i < nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; kvol *= g->k[i]; }
-    int64_t zero_lo[MAX_SPATIAL] = {0}, lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
+    int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
     emit(w, "for (int n = 0; n < %lld; n++) {", LL(cc->nb));
     emit(w, "netc_memset(tmp, 0, sizeof(float) * %lld);", LL(Fg * ph->qtot));
     emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
@@ -427,15 +442,7 @@ static void emit_direct(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp
     }
     emit(w, "const float *restrict ts = tmp + co * %lld;", LL(ph->qtot));
     emit(w, "float *restrict yo = y + (n * %lld + %lld + co) * %lld;", LL(g->cout), LL(grp * Fg), LL(outvol));
-    open_q_loops(w, nsp, zero_lo, ph->nq);
-    if (cc->accumulate) emit(w, "yo[%s] += ts[%s];", yidx, tidx);
-    else {
-        emit(w, "const float v = ts[%s] + bv;", tidx);
-        char e[256];
-        act_expr(e, sizeof e, cc->act, "v");
-        emit(w, "yo[%s] = %s;", yidx, e);
-    }
-    close_loops(w, nsp);
+    emit_store(w, cc, ph, yidx, tidx);
     emit(w, "}");
     emit(w, "}");
 }
@@ -509,7 +516,7 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
     int nsp = g->nsp;
-    int64_t Fg = g->cout / g->groups, outvol = 1, zero_lo[MAX_SPATIAL] = {0};
+    int64_t Fg = g->cout / g->groups, outvol = 1;
     for (int i = 0; i < nsp; i++) outvol *= g->out[i];
     char yidx[512], tidx[512];
     phase_exprs(cc, ph, yidx, tidx);
@@ -526,15 +533,7 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
     emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch->nbk));
     emit(w, "const float *restrict ts = tmp + co * %lld + n * %lld;", LL(ch->ncpad), LL(ph->qtot));
     emit(w, "float *restrict yo = y + ((%s + n) * %lld + %lld + co) * %lld;", n0, LL(g->cout), LL(grp * Fg), LL(outvol));
-    open_q_loops(w, nsp, zero_lo, ph->nq);
-    if (cc->accumulate) emit(w, "yo[%s] += ts[%s];", yidx, tidx);
-    else {
-        emit(w, "const float v = ts[%s] + bv;", tidx);
-        char e[256];
-        act_expr(e, sizeof e, cc->act, "v");
-        emit(w, "yo[%s] = %s;", yidx, e);
-    }
-    close_loops(w, nsp);
+    emit_store(w, cc, ph, yidx, tidx);
     emit(w, "}");
     emit(w, "}");
     emit(w, "}");

@@ -866,44 +866,6 @@ static void print_kernel_header(Cu *c, Emitter *w, const netc_nvrtc_result *r) {
 
 /* ---- the commands ---- */
 
-static bool find_root(char *root, size_t n, char *libdir, size_t ln) {
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len <= 0) return false;
-    exe[len] = 0;
-    char *slash = strrchr(exe, '/');
-    if (!slash) return false;
-    *slash = 0;
-    snprintf(libdir, ln, "%s", exe);
-    const char *env = getenv("NETC_ROOT");
-    if (env && *env) { snprintf(root, n, "%s", env); return true; }
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", exe);
-    for (int up = 0; up < 4; up++) {
-        char probe[PATH_MAX + 32];
-        snprintf(probe, sizeof probe, "%s/templates/cuda/shim.h", dir);
-        if (access(probe, R_OK) == 0) { snprintf(root, n, "%s", dir); return true; }
-        char *s = strrchr(dir, '/');
-        if (!s || s == dir) break;
-        *s = 0;
-    }
-    return false;
-}
-
-static int mkdir_p(const char *dir) {
-    char path[PATH_MAX];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) { errno = ENAMETOOLONG; return -1; }
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(path, 0777) != 0 && errno != EEXIST) return -1;
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) { errno = ENOTDIR; return -1; }
-    return 0;
-}
 
 /* "sm_90,sm_80" or "90,80" */
 static int parse_archs(const char *spec, int *archs, int max) {
@@ -1246,7 +1208,7 @@ static int cuda_command(int argc, char **argv, bool emit_only) {
     if (!file) { fprintf(stderr, "%s: no input file\n%s", cmd, usage); return 2; }
     if (!o.dir) { fprintf(stderr, "%s: no output directory (-o DIR)\n%s", cmd, usage); return 2; }
     if (!o.cc || !*o.cc) o.cc = "cc";
-    if (!find_root(o.root, sizeof o.root, o.libdir, sizeof o.libdir)) {
+    if (!find_root("templates/cuda/shim.h", o.root, sizeof o.root, o.libdir, sizeof o.libdir)) {
         fprintf(stderr, "%s: cannot find templates/cuda (set NETC_ROOT to the netc checkout)\n", cmd);
         return 1;
     }
@@ -1262,7 +1224,7 @@ static int cuda_command(int argc, char **argv, bool emit_only) {
         compilation_free(c);
         return 1;
     }
-    if (mkdir_p(o.dir) != 0) {
+    if (mkdir_parents(o.dir) != 0) {
         fprintf(stderr, "%s: cannot create '%s': %s\n", cmd, o.dir, strerror(errno));
         compilation_free(c);
         return 1;
