@@ -334,7 +334,7 @@ int cmd_build(int argc, char **argv) {
     for (int i = 0; i < c->prog.nets.n && !rc; i++) {
         Net *net = c->prog.nets.v[i];
         if (only && strcmp(net->name, only)) continue;
-        Schedule *s = lower_net(c->arena, net);
+        Schedule *s = lower_net(c->arena, net, popt.firmware);
         float *w = NULL;
         if (weights && !(w = load_weights(s, weights))) { rc = 1; break; }
         s->weights = w;

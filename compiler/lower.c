@@ -154,6 +154,15 @@ static int64_t chunk_of(const Phase *ph, int64_t nb) {
     return 1;
 }
 
+int64_t conv_dw_chunk(const Phase *ph, int64_t nb) {
+    int64_t fit = 1, deep = nb;
+    for (int64_t d = nb; d > 1; d--)
+        if (nb % d == 0 && pad_rows(ph->K) * d * ph->qtot <= CONV_CHUNK_FLOATS) { fit = d; break; }
+    for (int64_t d = 1; d <= nb; d++)
+        if (nb % d == 0 && d * ph->qtot >= CONV_DW_MIN_DEPTH) { deep = d; break; }
+    return fit > deep ? fit : deep;
+}
+
 static bool is_direct(const Phase *ph, int64_t fg) { return fg <= CONV_DIRECT_MAX_FG && ph->ntaps <= 64; }
 
 int64_t conv_pack_floats(const ConvGeom *g, const Phase *ph, int n, int64_t nb) {
@@ -173,6 +182,28 @@ int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg) {
     return nbk;
 }
 
+bool conv_interleaved(const ConvGeom *g, const Phase *ph, int n, bool compact) {
+    int64_t fg = g->cout / g->groups;
+    if (compact || n < 2 || n > CONV_INTERLEAVE_MAX || g->s[g->nsp - 1] < 2) return false;
+    for (int p = 0; p < n; p++) {
+        if (ph[p].ntaps == 0 || is_direct(&ph[p], fg)) return false;
+        for (int i = 0; i < g->nsp; i++) if (ph[p].nq[i] != ph[0].nq[i]) return false;
+    }
+    return true;
+}
+
+ConvScratch conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compact) {
+    ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nb)};
+    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg);
+    for (int p = 0; p < n; p++) {
+        ConvChunk ch = conv_chunk(&ph[p], nb, fg, nbk);
+        if (ch.col > s.col) s.col = ch.col;
+        if (ch.tmp > s.tmp) s.tmp = ch.tmp;
+    }
+    if (conv_interleaved(g, ph, n, compact)) s.tmp *= n;
+    return s;
+}
+
 ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg, int64_t nbk) {
     ConvChunk c = {0};
     if (ph->ntaps == 0) return c;
@@ -190,9 +221,10 @@ ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg, int64_t nbk) {
     return c;
 }
 
-Schedule *lower_net(Arena *a, Net *net) {
+Schedule *lower_net(Arena *a, Net *net, bool compact) {
     Schedule *s = arena_alloc(a, sizeof *s);
     s->net = net;
+    s->compact = compact;
     s->value_buf = arena_alloc(a, sizeof(int) * (size_t)net->layers.n);
     s->k = arena_alloc(a, sizeof(Kernel) * (size_t)(net->layers.n + 1));
     int step = 0;
@@ -241,16 +273,10 @@ Schedule *lower_net(Arena *a, Net *net) {
             k->param[P_WEIGHT] = add_param(a, s, L, P_WEIGHT, "weight", 2 + g->nsp, wshape);
             if (L->a[A_BIAS].i) k->param[P_BIAS] = add_param(a, s, L, P_BIAS, "bias", 1, &g->cout);
             k->nphases = geom_phases(a, g, tr, &k->phases);
-            int64_t col = 0, tmp = 0, pack = conv_pack_floats(g, k->phases, k->nphases, k->nb);
-            int64_t nbk = conv_nbk(k->phases, k->nphases, k->nb, g->cout / g->groups);
-            for (int p = 0; p < k->nphases; p++) {
-                ConvChunk ch = conv_chunk(&k->phases[p], k->nb, g->cout / g->groups, nbk);
-                if (ch.col > col) col = ch.col;
-                if (ch.tmp > tmp) tmp = ch.tmp;
-            }
-            k->pack_floats = pack;
-            k->col = new_buf(a, s, col > 0 ? col : 1, step);
-            k->tmp = new_buf(a, s, tmp + pack > 0 ? tmp + pack : 1, step);
+            ConvScratch cs = conv_scratch(g, k->phases, k->nphases, k->nb, compact);
+            k->pack_floats = cs.pack;
+            k->col = new_buf(a, s, cs.col > 0 ? cs.col : 1, step);
+            k->tmp = new_buf(a, s, cs.tmp + cs.pack > 0 ? cs.tmp + cs.pack : 1, step);
             break;
         }
         case OP_DENSE: {

@@ -19,15 +19,9 @@ static ConvGeom swap_geom(const ConvGeom *g) {
     return b;
 }
 
-static int64_t conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb) {
-    int64_t col = 0, tmp = 0, pack = conv_pack_floats(g, ph, n, nb), Fg = g->cout / g->groups;
-    int64_t nbk = conv_nbk(ph, n, nb, Fg);
-    for (int p = 0; p < n; p++) {
-        ConvChunk ch = conv_chunk(&ph[p], nb, Fg, nbk);
-        if (ch.col > col) col = ch.col;
-        if (ch.tmp > tmp) tmp = ch.tmp;
-    }
-    return col + tmp + pack;
+static int64_t scratch_floats(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compact) {
+    ConvScratch cs = conv_scratch(g, ph, n, nb, compact);
+    return cs.col + cs.tmp + cs.pack;
 }
 
 TrainPlan *lower_train(Arena *a, const Schedule *s) {
@@ -77,25 +71,20 @@ TrainPlan *lower_train(Arena *a, const Schedule *s) {
         case OP_CONV: case OP_TCONV: {
             bool tr = L->kind->op == OP_TCONV;
             const ConvGeom *g = &L->g;
-            int64_t f = conv_scratch(g, k->phases, k->nphases, k->nb);
-            int64_t col = 0, tmp = 0;
-            for (int p = 0; p < k->nphases; p++) {
-                ConvChunk ch = conv_chunk(&k->phases[p], k->nb, g->cout / g->groups,
-                                          conv_nbk(k->phases, k->nphases, k->nb, g->cout / g->groups));
-                if (ch.col > col) col = ch.col;
-                if (ch.tmp > tmp) tmp = ch.tmp;
-            }
-            tp->fwd_tmp[ki] = col;
-            tp->fwd_pack[ki] = col + tmp;
+            int64_t f = scratch_floats(g, k->phases, k->nphases, k->nb, s->compact);
+            ConvScratch cs = conv_scratch(g, k->phases, k->nphases, k->nb, s->compact);
+            tp->fwd_tmp[ki] = cs.col;
+            tp->fwd_pack[ki] = cs.col + cs.tmp;
             if (f > need) need = f;
             st->bg = swap_geom(g);
             st->nbph = geom_phases(a, &st->bg, !tr, &st->bph);
-            int64_t b = conv_scratch(&st->bg, st->bph, st->nbph, k->nb);
+            int64_t b = scratch_floats(&st->bg, st->bph, st->nbph, k->nb, s->compact);
             if (b > need) need = b;
             st->wg = tr ? st->bg : *g;
             geom_phases(a, &st->wg, false, &st->wph);
             int64_t rows = tr ? g->cin / g->groups : g->cout / g->groups;
-            int64_t wneed = pad_rows(st->wph->K) * k->nb * st->wph->qtot + rows * k->nb * st->wph->qtot;
+            int64_t nbw = conv_dw_chunk(st->wph, k->nb);
+            int64_t wneed = pad_rows(st->wph->K) * nbw * st->wph->qtot + rows * nbw * st->wph->qtot;
             if (wneed > need) need = wneed;
             break;
         }

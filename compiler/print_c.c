@@ -72,7 +72,7 @@ static bool threaded(int64_t work) { return work >= (1 << 20); }
 enum { GEMM_MR = 8, GEMM_NR = 16, GEMM_KC = 256 };
 
 /* How a GEMM reads its operands (see gemm_name). */
-typedef struct GemmOpt { bool packed; int64_t ldb; } GemmOpt;
+typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; } GemmOpt;
 
 static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K, int64_t N,
                        const char *m, const char *n, const char *first) {
@@ -193,17 +193,21 @@ static void gemm_slices(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int6
                         void (*slice)(Emitter *, const GemmOpt *, int64_t, int64_t, int64_t, const char *, int64_t, const char *)) {
     int64_t full = K / GEMM_KC, rem = K % GEMM_KC;
     if (full == 1 && rem == 0) {
-        slice(w, o, M, K, N, "0", GEMM_KC, "1");
+        slice(w, o, M, K, N, "0", GEMM_KC, o->acc ? "0" : "1");
     } else if (full >= 1) {
         emit(w, "for (int kb = 0; kb < %lld; kb += %d) {", LL(full * GEMM_KC), GEMM_KC);
-        emit(w, "const int first = kb == 0;");
-        slice(w, o, M, K, N, "kb", GEMM_KC, "first");
+        if (o->acc) {
+            slice(w, o, M, K, N, "kb", GEMM_KC, "0");
+        } else {
+            emit(w, "const int first = kb == 0;");
+            slice(w, o, M, K, N, "kb", GEMM_KC, "first");
+        }
         emit(w, "}");
     }
     if (rem) {
         char k0[32];
         snprintf(k0, sizeof k0, "%lld", LL(full * GEMM_KC));
-        slice(w, o, M, K, N, k0, rem, full ? "0" : "1");
+        slice(w, o, M, K, N, k0, rem, full || o->acc ? "0" : "1");
     }
 }
 
@@ -212,20 +216,22 @@ static void gemm_slices(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int6
  * as [K][M % MR], so that a register block reads A in one sequential stream (the
  * convolutions pack their weights so; see emit_pack_a).  B's rows are `ldb` floats
  * apart (0: N). */
-static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t ldb) {
+static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t ldb, bool acc) {
     static char name[128];
-    GemmOpt o = {packed, ldb ? ldb : N};
-    if (o.ldb == N) snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", packed ? "p" : "", LL(M), LL(K), LL(N));
-    else snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld_ldb%lld", packed ? "p" : "", LL(M), LL(K), LL(N), LL(o.ldb));
+    GemmOpt o = {packed, ldb ? ldb : N, acc};
+    const char *pre = packed ? "p" : acc ? "a" : "";
+    if (o.ldb == N) snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", pre, LL(M), LL(K), LL(N));
+    else snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld_ldb%lld", pre, LL(M), LL(K), LL(N), LL(o.ldb));
+    int64_t kind = packed + 2 * acc;
     for (int i = 0; i < c->ngemms; i++)
-        if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == packed && c->gemms[i][4] == o.ldb)
+        if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == kind && c->gemms[i][4] == o.ldb)
             return name;
     if (c->ngemms < 1024) {
         int64_t *e = c->gemms[c->ngemms++];
-        e[0] = M; e[1] = K; e[2] = N; e[3] = packed; e[4] = o.ldb;
+        e[0] = M; e[1] = K; e[2] = N; e[3] = kind; e[4] = o.ldb;
     }
     Emitter *w = c->g;
-    emit(w, "/* C[%lld][%lld] = A[%lld][%lld] . B[%lld][%lld]%s%s */", LL(M), LL(N), LL(M), LL(K), LL(K), LL(N),
+    emit(w, "/* C[%lld][%lld] %s= A[%lld][%lld] . B[%lld][%lld]%s%s */", LL(M), LL(N), acc ? "+" : "", LL(M), LL(K), LL(K), LL(N),
          packed ? ", A in panels of rows" : "", o.ldb != N ? ", B's rows further apart" : "");
     emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C)", name);
     emit(w, "{");
@@ -306,6 +312,28 @@ static bool tap_ranges(const ConvCall *cc, const Phase *ph, int j, int64_t *lo, 
     return partial;
 }
 
+/* Zeros for the part of a tap's [0, nq) box outside its valid [lo, hi) box, as
+ * disjoint slabs: for each axis i, q_i below lo_i or from hi_i on, with the axes
+ * before i inside [lo, hi) and those after it whole.  `row` is the tap's first
+ * column expression in cs[]. */
+static void emit_zero_rest(Emitter *w, int nsp, const int64_t *lo, const int64_t *hi, const int64_t *nq, const char *row,
+                           const char *tidx) {
+    for (int i = 0; i < nsp; i++) {
+        for (int side = 0; side < 2; side++) {
+            int64_t a = side ? hi[i] : 0, b = side ? nq[i] : lo[i];
+            if (a >= b) continue;
+            int64_t l[MAX_SPATIAL], h[MAX_SPATIAL];
+            for (int d = 0; d < nsp; d++) {
+                l[d] = d < i ? lo[d] : d == i ? a : 0;
+                h[d] = d < i ? hi[d] : d == i ? b : nq[d];
+            }
+            open_q_loops(w, nsp, l, h);
+            emit(w, "cs[%s + %s] = 0.0f;", row, tidx);
+            close_loops(w, nsp);
+        }
+    }
+}
+
 /* im2col of one phase and group.  With a chunk `ch`: the samples n0 + [0, nbk),
  * row (ci, tap), column (n, q), rows ncpad apart (the pad columns feed only
  * the GEMM's pad columns, which nothing reads).  Without (transposed): every sample,
@@ -326,7 +354,11 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
     int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
     for (int j = 0; j < ph->ntaps && unroll; j++) partial |= tap_ranges(cc, ph, j, lo, hi, mul, add);
     int64_t KP = pad_rows(ph->K);   /* transposed: row length */
-    if (partial) emit(w, "netc_memset(%s, 0, sizeof(float) * %lld);", col, LL(ch ? ph->K * ch->ncpad : KP * NCOL));
+    /* the chunked form zeroes each tap's uncovered outputs beside its copy (every
+     * column a GEMM result is read from is written; the pad columns feed only pad
+     * results); the transposed form and the tap loop clear the whole matrix */
+    bool zero_taps = partial && ch && unroll;
+    if (partial && !zero_taps) emit(w, "netc_memset(%s, 0, sizeof(float) * %lld);", col, LL(ch ? ph->K * ch->ncpad : KP * NCOL));
     if (threaded((ch ? ch->nbk : cc->nb) * Cg * ph->ntaps * ph->qtot)) emit(w, "NETC_PARALLEL_FOR2");
     emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch ? ch->nbk : cc->nb));
     emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
@@ -343,7 +375,18 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
             for (int i = 0; i < nsp; i++) if (lo[i] >= hi[i]) empty = true;
             char tname[64] = "";
             for (int i = 0; i < nsp; i++) snprintf(tname + strlen(tname), sizeof tname - strlen(tname), "%s%lld", i ? "," : "", LL(ph->taps[j].t[i]));
-            if (empty) { emit(w, "/* tap (%s) reads no input here */", tname); continue; }
+            char row[64];
+            snprintf(row, sizeof row, "%lld", LL(ch ? j * ch->ncpad : 0));
+            if (empty) {
+                emit(w, "/* tap (%s) reads no input here */", tname);
+                if (zero_taps) {
+                    int64_t z[MAX_SPATIAL] = {0};
+                    open_q_loops(w, nsp, z, ph->nq);
+                    emit(w, "cs[%s + %s] = 0.0f;", row, tidx);
+                    close_loops(w, nsp);
+                }
+                continue;
+            }
             char xi[512];
             index_expr(xi, sizeof xi, nsp, mul, add, g->in);
             emit(w, "/* tap (%s) */", tname);
@@ -351,6 +394,7 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
             if (transposed) emit(w, "cs[(%s) * %lld + %d] = xs[%s];", tidx, LL(KP), j, xi);
             else emit(w, "cs[%lld + %s] = xs[%s];", LL(j * ch->ncpad), tidx, xi);
             close_loops(w, nsp);
+            if (zero_taps) emit_zero_rest(w, nsp, lo, hi, ph->nq, row, tidx);
         }
     } else {
         /* very large kernels: a tap loop with bounds checks instead of unrolled copies */
@@ -385,17 +429,26 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
 }
 
 
-/* One phase's results ts[] into the output yo[]: accumulated, or with the bias bv
- * and the activation. */
-static void emit_store(Emitter *w, const ConvCall *cc, const Phase *ph, const char *yidx, const char *tidx) {
+/* Results into the output yo[]: accumulated, or with the bias bv and the
+ * activation.  One loop over the phases' common box; each of the `nst` phases
+ * reads ts[toff[p] + tidx] and writes yo[yidx[p]] (several: interleaved, see
+ * conv_interleaved). */
+static void emit_store(Emitter *w, const ConvCall *cc, const int64_t *nq, int nst, const char *const *yidx, const int64_t *toff,
+                       const char *tidx) {
     int64_t zero_lo[MAX_SPATIAL] = {0};
-    open_q_loops(w, cc->g.nsp, zero_lo, ph->nq);
-    if (cc->accumulate) emit(w, "yo[%s] += ts[%s];", yidx, tidx);
-    else {
-        emit(w, "const float v = ts[%s] + bv;", tidx);
-        char e[256];
-        act_expr(e, sizeof e, cc->act, "v");
-        emit(w, "yo[%s] = %s;", yidx, e);
+    open_q_loops(w, cc->g.nsp, zero_lo, nq);
+    for (int p = 0; p < nst; p++) {
+        char t[600];
+        if (toff[p]) snprintf(t, sizeof t, "ts[%lld + %s]", LL(toff[p]), tidx);
+        else snprintf(t, sizeof t, "ts[%s]", tidx);
+        if (cc->accumulate) emit(w, "yo[%s] += %s;", yidx[p], t);
+        else {
+            emit(w, "const float v%d = %s + bv;", p, t);
+            char e[256], v[16];
+            snprintf(v, sizeof v, "v%d", p);
+            act_expr(e, sizeof e, cc->act, v);
+            emit(w, "yo[%s] = %s;", yidx[p], e);
+        }
     }
     close_loops(w, cc->g.nsp);
 }
@@ -442,7 +495,8 @@ static void emit_direct(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp
     }
     emit(w, "const float *restrict ts = tmp + co * %lld;", LL(ph->qtot));
     emit(w, "float *restrict yo = y + (n * %lld + %lld + co) * %lld;", LL(g->cout), LL(grp * Fg), LL(outvol));
-    emit_store(w, cc, ph, yidx, tidx);
+    const int64_t zero = 0;
+    emit_store(w, cc, ph->nq, 1, &yidx, &zero, tidx);
     emit(w, "}");
     emit(w, "}");
 }
@@ -509,22 +563,21 @@ static void emit_pack_a(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
     emit(w, "}");
 }
 
-/* One chunk of samples (n0 + [0, nbk)) of one group and phase on the GEMM path:
- * im2col, GEMM against the packed weights at pack + off, then bias, activation
- * and the store (or accumulation) into y. */
-static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp, const ConvChunk *ch, const char *n0, int64_t off) {
+/* Bias, activation and the store (or accumulation) into y of one chunk's GEMM
+ * results: of the phase ph[0], or of all `nst` phases, interleaved. */
+static void emit_chunk_store(Ctx *c, const ConvCall *cc, const Phase *ph, int nst, int64_t grp, const ConvChunk *ch, const char *n0) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
-    int nsp = g->nsp;
-    int64_t Fg = g->cout / g->groups, outvol = 1;
-    for (int i = 0; i < nsp; i++) outvol *= g->out[i];
-    char yidx[512], tidx[512];
-    phase_exprs(cc, ph, yidx, tidx);
-    phase_comment(w, cc, ph, grp);
-    emit(w, "{");
-    emit_im2col(w, cc, ph, grp, "col", "x", ch, n0);
-    emit(w, "%s(pack + %lld, col, tmp);", gemm_name(c, Fg, ph->K, ch->ncpad, true, 0), LL(off));
-    if (threaded(Fg * ch->ncol * 4)) emit(w, "NETC_PARALLEL_FOR");
+    int64_t Fg = g->cout / g->groups, outvol = 1, toff[CONV_INTERLEAVE_MAX];
+    for (int i = 0; i < g->nsp; i++) outvol *= g->out[i];
+    char yidx[CONV_INTERLEAVE_MAX][512], tidx[512];
+    const char *yp[CONV_INTERLEAVE_MAX];
+    for (int p = 0; p < nst; p++) {
+        phase_exprs(cc, &ph[p], yidx[p], tidx);
+        yp[p] = yidx[p];
+        toff[p] = p * Fg * ch->ncpad;
+    }
+    if (threaded(Fg * ch->ncol * 4 * nst)) emit(w, "NETC_PARALLEL_FOR");
     emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
     if (!cc->accumulate) {
         if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
@@ -533,9 +586,23 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
     emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch->nbk));
     emit(w, "const float *restrict ts = tmp + co * %lld + n * %lld;", LL(ch->ncpad), LL(ph->qtot));
     emit(w, "float *restrict yo = y + ((%s + n) * %lld + %lld + co) * %lld;", n0, LL(g->cout), LL(grp * Fg), LL(outvol));
-    emit_store(w, cc, ph, yidx, tidx);
+    emit_store(w, cc, ph->nq, nst, yp, toff, tidx);
     emit(w, "}");
     emit(w, "}");
+}
+
+/* One chunk of samples (n0 + [0, nbk)) of one group and phase on the GEMM path:
+ * im2col and the GEMM against the packed weights at pack + off into tmp + toff;
+ * then, unless the call is interleaved, the phase's store. */
+static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp, const ConvChunk *ch, const char *n0, int64_t off,
+                            int64_t toff, bool store) {
+    Emitter *w = c->w;
+    int64_t Fg = cc->g.cout / cc->g.groups;
+    phase_comment(w, cc, ph, grp);
+    emit(w, "{");
+    emit_im2col(w, cc, ph, grp, "col", "x", ch, n0);
+    emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, ch->ncpad, true, 0, false), LL(off), LL(toff));
+    if (store) emit_chunk_store(c, cc, ph, 1, grp, ch, n0);
     emit(w, "}");
 }
 
@@ -560,7 +627,7 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "(void)pack;");
     int64_t zero_lo[MAX_SPATIAL] = {0};
     int64_t nbk = conv_nbk(cc->phases, cc->nphases, NB, Fg);
-    bool any_gemm = false;
+    bool any_gemm = false, inter = conv_interleaved(g, cc->phases, cc->nphases, c->s->compact);
     for (int64_t grp = 0; grp < g->groups; grp++) {
         for (int p = 0; p < cc->nphases; p++) {
             const Phase *ph = &cc->phases[p];
@@ -618,8 +685,14 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
                 ConvChunk ch = conv_chunk(ph, NB, Fg, nbk);
                 if (ph->ntaps == 0 || ch.direct) continue;
                 if (!chunked) emit_pack_a(w, cc, ph, grp, 0);
-                emit_gemm_chunk(c, cc, ph, grp, &ch, chunked ? "n0" : "0", chunked ? off : 0);
+                emit_gemm_chunk(c, cc, ph, grp, &ch, chunked ? "n0" : "0", chunked ? off : 0, inter ? p * Fg * ch.ncpad : 0, !inter);
                 off += Fg * ph->K;
+                if (inter && p == cc->nphases - 1) {
+                    emit(w, "/* group %lld: every phase's results into y, interleaved */", LL(grp));
+                    emit(w, "{");
+                    emit_chunk_store(c, cc, cc->phases, cc->nphases, grp, &ch, chunked ? "n0" : "0");
+                    emit(w, "}");
+                }
             }
         if (chunked) emit(w, "}");
     }
@@ -687,7 +760,7 @@ static void print_dense(Ctx *c, const Kernel *k) {
     emit(w, "float *restrict tmp = s->arena + %lld;", LL(off_tmp(c, k)));
     emit(w, "for (int n = 0; n < %lld; n++) for (int i = 0; i < %lld; i++) col[i * %lld + n] = x[n * %lld + i];",
          LL(NB), LL(IN), LL(NB), LL(IN));
-    emit(w, "%s(s->params + %lld, col, tmp);", gemm_name(c, U, IN, NB, false, 0), LL(s->params[k->param[P_WEIGHT]].offset));
+    emit(w, "%s(s->params + %lld, col, tmp);", gemm_name(c, U, IN, NB, false, 0, false), LL(s->params[k->param[P_WEIGHT]].offset));
     emit(w, "for (int u = 0; u < %lld; u++) {", LL(U));
     if (bp) emit(w, "const float bv = s->params[%lld + u];", LL(bp->offset));
     else emit(w, "const float bv = 0.0f;");
@@ -932,23 +1005,35 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
             emit(w, "s->grads[%lld + co] = sum;", LL(s->params[k->param[P_BIAS]].offset));
             emit(w, "}");
         }
-        /* dW[group] (R x K) = A (R x NQ) . colT (NQ x K): A gathers the rows of dY
-         * (conv) or of x (tconv), colT is the transposed im2col of x (conv) or of dY
-         * (tconv) */
-        ConvCall wc = {.tr = false, .g = st->wg, .phases = st->wph, .nphases = 1, .nb = NB};
+        /* dW[group] (R x K) = sum over chunks of nbw samples of A (R x NQ) . colT
+         * (NQ x K): A gathers the chunk's rows of dY (conv) or of x (tconv), colT is
+         * the chunk's transposed im2col of x (conv) or of dY (tconv); a chunk's colT
+         * stays near the L2 cache (conv_dw_chunk) */
         const Phase *ph = st->wph;
-        int64_t NQ = NB * ph->qtot;
+        int64_t nbw = conv_dw_chunk(ph, NB), NQ = nbw * ph->qtot;
+        ConvCall wc = {.tr = false, .g = st->wg, .phases = st->wph, .nphases = 1, .nb = nbw};
         int64_t R = tr ? g->cin / g->groups : g->cout / g->groups;
         int64_t Rch = tr ? g->cin : g->cout, Rvol = tr ? invol : outvol, Rsrc = tr ? x : gy;
+        int64_t wvol = st->wg.cin;      /* floats per sample of the im2col's source */
+        for (int i = 0; i < st->wg.nsp; i++) wvol *= st->wg.in[i];
+        bool chunked = nbw < NB;
         for (int64_t grp = 0; grp < g->groups; grp++) {
             emit(w, "{");
             emit(w, "float *restrict colT = s->arena + %lld;", LL(tp->scratch));
             emit(w, "float *restrict A = s->arena + %lld;", LL(tp->scratch + pad_rows(ph->K) * NQ));
-            emit_im2col(w, &wc, ph, grp, "colT", arena_printf(c->a, "(s->arena + %lld)", LL(tr ? gy : x)), NULL, NULL);
-            emit(w, "for (int r = 0; r < %lld; r++) for (int n = 0; n < %lld; n++) for (int q = 0; q < %lld; q++)", LL(R), LL(NB), LL(ph->qtot));
-            emit(w, "    A[(r * %lld + n) * %lld + q] = s->arena[%lld + (n * %lld + %lld + r) * %lld + q];", LL(NB), LL(ph->qtot), LL(Rsrc),
-                 LL(Rch), LL(grp * R), LL(Rvol));
-            emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K, false, pad_rows(ph->K)), LL(wp->offset + grp * R * ph->K));
+            if (chunked) {
+                emit(w, "netc_memset(s->grads + %lld, 0, sizeof(float) * %lld);", LL(wp->offset + grp * R * ph->K), LL(R * ph->K));
+                emit(w, "for (int n0 = 0; n0 < %lld; n0 += %lld) {", LL(NB), LL(nbw));
+            }
+            emit_im2col(w, &wc, ph, grp, "colT",
+                        chunked ? arena_printf(c->a, "(s->arena + %lld + n0 * %lld)", LL(tr ? gy : x), LL(wvol))
+                                : arena_printf(c->a, "(s->arena + %lld)", LL(tr ? gy : x)), NULL, NULL);
+            emit(w, "for (int r = 0; r < %lld; r++) for (int n = 0; n < %lld; n++) for (int q = 0; q < %lld; q++)", LL(R), LL(nbw), LL(ph->qtot));
+            emit(w, "    A[(r * %lld + n) * %lld + q] = s->arena[%lld + (%s * %lld + %lld + r) * %lld + q];", LL(nbw), LL(ph->qtot), LL(Rsrc),
+                 chunked ? "(n0 + n)" : "n", LL(Rch), LL(grp * R), LL(Rvol));
+            emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K, false, pad_rows(ph->K), chunked),
+                 LL(wp->offset + grp * R * ph->K));
+            if (chunked) emit(w, "}");
             emit(w, "}");
         }
     }
@@ -956,14 +1041,9 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
         ConvCall cc = {.tr = !tr, .g = st->bg, .phases = st->bph, .nphases = st->nbph, .nb = NB, .x = gy,
                        .y = tp->gr[L->in[0]->id], .col = tp->scratch, .w = s->params[k->param[P_WEIGHT]].offset, .b = -1,
                        .act = {ACT_IDENTITY, 0}, .accumulate = true};
-        int64_t col = 0, tmp = 0, Fg = st->bg.cout / st->bg.groups;
-        for (int p = 0; p < st->nbph; p++) {
-            ConvChunk ch = conv_chunk(&st->bph[p], NB, Fg, conv_nbk(st->bph, st->nbph, NB, Fg));
-            if (ch.col > col) col = ch.col;
-            if (ch.tmp > tmp) tmp = ch.tmp;
-        }
-        cc.tmp = tp->scratch + col;
-        cc.pack = tp->scratch + col + tmp;
+        ConvScratch cs = conv_scratch(&st->bg, st->bph, st->nbph, NB, s->compact);
+        cc.tmp = tp->scratch + cs.col;
+        cc.pack = tp->scratch + cs.col + cs.tmp;
         emit_conv_call(c, &cc);
     }
 }
@@ -991,7 +1071,7 @@ static void tb_dense(Ctx *c, const TrainStep *st) {
         emit(w, "float *restrict gT = s->arena + %lld;", LL(tp->scratch));
         emit(w, "for (int n = 0; n < %lld; n++) for (int u = 0; u < %lld; u++) gT[u * %lld + n] = s->arena[%lld + n * %lld + u];",
              LL(NB), LL(U), LL(NB), LL(gy), LL(U));
-        emit(w, "%s(gT, s->arena + %lld, s->grads + %lld);", gemm_name(c, U, NB, IN, false, 0), LL(x), LL(wp->offset));
+        emit(w, "%s(gT, s->arena + %lld, s->grads + %lld);", gemm_name(c, U, NB, IN, false, 0, false), LL(x), LL(wp->offset));
         if (k->param[P_BIAS] >= 0)
             emit(w, "for (int u = 0; u < %lld; u++) { float sum = 0.0f; for (int n = 0; n < %lld; n++) sum += gT[u * %lld + n]; s->grads[%lld + u] = sum; }",
                  LL(U), LL(NB), LL(NB), LL(s->params[k->param[P_BIAS]].offset));
@@ -1000,7 +1080,7 @@ static void tb_dense(Ctx *c, const TrainStep *st) {
     if (st->want_dx[0]) {
         emit(w, "{");
         emit(w, "float *restrict t = s->arena + %lld;", LL(tp->scratch + U * NB));
-        emit(w, "%s(s->arena + %lld, s->params + %lld, t);", gemm_name(c, NB, U, IN, false, 0), LL(gy), LL(wp->offset));
+        emit(w, "%s(s->arena + %lld, s->params + %lld, t);", gemm_name(c, NB, U, IN, false, 0, false), LL(gy), LL(wp->offset));
         emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] += t[i];", LL(NB * IN), LL(tp->gr[L->in[0]->id]));
         emit(w, "}");
     }

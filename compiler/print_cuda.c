@@ -1021,7 +1021,7 @@ static int build_cuda_exe(const CudaOpts *o, const char *name) {
 /* Print, compile and write one network. */
 static int cuda_net(Net *net, Arena *a, const CudaOpts *o) {
     const char *N = net->name;
-    Schedule *s = lower_net(a, net);
+    Schedule *s = lower_net(a, net, false);
     TrainPlan *tp = net->train && net->train->checked ? lower_train(a, s) : NULL;
     char tdir[PATH_MAX + 32];
     snprintf(tdir, sizeof tdir, "%s/templates/cuda", o->root);

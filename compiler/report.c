@@ -55,7 +55,7 @@ int64_t net_peak_activation_bytes(const Net *net) {
  * numbers the generated header's macros carry. */
 static NetMemory plan_of(const Net *net) {
     Arena *a = arena_new();
-    Schedule *s = lower_net(a, (Net *)net);
+    Schedule *s = lower_net(a, (Net *)net, false);
     TrainPlan *tp = net->train && net->train->checked ? lower_train(a, s) : NULL;
     NetMemory m = net_memory(s, tp);
     arena_free(a);

@@ -65,9 +65,12 @@ typedef struct Schedule {
     int64_t arena_floats;
     PtrVec inputs;        /* Layer*: inputs the forward pass reads (not target-only) */
     const float *weights; /* netc build --weights: the parameters to embed (param_floats), or NULL */
+    bool compact;         /* least RAM (the firmware profile): no interleaved stores */
 } Schedule;
 
-Schedule *lower_net(Arena *a, Net *net);
+/* `compact`: plan for the least RAM (netc build --profile firmware) rather than for
+ * the host's speed. */
+Schedule *lower_net(Arena *a, Net *net, bool compact);
 
 /* How a convolution call computes one phase; the memory plans and the printers
  * share it.  `direct`: few output channels per group (at most CONV_DIRECT_MAX_FG),
@@ -93,6 +96,26 @@ static inline int64_t pad_rows(int64_t k) {
  * when there are several. */
 int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg);
 int64_t conv_pack_floats(const ConvGeom *g, const Phase *ph, int n, int64_t nb);
+/* Whether a call's phases store together: a transposed convolution strided along
+ * its last axis whose phases all take the GEMM path over equal boxes keeps every
+ * phase's results of a chunk (side by side in `tmp`, phase p at p * Fg * ncpad)
+ * and writes the output once, each position's phases side by side, so that the
+ * stores are contiguous rather than `stride` apart.  Never in a compact schedule
+ * (the extra results cost RAM that firmware would rather keep). */
+enum { CONV_INTERLEAVE_MAX = 16 };   /* at most this many phases (one store each per position) */
+bool conv_interleaved(const ConvGeom *g, const Phase *ph, int n, bool compact);
+/* The scratch floats of one call: the largest im2col chunk, the GEMM results (all
+ * phases' when interleaved) and the packed weights. */
+typedef struct ConvScratch { int64_t col, tmp, pack; } ConvScratch;
+ConvScratch conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compact);
+
+/* The samples per chunk of a weight gradient (dW += rows x im2col over a chunk of
+ * samples at a time): the largest divisor of nb whose transposed im2col (rows of
+ * pad_rows(K) floats) fits CONV_CHUNK_FLOATS, but at least enough samples for
+ * CONV_DW_MIN_DEPTH of GEMM depth (each chunk reads and writes all of dW, which for a
+ * large layer is megabytes). */
+enum { CONV_DW_MIN_DEPTH = 256 };
+int64_t conv_dw_chunk(const Phase *ph, int64_t nb);
 
 /* Phases of a convolution-shaped computation with geometry g (see Phase). */
 int geom_phases(Arena *a, const ConvGeom *g, bool transposed, Phase **out);

@@ -63,6 +63,15 @@ def draw(rng, kind, wide=False):
     op = [0] * nsp
     if kind == "tconv":
         op = [int(rng.integers(0, max(s[i], d[i]))) for i in range(nsp)]
+    if wide and kind == "tconv" and rng.random() < 0.3:
+        # the generator/decoder shape (kernel a multiple of the stride, "same" padding
+        # halves, output = input * stride): every phase the same box, so the printer
+        # stores the phases interleaved (conv_interleaved)
+        s = [int(rng.choice([2, 2, 3])) for _ in range(nsp)]
+        k = [s[i] * int(rng.choice([1, 2])) for i in range(nsp)]
+        d = [1] * nsp
+        pads = [[(k[i] - s[i]) // 2, (k[i] - s[i]) - (k[i] - s[i]) // 2] for i in range(nsp)]
+        op = [0] * nsp
     cfg = dict(kind=kind, nsp=nsp, groups=groups, cin=cin, cout=cout, k=k, s=s, d=d, size=size, pads=pads, op=op,
                bias=bool(rng.integers(0, 2)), act=str(rng.choice(ACTS)))
     # keep only configurations with a valid output
