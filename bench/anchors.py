@@ -6,6 +6,10 @@
 # bench/nets/NAME_train.net is the anchor's training twin (train_net_text()): the
 # same tconv behind a cheap add so that its input needs a gradient, an mse loss and
 # SGD, for timing netc's training step (forward + both backward passes + update).
+# NAME_train_dx.net and NAME_train_dw.net are its partial twins (part "dx": the tconv
+# frozen, so a step computes only its input gradient; part "dw": the tconv on the
+# network input, so only its weight gradient): bench/run times their steps and
+# subtracts the forward for netc's bwd_data and bwd_weights rows.
 #
 # Every anchor is one transposed convolution, fp32, no bias, nchw.  Spatial lists
 # are outer to inner (depth, height, width), as in PyTorch.
@@ -95,29 +99,37 @@ def net_text(a, n=None):
             f"}}\n")
 
 
-def train_net_text(a, n=None, lr=TRAIN_LR):
+TWIN_PARTS = {"step": "_train", "dx": "_train_dx", "dw": "_train_dw"}
+
+
+def train_net_text(a, n=None, lr=TRAIN_LR, part="step"):
     """The training twin of one anchor: input x0, x = add(x0, x0) (so the tconv's
     input is a layer and its gradient is computed: a tconv reading a network input
     gets no input gradient), the anchor's tconv on x, and an mse loss against a
     target input t with plain SGD.  The benchmark feeds x0 = x / 2 (exact in
-    float32), so the tconv sees the forward's x."""
+    float32), so the tconv sees the forward's x.  part "dx": the same with the tconv
+    frozen (trainable = false: the input gradient only); "dw": the tconv reading
+    the network input x (the weight gradient only)."""
     n = a["n"] if n is None else n
     shape = ", ".join(str(v) for v in [a["cin"]] + a["size"])
     tshape = ", ".join(str(v) for v in [a["cout"]] + out_size(a))
     extra = f", output_padding = {a['op']}" if a["op"] else ""
+    what = {"step": "behind x = x0 + x0 (so that its input gradient is\n# computed)",
+            "dx": "frozen, behind x = x0 + x0 (so that a step computes\n# its input gradient alone)",
+            "dw": "on the network input (so that a step computes its\n# weight gradient alone)"}[part]
+    body = ("    input x : [" + shape + "];\n    input t : [" + tshape + "];\n" if part == "dw" else
+            "    input x0 : [" + shape + "];\n    input t : [" + tshape + "];\n    x = add(x0, x0);\n")
+    frozen = ", trainable = false" if part == "dx" else ""
     return (f"# netc benchmark anchor ({a['group']}), training twin: the tconv of {a['name']}.net,\n"
-            f"# {describe(a)}, behind x = x0 + x0 (so that its input gradient is\n"
-            f"# computed), an mse loss and SGD.  Generated from bench/anchors.py;\n"
+            f"# {describe(a)}, {what}, an mse loss and SGD.  Generated from bench/anchors.py;\n"
             f"# bench/run checks that this file still matches it.\n"
-            f"network {a['name']}_train {{\n"
+            f"network {a['name']}{TWIN_PARTS[part]} {{\n"
             f"    batch  = {n};\n"
             f"    layout = nchw;\n"
             f"\n"
-            f"    input x0 : [{shape}];\n"
-            f"    input t : [{tshape}];\n"
-            f"    x = add(x0, x0);\n"
+            f"{body}"
             f"    y = tconv(x) {{ filters = {a['cout']}, kernel = {a['k']}, stride = {a['s']}, "
-            f"padding = {a['p']}{extra}, bias = false }};\n"
+            f"padding = {a['p']}{extra}, bias = false{frozen} }};\n"
             f"\n"
             f"    output y;\n"
             f"\n"
@@ -137,8 +149,9 @@ if __name__ == "__main__":
         for a in ANCHORS:
             with open(os.path.join(sys.argv[2], a["name"] + ".net"), "w") as f:
                 f.write(net_text(a))
-            with open(os.path.join(sys.argv[2], a["name"] + "_train.net"), "w") as f:
-                f.write(train_net_text(a))
+            for part, suffix in TWIN_PARTS.items():
+                with open(os.path.join(sys.argv[2], a["name"] + suffix + ".net"), "w") as f:
+                    f.write(train_net_text(a, part=part))
     else:
         for a in ANCHORS:
             print(f"{a['name']:12s} {describe(a)}  {flops(a) / 1e9:.3f} GFLOP")

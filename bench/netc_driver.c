@@ -27,7 +27,11 @@
  * seed-4 fill.  One untimed step runs first from the deterministic weights; --dump
  * writes that step's loss (netc_step_loss.f32, one float) and the first "*.weight"
  * parameter before and after it (netc_step_w0.f32, netc_step_w1.f32, read through
- * the descriptor's param()), which bench/torch_bench.py compares with PyTorch. */
+ * the descriptor's param()), which bench/torch_bench.py compares with PyTorch.
+ * The two partial twins time the same way: X_train_dx.net (the tconv frozen, so
+ * its step computes the input gradient and no weight gradient) and X_train_dw.net
+ * (the tconv reading the input x, the forward's x, so no input gradient);
+ * bench/run subtracts the forward from their steps for netc's backward rows. */
 #include "common.h"
 
 #include <math.h>
@@ -72,6 +76,8 @@ static float *make_input(const netc_tensor *in, int i, int training)
     float *p = bench_alloc(sizeof(float) * (size_t)in->count);
     if (!training) {
         bench_fill(p, in->count, (uint32_t)(SEED_X + 10 * i));
+    } else if (!strcmp(in->name, "x")) {          /* the weight-gradient twin: the forward's x */
+        bench_fill(p, in->count, SEED_X);
     } else if (!strcmp(in->name, "x0")) {
         bench_fill(p, in->count, SEED_X);
         for (long j = 0; j < in->count; j++) p[j] *= 0.5f;
@@ -139,7 +145,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < nin; i++) {
         float *p = make_input(&ins[i], i, training);
         if (!p) {
-            fprintf(stderr, "netc_driver: %s: training input \"%s\" is neither x0 nor t "
+            fprintf(stderr, "netc_driver: %s: training input \"%s\" is none of x, x0 and t "
                             "(see bench/anchors.py train_net_text)\n", m->name, ins[i].name);
             return 2;
         }
@@ -159,8 +165,8 @@ int main(int argc, char **argv)
         static const char *const bwd[2] = {"bwd_data", "bwd_weights"};
         for (int d = 0; d < 2; d++)
             printf("{\"impl\": \"netc\", \"dir\": \"%s\", \"threads\": %d, \"status\": \"n/a\", "
-                   "\"reason\": \"the generated API has no separate backward functions; both backward "
-                   "passes are timed inside the training step (step row)\"}\n", bwd[d], threads);
+                   "\"reason\": \"the generated API has no separate backward functions: bench/run derives "
+                   "this direction from a training twin's step minus the forward\"}\n", bwd[d], threads);
         fflush(stdout);
         return 0;
     }
