@@ -38,7 +38,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export TMPDIR=$work
 
-ninja -C "$root" build/all-cuda build/asan/all-cuda build/netc build/libnetcfiles.a >"$work/build.log" 2>&1 ||
+# the ASan+UBSan variant; inside NETC_SANITIZE's shadow checkout build/ is it already
+asan=build/asan
+[ -L "$root/build" ] && asan=build
+ninja -C "$root" build/all-cuda $asan/all-cuda build/netc build/libnetcfiles.a >"$work/build.log" 2>&1 ||
     { cat "$work/build.log"; echo "0 passed, 1 failed"; exit 1; }
 
 echo "== 1. ABI against the CUDA toolkit headers"
@@ -55,7 +58,9 @@ else
 fi
 
 echo "== 2. unit"
-for v in build build/asan; do
+variants=(build)
+[ "$asan" != build ] && variants+=("$asan")   # in the shadow checkout build/ is the ASan build already
+for v in "${variants[@]}"; do
     echo "-- $v"
     "$v/tests/cuda/unit" "$v/tests/cuda" "$root" >"$work/unit.log" 2>&1
     grep -v '^ok' "$work/unit.log"
@@ -126,7 +131,9 @@ sweep() {   # variant label [extra args...]
     for p in "${pids[@]}"; do wait "$p"; done
 }
 echo "-- release ($count configurations)"
-sweep build rel --hostcc-flags "-O1"
+rel_flags="-O1"
+[ "$asan" = build ] && rel_flags="-O1 $asan_flags"   # the shadow checkout: the kernels instrumented too
+sweep build rel --hostcc-flags "$rel_flags"
 : >"$work/rel.rows"
 for ((k = 0; k < jobs; k++)); do
     grep -vE '^(device:|[0-9]+ passed, [0-9]+ failed$)' "$work/sweep.rel.$k" >>"$work/rel.rows"
@@ -139,12 +146,13 @@ echo "$(grep -c '^ok' "$work/rel.rows") of $(grep -vc '^#' "$work/data/cases.txt
      "(1 = at the tolerance): $(awk '$1=="ok"{for(i=6;i<=12;i+=2) if($i>m) m=$i} END{print m+0}' "$work/rel.rows")"
 head -n 12 "$work/rel.rows"; echo "..."
 
+if [ "$asan" != build ]; then
 echo "-- ASan+UBSan, kernels built with ASan too ($asan_count configurations)"
 { head -n $((asan_count + 1)) "$work/data/cases.txt"; tail -n 6 "$work/data/cases.txt"; } \
     >"$work/data/cases_asan.txt"
 pids=()
 for ((k = 0; k < jobs; k++)); do
-    build/asan/tests/cuda/tconv_check run --emulate --hostcc-flags "-O1 $asan_flags" \
+    $asan/tests/cuda/tconv_check run --emulate --hostcc-flags "-O1 $asan_flags" \
         --shard "$k/$jobs" "$work/data/cases_asan.txt" "$work/data" >"$work/sweep.asan.$k" 2>&1 &
     pids+=($!)
 done
@@ -154,6 +162,9 @@ for ((k = 0; k < jobs; k++)); do
     tally "$work/sweep.asan.$k"
 done
 echo "$(cat "$work"/sweep.asan.* | grep -c '^ok') of $((asan_count + 6)) configurations match under ASan"
+else
+    echo "-- (the sweep above ran on the ASan+UBSan build, its kernels built with ASan+UBSan too)"
+fi
 
 echo "-- the comparison fails a wrong answer (weights scaled by 1.001)"
 head -n 13 "$work/data/cases.txt" >"$work/data/cases_bad.txt"

@@ -5,7 +5,7 @@
 # The target (fuzz_net.c) is built here with clang -fsanitize=fuzzer,address,undefined
 # straight from the front-end sources and the bison/flex output in build/grammar/,
 # into build/fuzz-net/.  It starts from the committed seeds in corpus/ (refresh
-# them with seed.sh) and the dictionary net.dict, runs for 60 s (5 s with
+# them with seed.sh) and the dictionary net.dict, runs for 30 s (5 s with
 # NETC_QUICK=1; FUZZ_SECONDS overrides), and fails on any crash, leak, sanitizer
 # report or input that takes over 10 s.  New inputs go to a scratch corpus that is
 # thrown away; a crash leaves its input in build/fuzz-net/ to become a golden case.
@@ -17,7 +17,7 @@ root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
 here=$root/tests/fuzz-net
 out=$root/build/fuzz-net
-secs=${FUZZ_SECONDS:-60}
+secs=${FUZZ_SECONDS:-30}
 [ "${NETC_QUICK:-0}" = 1 ] && secs=${FUZZ_SECONDS:-5}
 mkdir -p "$out"
 tmp=$(mktemp -d)

@@ -4,14 +4,14 @@
 # Each target is built by ninja as build/fuzz/NAME (release variant only; the edge lives
 # in its owner's fragment — runtime/files.ninja for the file-format parsers).  A target
 # is seeded with tests/fuzz/corpus/NAME/ (copied, so the committed corpus is never
-# changed) and tests/fuzz/NAME.dict when present, and runs for 30 s (5 s with
+# changed) and tests/fuzz/NAME.dict when present, and runs for 20 s (5 s with
 # NETC_QUICK=1; NETC_FUZZ_SECONDS overrides).  Any crash, leak, timeout or out-of-memory
 # fails the target; its input is kept in build/fuzz/artifacts/.  Per target the suite
 # prints executions and coverage (cov:/ft: from libFuzzer's final stats).
 set -uo pipefail
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
-secs=${NETC_FUZZ_SECONDS:-$([ "${NETC_QUICK:-0}" = 1 ] && echo 5 || echo 30)}
+secs=${NETC_FUZZ_SECONDS:-$([ "${NETC_QUICK:-0}" = 1 ] && echo 5 || echo 20)}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p build/fuzz/artifacts

@@ -20,9 +20,9 @@
 #
 # Then tests/durability (kills, full disk, training guards, clipping), which uses only
 # release binaries, runs in its quick form on the sanitizer build through the shadow
-# checkout of tests/sanitize/shadow.sh.  Every other suite that does not use the ASan
-# binaries itself runs so with `NETC_SANITIZE=1 tests/run SUITE...` or `ninja
-# tests-asan`, outside CI (their quick forms together take far over this budget).
+# checkout of tests/sanitize/shadow.sh.  Every other suite runs so in tests/run's
+# second pass (the sanitizer build, quick sizes; `NETC_SANITIZE=1 tests/run SUITE...`
+# or `ninja tests-asan` for that pass alone), which skips this suite.
 set -uo pipefail
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1

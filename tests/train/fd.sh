@@ -26,8 +26,15 @@ if t["loss"] == "cross_entropy":
     print("--classes %d %d" % (names.index(t["target"]), pred["output_shape"][0]))' "$net")
     echo "network $net"
     out=$("$d/fd" $args)
+    rc=$?
     echo "$out" | grep -v '^[0-9]* passed'
     line=$(echo "$out" | tail -1)
+    # a crash or a sanitizer report (exit status without a result line) is a failure
+    if ! [[ $line =~ ^[0-9]+\ passed,\ [0-9]+\ failed$ ]] || { [ "$rc" -ne 0 ] && [ "${line#* passed, }" = "0 failed" ]; }; then
+        echo "FAIL $net: the finite-difference driver exited with status $rc"
+        fail=$((fail + 1))
+        continue
+    fi
     pass=$((pass + $(echo "$line" | cut -d' ' -f1))); fail=$((fail + $(echo "$line" | cut -d' ' -f3)))
 done
 echo "$pass passed, $fail failed"

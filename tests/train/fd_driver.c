@@ -97,5 +97,7 @@ int main(int argc, char **argv) {
         printf("  %-24s %d samples, worst relative error %.2e\n", M->params[p].name, n, worst);
     }
     printf("%d passed, %d failed\n", pass, fail);
+    for (int k = 0; k < M->ntrain_inputs; k++) free(in[k]);
+    free(s0); free(s1); free(after);
     return fail != 0;
 }

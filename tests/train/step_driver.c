@@ -69,5 +69,9 @@ int main(int argc, char **argv) {
         for (int q = 0; q < M->outputs[j].rank; q++) osh[q] = M->outputs[j].shape[q];
         if (netc_npy_save(path, M->outputs[j].rank, osh, inf_out[j], &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
     }
+    /* everything freed, so that a LeakSanitizer run (NETC_SANITIZE) reports nothing */
+    for (int j = 0; j < M->noutputs; j++) free(inf_out[j]);
+    for (int k = 0; k < M->ntrain_inputs; k++) netc_array_free(&in[k]);
+    free(e); free(shapes); free(losses); free(s);
     return 0;
 }
