@@ -18,11 +18,9 @@
 # (BATCH overrides): the same layers, kernels, shapes and index arithmetic per sample,
 # the batch loops shorter.  Budget: under 4 minutes on the shared 2-core machine.
 #
-# Then tests/durability (kills, full disk, training guards, clipping), which uses only
-# release binaries, runs in its quick form on the sanitizer build through the shadow
-# checkout of tests/sanitize/shadow.sh.  Every other suite runs so in tests/run's
-# second pass (the sanitizer build, quick sizes; `NETC_SANITIZE=1 tests/run SUITE...`
-# or `ninja tests-asan` for that pass alone), which skips this suite.
+# Every other suite runs on the sanitizer build in tests/run's second pass (quick
+# sizes; `NETC_SANITIZE=1 tests/run SUITE...` or `ninja tests-asan` for that pass
+# alone), which skips this suite.
 set -uo pipefail
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$root" || exit 1
@@ -105,19 +103,4 @@ for p in sys.argv[2:]:
 done
 echo "     $((SECONDS - t_all)) s for every example"
 
-# Suites that use only the release binaries, in their quick form on the sanitizer build
-# (the shadow checkout of `NETC_SANITIZE=1 tests/run`); the rest: `ninja tests-asan`.
-if [ ! -L "$root/build" ]; then
-    for suite in durability; do
-        echo "== NETC_SANITIZE=1 NETC_QUICK=1 tests/$suite"
-        t0=$SECONDS
-        shadow=$("$here/shadow.sh" "$root") || { bad "shadow.sh"; continue; }
-        NETC_ROOT=$shadow NETC_QUICK=1 NETC_CFLAGS="$SAN" "$root/tests/$suite/suite.sh" >"$T/suite.log" 2>&1
-        rc=$?
-        rm -rf "$shadow"
-        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$T/suite.log" | tail -n 1)
-        if [ "$rc" -eq 0 ] && [ -n "$line" ] && ! report "$T/suite.log" >/dev/null; then ok "tests/$suite under sanitizers: $line ($((SECONDS - t0)) s)"
-        else bad "tests/$suite under sanitizers (exit $rc): $line" "$(grep -E '^FAIL|ERROR|runtime error' -A3 "$T/suite.log" | head -30)"; fi
-    done
-fi
 finish
