@@ -275,10 +275,12 @@ static int npy_header_bytes(int rank, const int64_t *shape, unsigned char *hdr, 
     *count = 1;
     for (int d = 0; d < rank; d++) {
         if (shape[d] < 0) return netc_fail(err, "negative dimension %lld", (long long)shape[d]);
-        if (!netc_mul_ok(*count, (uint64_t)shape[d], count) || *count > (uint64_t)INT64_MAX / 4)
-            return netc_fail(err, "shape overflows");
+        /* as the parser counts: a running product that must fit 64 bits (a later zero
+         * dimension still makes it 0), the total checked once at the end */
+        if (!netc_mul_ok(*count, (uint64_t)shape[d], count)) return netc_fail(err, "shape overflows");
         k += (size_t)snprintf(dict + k, sizeof dict - k, "%s%lld", d ? ", " : "", (long long)shape[d]);
     }
+    if (*count > (uint64_t)INT64_MAX / 4) return netc_fail(err, "shape overflows");
     k += (size_t)snprintf(dict + k, sizeof dict - k, "%s), }", rank == 1 ? "," : "");
     size_t total = 10 + k + 1;                 /* magic, version, length, dict, '\n'    */
     total = (total + 63) / 64 * 64;

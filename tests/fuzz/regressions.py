@@ -22,4 +22,10 @@ CASES = [
     ('npy', 'fuzz_npy_zero_dim_fortran',
      _npy("{'descr': '<f8', 'fortran_order': True, 'shape': (0, 4294967296, 4294967296, 8), }"),
      '(accepted)'),
+    # fuzz_npy: a huge first dimension before a zero one (count 0): the parser accepted
+    # it, but writing it back failed, because the writer bounded the running product
+    # before the zero.  Valid, empty, and it must round-trip.
+    ('npy', 'fuzz_npy_huge_then_zero_dim',
+     _npy("{'descr': '<f2', 'fortran_order': True, 'shape': (8888888888888888880, 0, 2), }"),
+     '(accepted)'),
 ]
