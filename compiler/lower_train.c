@@ -19,10 +19,6 @@ static ConvGeom swap_geom(const ConvGeom *g) {
     return b;
 }
 
-static int64_t scratch_floats(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compact) {
-    ConvScratch cs = conv_scratch(g, ph, n, nb, compact);
-    return cs.col + cs.tmp + cs.pack;
-}
 
 TrainPlan *lower_train(Arena *a, const Schedule *s) {
     const Net *net = s->net;
@@ -71,15 +67,14 @@ TrainPlan *lower_train(Arena *a, const Schedule *s) {
         case OP_CONV: case OP_TCONV: {
             bool tr = L->kind->op == OP_TCONV;
             const ConvGeom *g = &L->g;
-            int64_t f = scratch_floats(g, k->phases, k->nphases, k->nb, s->compact);
             ConvScratch cs = conv_scratch(g, k->phases, k->nphases, k->nb, s->compact);
             tp->fwd_tmp[ki] = cs.col;
             tp->fwd_pack[ki] = cs.col + cs.tmp;
-            if (f > need) need = f;
+            if (cs.col + cs.tmp + cs.pack > need) need = cs.col + cs.tmp + cs.pack;
             st->bg = swap_geom(g);
             st->nbph = geom_phases(a, &st->bg, !tr, &st->bph);
-            int64_t b = scratch_floats(&st->bg, st->bph, st->nbph, k->nb, s->compact);
-            if (b > need) need = b;
+            ConvScratch bs = conv_scratch(&st->bg, st->bph, st->nbph, k->nb, s->compact);
+            if (bs.col + bs.tmp + bs.pack > need) need = bs.col + bs.tmp + bs.pack;
             st->wg = tr ? st->bg : *g;
             geom_phases(a, &st->wg, false, &st->wph);
             int64_t rows = tr ? g->cin / g->groups : g->cout / g->groups;

@@ -219,7 +219,8 @@ static void gemm_slices(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int6
 static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t ldb, bool acc) {
     static char name[128];
     GemmOpt o = {packed, ldb ? ldb : N, acc};
-    const char *pre = packed ? "p" : acc ? "a" : "";
+    char pre[4];
+    snprintf(pre, sizeof pre, "%s%s", packed ? "p" : "", acc ? "a" : "");
     if (o.ldb == N) snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", pre, LL(M), LL(K), LL(N));
     else snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld_ldb%lld", pre, LL(M), LL(K), LL(N), LL(o.ldb));
     int64_t kind = packed + 2 * acc;
@@ -314,13 +315,15 @@ static bool tap_ranges(const ConvCall *cc, const Phase *ph, int j, int64_t *lo, 
 
 /* Zeros for the part of a tap's [0, nq) box outside its valid [lo, hi) box, as
  * disjoint slabs: for each axis i, q_i below lo_i or from hi_i on, with the axes
- * before i inside [lo, hi) and those after it whole.  `row` is the tap's first
+ * before i inside [lo, hi) and those after it whole (an empty [lo, hi) on an axis
+ * ends the slabs there, with one slab of the whole axis).  `row` is the tap's first
  * column expression in cs[]. */
 static void emit_zero_rest(Emitter *w, int nsp, const int64_t *lo, const int64_t *hi, const int64_t *nq, const char *row,
                            const char *tidx) {
     for (int i = 0; i < nsp; i++) {
-        for (int side = 0; side < 2; side++) {
-            int64_t a = side ? hi[i] : 0, b = side ? nq[i] : lo[i];
+        bool none = lo[i] >= hi[i];   /* no valid q on this axis: one slab, the whole axis */
+        for (int side = 0; side < (none ? 1 : 2); side++) {
+            int64_t a = side ? hi[i] : 0, b = side ? nq[i] : none ? nq[i] : lo[i];
             if (a >= b) continue;
             int64_t l[MAX_SPATIAL], h[MAX_SPATIAL];
             for (int d = 0; d < nsp; d++) {
@@ -331,6 +334,7 @@ static void emit_zero_rest(Emitter *w, int nsp, const int64_t *lo, const int64_t
             emit(w, "cs[%s + %s] = 0.0f;", row, tidx);
             close_loops(w, nsp);
         }
+        if (none) break;
     }
 }
 
@@ -379,12 +383,7 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
             snprintf(row, sizeof row, "%lld", LL(ch ? j * ch->ncpad : 0));
             if (empty) {
                 emit(w, "/* tap (%s) reads no input here */", tname);
-                if (zero_taps) {
-                    int64_t z[MAX_SPATIAL] = {0};
-                    open_q_loops(w, nsp, z, ph->nq);
-                    emit(w, "cs[%s + %s] = 0.0f;", row, tidx);
-                    close_loops(w, nsp);
-                }
+                if (zero_taps) emit_zero_rest(w, nsp, lo, hi, ph->nq, row, tidx);
                 continue;
             }
             char xi[512];
