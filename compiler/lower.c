@@ -192,8 +192,22 @@ bool conv_interleaved(const ConvGeom *g, const Phase *ph, int n, bool compact) {
     return true;
 }
 
+int conv_slots(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compact) {
+    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg), macs = 0, units = 1;
+    if (compact) return 1;
+    for (int p = 0; p < n; p++) {
+        if (ph[p].ntaps == 0) continue;
+        ConvChunk ch = conv_chunk(&ph[p], nb, fg, nbk);
+        int64_t u = ch.direct ? nb : nb / ch.nbk;     /* samples, or chunks of them */
+        if (u > units) units = u;
+        macs += g->groups * fg * ph[p].K * ph[p].qtot * nb;
+    }
+    if (units < 2 || macs < CONV_PARALLEL_MACS) return 1;
+    return units < CONV_SLOTS ? (int)units : CONV_SLOTS;
+}
+
 ConvScratch conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compact) {
-    ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nb)};
+    ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nb), 1, 0, 0};
     int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg);
     for (int p = 0; p < n; p++) {
         ConvChunk ch = conv_chunk(&ph[p], nb, fg, nbk);
@@ -201,6 +215,13 @@ ConvScratch conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb, 
         if (ch.tmp > s.tmp) s.tmp = ch.tmp;
     }
     if (conv_interleaved(g, ph, n, compact)) s.tmp *= n;
+    s.slots = conv_slots(g, ph, n, nb, compact);
+    s.col_slot = (s.col + 15) / 16 * 16;
+    s.tmp_slot = (s.tmp + 15) / 16 * 16;
+    if (s.slots > 1) {
+        s.col = s.col_slot * s.slots;
+        s.tmp = s.tmp_slot * s.slots;
+    }
     return s;
 }
 

@@ -72,7 +72,16 @@ static bool threaded(int64_t work) { return work >= (1 << 20); }
 enum { GEMM_MR = 8, GEMM_NR = 16, GEMM_KC = 256 };
 
 /* How a GEMM reads its operands (see gemm_name). */
-typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; } GemmOpt;
+typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; } GemmOpt;
+
+/* The column-panel loop of a slice: in a threaded GEMM (`par`, one parallel region
+ * round all its slices) the panels are shared out without a barrier, each thread
+ * keeping the same panels in every slice (a static schedule over the same count),
+ * and the last thread takes the columns after the panels (emit_tail). */
+static void emit_panels(Emitter *w, const GemmOpt *o) { if (o->par) emit(w, "NETC_FOR_NOWAIT"); }
+static void emit_tail(Emitter *w, const GemmOpt *o, bool open) {
+    if (o->par) emit(w, open ? "if (NETC_LAST_THREAD) {" : "}");
+}
 
 static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K, int64_t N,
                        const char *m, const char *n, const char *first) {
@@ -103,7 +112,7 @@ static void gemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64
     snprintf(mlit, sizeof mlit, "%lld", LL(Mb));
     snprintf(nlit, sizeof nlit, "%lld", LL(Nb));
     if (Nb) {
-        if (threaded(M * kc * Nb)) emit(w, "NETC_PARALLEL_FOR");
+        emit_panels(w, o);
         emit(w, "for (int n = 0; n < %lld; n += %d) {", LL(Nb), GEMM_NR);
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
@@ -113,11 +122,13 @@ static void gemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64
         emit(w, "}");
     }
     if (N - Nb) {
+        emit_tail(w, o, true);
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
             gemm_block(w, o, GEMM_MR, N - Nb, k0, kc, K, N, "m", nlit, first);
         }
         if (M - Mb) gemm_block(w, o, M - Mb, N - Nb, k0, kc, K, N, mlit, nlit, first);
+        emit_tail(w, o, false);
     }
 }
 
@@ -161,7 +172,7 @@ static void vgemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int6
     char mlit[32], nlit[32];
     snprintf(mlit, sizeof mlit, "%lld", LL(Mb));
     if (N32) {
-        if (threaded(M * kc * N32)) emit(w, "NETC_PARALLEL_FOR");
+        emit_panels(w, o);
         emit(w, "for (int n = 0; n < %lld; n += %d) {", LL(N32), 2 * VEC_W);
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
@@ -170,6 +181,7 @@ static void vgemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int6
         if (M - Mb) vgemm_block(w, o, M - Mb, 2, k0, kc, K, N, mlit, "n", first);
         emit(w, "}");
     }
+    if (N - N32) emit_tail(w, o, true);
     if (N16 > N32) {
         snprintf(nlit, sizeof nlit, "%lld", LL(N32));
         if (Mb) {
@@ -186,12 +198,21 @@ static void vgemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int6
         }
         if (M - Mb) gemm_block(w, o, M - Mb, N - N16, k0, kc, K, N, mlit, nlit, first);
     }
+    if (N - N32) emit_tail(w, o, false);
 }
 
-/* The KC slices of K, each printed by `slice`. */
-static void gemm_slices(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64_t N,
+/* The KC slices of K, each printed by `slice`; a GEMM with enough work per slice
+ * runs them all in one parallel region (one fork and join per call). */
+static void gemm_slices(Emitter *w, const GemmOpt *opt, int64_t M, int64_t K, int64_t N, int64_t panel,
                         void (*slice)(Emitter *, const GemmOpt *, int64_t, int64_t, int64_t, const char *, int64_t, const char *)) {
     int64_t full = K / GEMM_KC, rem = K % GEMM_KC;
+    GemmOpt po = *opt;
+    const GemmOpt *o = &po;
+    po.par = N / panel >= 2 && threaded(M * (K < GEMM_KC ? K : GEMM_KC) * (N / panel * panel));
+    if (po.par) {
+        emit(w, "NETC_PARALLEL");
+        emit(w, "{");
+    }
     if (full == 1 && rem == 0) {
         slice(w, o, M, K, N, "0", GEMM_KC, o->acc ? "0" : "1");
     } else if (full >= 1) {
@@ -209,6 +230,7 @@ static void gemm_slices(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int6
         snprintf(k0, sizeof k0, "%lld", LL(full * GEMM_KC));
         slice(w, o, M, K, N, k0, rem, full || o->acc ? "0" : "1");
     }
+    if (po.par) emit(w, "}");
 }
 
 /* The function computing C[M][N] = A[M][K] . B[K][N], printed on first use.  `packed`:
@@ -218,7 +240,7 @@ static void gemm_slices(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int6
  * apart (0: N). */
 static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t ldb, bool acc) {
     static char name[128];
-    GemmOpt o = {packed, ldb ? ldb : N, acc};
+    GemmOpt o = {packed, ldb ? ldb : N, acc, false};
     char pre[4];
     snprintf(pre, sizeof pre, "%s%s", packed ? "p" : "", acc ? "a" : "");
     if (o.ldb == N) snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", pre, LL(M), LL(K), LL(N));
@@ -238,10 +260,10 @@ static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packe
     emit(w, "{");
     if (N >= VEC_W) {
         emit_raw(w, "#if NETC_VEC\n");
-        gemm_slices(w, &o, M, K, N, vgemm_slice);
+        gemm_slices(w, &o, M, K, N, 2 * VEC_W, vgemm_slice);
         emit_raw(w, "#else\n");
     }
-    gemm_slices(w, &o, M, K, N, gemm_slice);
+    gemm_slices(w, &o, M, K, N, GEMM_NR, gemm_slice);
     if (N >= VEC_W) emit_raw(w, "#endif\n");
     emit(w, "}");
     emit_raw(w, "\n");
@@ -286,6 +308,7 @@ typedef struct ConvCall {
     int64_t w, b;          /* parameter offsets; b < 0: no bias */
     Activation act;
     bool accumulate;       /* y += conv (no bias, no activation) */
+    bool par;              /* printing inside a call's parallel loop: no inner threads */
 } ConvCall;
 
 /* The per-tap valid ranges of q (see schedule.h): x index = q * mul + add. */
@@ -363,7 +386,7 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
      * results); the transposed form and the tap loop clear the whole matrix */
     bool zero_taps = partial && ch && unroll;
     if (partial && !zero_taps) emit(w, "netc_memset(%s, 0, sizeof(float) * %lld);", col, LL(ch ? ph->K * ch->ncpad : KP * NCOL));
-    if (threaded((ch ? ch->nbk : cc->nb) * Cg * ph->ntaps * ph->qtot)) emit(w, "NETC_PARALLEL_FOR2");
+    if (!cc->par && threaded((ch ? ch->nbk : cc->nb) * Cg * ph->ntaps * ph->qtot)) emit(w, "NETC_PARALLEL_FOR2");
     emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch ? ch->nbk : cc->nb));
     emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
     if (ch) emit(w, "const float *restrict xs = %s + ((%s + n) * %lld + %lld + ci) * %lld;", x, n0, LL(g->cin), LL(grp * Cg), LL(invol));
@@ -455,14 +478,17 @@ static void emit_store(Emitter *w, const ConvCall *cc, const int64_t *nq, int ns
 /* One phase and group without im2col: per sample, tmp[co][q] accumulates
  * w * x over input channels and taps (each tap a contiguous, vectorisable loop
  * over its valid outputs), then bias, activation and the store. */
-static void emit_direct(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp, const char *yidx, const char *tidx) {
+static void emit_direct(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp, const char *yidx, const char *tidx,
+                        const ConvScratch *cs) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
     int nsp = g->nsp;
     int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, invol = 1, outvol = 1, kvol = 1;
     for (int i = 0; i < nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; kvol *= g->k[i]; }
     int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
+    if (cs->slots > 1) emit(w, "NETC_PARALLEL_SLOTS(%d)", cs->slots);
     emit(w, "for (int n = 0; n < %lld; n++) {", LL(cc->nb));
+    if (cs->slots > 1) emit(w, "float *restrict tmp = tmpS + NETC_THREAD_NUM * %lld;", LL(cs->tmp_slot));
     emit(w, "netc_memset(tmp, 0, sizeof(float) * %lld);", LL(Fg * ph->qtot));
     emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
     emit(w, "const float *restrict xs = x + (n * %lld + %lld + ci) * %lld;", LL(g->cin), LL(grp * Cg), LL(invol));
@@ -576,7 +602,7 @@ static void emit_chunk_store(Ctx *c, const ConvCall *cc, const Phase *ph, int ns
         yp[p] = yidx[p];
         toff[p] = p * Fg * ch->ncpad;
     }
-    if (threaded(Fg * ch->ncol * 4 * nst)) emit(w, "NETC_PARALLEL_FOR");
+    if (!cc->par && threaded(Fg * ch->ncol * 4 * nst)) emit(w, "NETC_PARALLEL_FOR");
     emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
     if (!cc->accumulate) {
         if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
@@ -618,10 +644,12 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "{");
     emit(w, "const float *restrict x = s->arena + %lld;", LL(cc->x));
     emit(w, "float *restrict y = s->arena + %lld;", LL(cc->y));
-    emit(w, "float *restrict col = s->arena + %lld;", LL(cc->col));
-    emit(w, "float *restrict tmp = s->arena + %lld;", LL(cc->tmp));
+    ConvScratch cs = conv_scratch(g, cc->phases, cc->nphases, NB, c->s->compact);
+    const char *sl = cs.slots > 1 ? "S" : "";   /* several slots: colS and tmpS, each thread's col and tmp inside */
+    emit(w, "float *restrict col%s = s->arena + %lld;", sl, LL(cc->col));
+    emit(w, "float *restrict tmp%s = s->arena + %lld;", sl, LL(cc->tmp));
     emit(w, "const float *restrict w = s->params + %lld;", LL(cc->w));
-    emit(w, "(void)col; (void)tmp; (void)w;");
+    emit(w, "(void)col%s; (void)tmp%s; (void)w;", sl, sl);
     emit(w, "float *restrict pack = s->arena + %lld;", LL(cc->pack));
     emit(w, "(void)pack;");
     int64_t zero_lo[MAX_SPATIAL] = {0};
@@ -656,7 +684,7 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
                  * im2col, so accumulate each tap straight from the input */
                 phase_comment(w, cc, ph, grp);
                 emit(w, "{");
-                emit_direct(c, cc, ph, grp, yidx, tidx);
+                emit_direct(c, cc, ph, grp, yidx, tidx, &cs);
                 emit(w, "}");
                 continue;
             }
@@ -676,7 +704,22 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
                 emit_pack_a(w, cc, ph, grp, off);
                 off += Fg * ph->K;
             }
-        if (chunked) emit(w, "for (int n0 = 0; n0 < %lld; n0 += %lld) {", LL(NB), LL(nbk));
+        /* several slots: the chunks on the threads, each in its own slot; one slot
+         * for a call whose only chunk leaves the slots to its direct phases */
+        ConvCall pc = *cc;
+        pc.par = cs.slots > 1 && chunked;
+        cc = &pc;
+        if (pc.par) {
+            emit(w, "NETC_PARALLEL_SLOTS(%d)", cs.slots);
+            emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(NB / nbk));
+            emit(w, "const int n0 = c0 * %lld;", LL(nbk));
+            emit(w, "float *restrict col = colS + NETC_THREAD_NUM * %lld;", LL(cs.col_slot));
+            emit(w, "float *restrict tmp = tmpS + NETC_THREAD_NUM * %lld;", LL(cs.tmp_slot));
+        } else if (cs.slots > 1) {
+            emit(w, "{");
+            emit(w, "float *restrict col = colS, *restrict tmp = tmpS;");
+        }
+        if (chunked && !pc.par) emit(w, "for (int n0 = 0; n0 < %lld; n0 += %lld) {", LL(NB), LL(nbk));
         off = 0;
         for (int64_t grp = 0; grp < g->groups; grp++)
             for (int p = 0; p < cc->nphases; p++) {
@@ -693,7 +736,7 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
                     emit(w, "}");
                 }
             }
-        if (chunked) emit(w, "}");
+        if (chunked || cs.slots > 1) emit(w, "}");
     }
     emit(w, "}");
 }
@@ -997,6 +1040,7 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
     if (st->want_dw) {
         const Param *wp = &s->params[k->param[P_WEIGHT]];
         if (k->param[P_BIAS] >= 0) {
+            if (threaded(NB * g->cout * outvol)) emit(w, "NETC_PARALLEL_FOR");
             emit(w, "for (int co = 0; co < %lld; co++) {", LL(g->cout));
             emit(w, "float sum = 0.0f;");
             emit(w, "for (int n = 0; n < %lld; n++) for (int o = 0; o < %lld; o++) sum += s->arena[%lld + (n * %lld + co) * %lld + o];",
@@ -1027,6 +1071,7 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
             emit_im2col(w, &wc, ph, grp, "colT",
                         chunked ? arena_printf(c->a, "(s->arena + %lld + n0 * %lld)", LL(tr ? gy : x), LL(wvol))
                                 : arena_printf(c->a, "(s->arena + %lld)", LL(tr ? gy : x)), NULL, NULL);
+            if (threaded(R * NQ)) emit(w, "NETC_PARALLEL_FOR");
             emit(w, "for (int r = 0; r < %lld; r++) for (int n = 0; n < %lld; n++) for (int q = 0; q < %lld; q++)", LL(R), LL(nbw), LL(ph->qtot));
             emit(w, "    A[(r * %lld + n) * %lld + q] = s->arena[%lld + (%s * %lld + %lld + r) * %lld + q];", LL(nbw), LL(ph->qtot), LL(Rsrc),
                  chunked ? "(n0 + n)" : "n", LL(Rch), LL(grp * R), LL(Rvol));
@@ -1797,16 +1842,30 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#else");
     emit(w, "#define NETC_VEC 0");
     emit(w, "#endif");
-    emit(w, "/* Threads, in host builds compiled with OpenMP (-fopenmp): large GEMMs split their");
-    emit(w, " * column panels, large im2cols and stores their loops; every element keeps one");
-    emit(w, " * writer and one order of summation, so results do not depend on the thread count.");
+    emit(w, "/* Threads, in host builds compiled with OpenMP (-fopenmp): a convolution of several");
+    emit(w, " * chunks runs them on up to NETC_PARALLEL_SLOTS(n) threads, each in its own slot of");
+    emit(w, " * the scratch; otherwise large GEMMs share out their column panels (one region");
+    emit(w, " * per call), large im2cols and stores their loops.  Every element keeps one writer");
+    emit(w, " * and one order of summation, so results do not depend on the thread count.");
     emit(w, " * -DNETC_NO_THREADS keeps an OpenMP build single-threaded here. */");
     emit(w, "#if defined(_OPENMP) && !defined(NETC_NO_THREADS)");
+    emit(w, "int omp_get_thread_num(void), omp_get_num_threads(void), omp_get_max_threads(void);   /* OpenMP's runtime (no other headers) */");
+    emit(w, "#define NETC_PRAGMA(x) _Pragma(#x)");
     emit(w, "#define NETC_PARALLEL_FOR _Pragma(\"omp parallel for schedule(static)\")");
     emit(w, "#define NETC_PARALLEL_FOR2 _Pragma(\"omp parallel for collapse(2) schedule(static)\")");
+    emit(w, "#define NETC_PARALLEL_SLOTS(n) NETC_PRAGMA(omp parallel for schedule(static) num_threads(omp_get_max_threads() < (n) ? omp_get_max_threads() : (n)))");
+    emit(w, "#define NETC_THREAD_NUM omp_get_thread_num()");
+    emit(w, "#define NETC_PARALLEL _Pragma(\"omp parallel\")");
+    emit(w, "#define NETC_FOR_NOWAIT _Pragma(\"omp for schedule(static) nowait\")");
+    emit(w, "#define NETC_LAST_THREAD (omp_get_thread_num() == omp_get_num_threads() - 1)");
     emit(w, "#else");
     emit(w, "#define NETC_PARALLEL_FOR");
     emit(w, "#define NETC_PARALLEL_FOR2");
+    emit(w, "#define NETC_PARALLEL_SLOTS(n)");
+    emit(w, "#define NETC_THREAD_NUM 0");
+    emit(w, "#define NETC_PARALLEL");
+    emit(w, "#define NETC_FOR_NOWAIT");
+    emit(w, "#define NETC_LAST_THREAD 1");
     emit(w, "#endif");
     emit_raw(w, "\n");
     emit(w, "/* GCC contracts a * b + c into one FMA only when told (ISO C modes say off). */");

@@ -104,9 +104,17 @@ int64_t conv_pack_floats(const ConvGeom *g, const Phase *ph, int n, int64_t nb);
  * (the extra results cost RAM that firmware would rather keep). */
 enum { CONV_INTERLEAVE_MAX = 16 };   /* at most this many phases (one store each per position) */
 bool conv_interleaved(const ConvGeom *g, const Phase *ph, int n, bool compact);
+/* Threads of a call.  A host schedule's call of at least CONV_PARALLEL_MACS
+ * multiply-adds over several chunks (or, on the direct path, samples) runs its
+ * chunks on up to CONV_SLOTS threads in one parallel loop, each thread with its own
+ * im2col and results (its slot of the scratch); a compact schedule, or a call of
+ * one chunk, has one slot and leaves threads to its GEMMs. */
+enum { CONV_SLOTS = 8, CONV_PARALLEL_MACS = 1 << 20 };
+int conv_slots(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compact);
 /* The scratch floats of one call: the largest im2col chunk, the GEMM results (all
- * phases' when interleaved) and the packed weights. */
-typedef struct ConvScratch { int64_t col, tmp, pack; } ConvScratch;
+ * phases' when interleaved) and the packed weights; with several slots, col and
+ * tmp hold `slots` copies, col_slot and tmp_slot floats apart. */
+typedef struct ConvScratch { int64_t col, tmp, pack; int slots; int64_t col_slot, tmp_slot; } ConvScratch;
 ConvScratch conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compact);
 
 /* The samples per chunk of a weight gradient (dW += rows x im2col over a chunk of

@@ -25,5 +25,10 @@ run nhwc --count "$count_nhwc" --seed 2 --layout nhwc
 # the same layers
 run wide --count "$count_wide" --seed 3 --layout nchw --wide --per-net 20 --cflags "-O2 -march=native"
 run wide-portable --count "$((count_wide / 4))" --seed 4 --layout nchw --wide --per-net 25 --cflags "-O1 -DNETC_PORTABLE"
+# host builds with OpenMP at batch 8: convolutions that run their chunks (or samples)
+# on threads, each in its own scratch slot, and GEMMs that share out their panels;
+# each program runs on 1, 2 and 3 threads and must give the same bits every time
+run threads --count "$((count_wide / 4))" --seed 5 --layout nchw --wide --per-net 10 --batch 8 --threads 1,2,3 --cflags "-O1 -march=native -fopenmp"
+run threads-portable --count "$((count_wide / 10))" --seed 6 --layout nchw --wide --per-net 10 --batch 8 --threads 1,3 --cflags "-O1 -fopenmp -DNETC_PORTABLE"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -143,6 +143,9 @@ def main():
     ap.add_argument("--layout", default="nchw")
     ap.add_argument("--wide", action="store_true", help="GEMM-sized channel counts and sizes")
     ap.add_argument("--cflags", default="-O0", help="C compiler flags for the generated program")
+    ap.add_argument("--batch", type=int, default=2, help="the networks' batch (3 samples are fed: two chunks)")
+    ap.add_argument("--threads", default="", help="comma-separated OMP_NUM_THREADS values: run the program "
+                    "once per value and require the same bits from each (the host build's threads)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     cfgs = []
@@ -152,7 +155,8 @@ def main():
             cfgs.append(c)
     os.makedirs(a.work, exist_ok=True)
     passed = failed = 0
-    batch = 2
+    batch = a.batch
+    threads = [int(t) for t in a.threads.split(",") if t]
     jobs = []
     for start in range(0, len(cfgs), a.per_net):
         chunk = cfgs[start:start + a.per_net]
@@ -173,7 +177,8 @@ def main():
             tensors["y%d.weight" % j] = w
             if b is not None:
                 tensors["y%d.bias" % j] = b
-            x = rng.standard_normal([3] + shape).astype(np.float32)   # 3 samples: two chunks of batch 2
+            # batch + 1 samples: the program runs a full chunk and a partial one
+            x = rng.standard_normal([batch + 1] + shape).astype(np.float32)
             expect.append(torch_ref(c, x, w, b))
             feeds.append(x)
         lines.append("    output %s;" % ", ".join("y%d" % j for j in range(len(chunk))))
@@ -198,7 +203,28 @@ def main():
         r = subprocess.run([a.netc, "build", src, "-o", d, "--exe", "--cflags", a.cflags], capture_output=True, text=True)
         if r.returncode != 0:
             return job, r, "build"
-        return job, subprocess.run(args, capture_output=True, text=True), "run"
+        if not threads:
+            return job, subprocess.run(args, capture_output=True, text=True), "run"
+        # once per thread count, each run's outputs kept apart and compared bit for bit
+        got = None
+        for t in threads:
+            env = dict(os.environ, OMP_NUM_THREADS=str(t), OMP_WAIT_POLICY="PASSIVE")
+            targs = [x.replace(".npy", ".t%d.npy" % t) if x.startswith("y") and x.endswith(".npy") else x for x in args]
+            r = subprocess.run(targs, capture_output=True, text=True, env=env)
+            if r.returncode != 0:
+                return job, r, "run"
+            outs = [open(os.path.join(d, "y%d.t%d.npy" % (j, t)), "rb").read() for j in range(len(chunk))]
+            if got is None:
+                got = outs
+            elif outs != got:
+                bad = [j for j in range(len(chunk)) if outs[j] != got[j]]
+                r.returncode = 1
+                r.stderr = "outputs %s differ between OMP_NUM_THREADS=%d and %d" % (
+                    ", ".join("y%d" % j for j in bad), threads[0], t)
+                return job, r, "run"
+        for j in range(len(chunk)):      # the checks below read y<j>.npy
+            os.replace(os.path.join(d, "y%d.t%d.npy" % (j, threads[-1])), os.path.join(d, "y%d.npy" % j))
+        return job, r, "run"
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(build_and_run, jobs))
     for (net, d, src, args, chunk, expect), r, what in results:

@@ -183,6 +183,8 @@ def main():
     ap.add_argument("--rtol", type=float, default=2e-4)
     ap.add_argument("--atol", type=float, default=2e-5)
     ap.add_argument("--sgd", action="store_true", help="replace each train block's optimizer by sgd { lr = 0.01, momentum = 0.9 }")
+    ap.add_argument("--threads", default="", help="comma-separated OMP_NUM_THREADS values: compile with -fopenmp, "
+                    "step once per value and require the same losses and weights, bit for bit")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     if a.sgd:
@@ -207,7 +209,8 @@ def main():
             print("FAIL %s: netc build: %s" % (name, r.stderr[-1500:])); failed += 1; continue
         open(os.path.join(d, name + "_main.c"), "w").write('#include "%s.h"\nconst netc_model *const netc_program_model = &%s_model;\n' % (name, name))
         exe = os.path.join(d, "step_driver")
-        cmd = ["cc", "-O2", "-std=c99", "-I" + d, "-I" + os.path.join(ROOT, "runtime"), os.path.join(d, name + ".c"),
+        threads = [int(t) for t in a.threads.split(",") if t]
+        cmd = ["cc", "-O2", "-std=c99"] + (["-march=native", "-fopenmp"] if threads else []) + ["-I" + d, "-I" + os.path.join(ROOT, "runtime"), os.path.join(d, name + ".c"),
                os.path.join(d, name + "_main.c"), os.path.join(ROOT, "tests/train/step_driver.c"),
                os.path.join(ROOT, "build/libnetcfiles.a"), "-o", exe, "-lz", "-lm"]
         r = subprocess.run(cmd, capture_output=True, text=True)
@@ -243,10 +246,22 @@ def main():
             fpath = os.path.join(d, "in_%s.npy" % i["name"])
             np.save(fpath, arr if net["layout"] == "nchw" or len(i["shape"]) < 2 else np.moveaxis(arr, 1, -1))
             files.append(fpath)
-        r = subprocess.run([exe, os.path.join(d, "w0.safetensors"), str(a.steps), os.path.join(d, "loss.npy"),
-                            os.path.join(d, "w1.safetensors")] + files, capture_output=True, text=True)
+        runs = []
+        for t in threads or [None]:
+            env = dict(os.environ) if t is None else dict(os.environ, OMP_NUM_THREADS=str(t), OMP_WAIT_POLICY="PASSIVE")
+            r = subprocess.run([exe, os.path.join(d, "w0.safetensors"), str(a.steps), os.path.join(d, "loss.npy"),
+                                os.path.join(d, "w1.safetensors")] + files, capture_output=True, text=True, env=env)
+            if r.returncode:
+                break
+            runs.append(tuple(open(os.path.join(d, f), "rb").read() for f in ("loss.npy", "w1.safetensors")))
         if r.returncode:
             print("FAIL %s: step_driver: %s" % (name, r.stderr[-1500:])); failed += 1; continue
+        if any(x != runs[0] for x in runs[1:]):
+            t = threads[next(i for i, x in enumerate(runs) if x != runs[0])]
+            print("FAIL %s: the losses or weights after %d steps differ between OMP_NUM_THREADS=%d and %d"
+                  % (name, a.steps, threads[0], t)); failed += 1; continue
+        if threads:
+            print("%s: %d steps give the same bits on %s threads" % (name, a.steps, " / ".join(map(str, threads))))
         got_loss = np.load(os.path.join(d, "loss.npy"))
         got_w = load_safetensors(os.path.join(d, "w1.safetensors"))
         # PyTorch
