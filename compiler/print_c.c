@@ -361,6 +361,97 @@ static void emit_zero_rest(Emitter *w, int nsp, const int64_t *lo, const int64_t
     }
 }
 
+/* One row (n, q) of the transposed im2col: every input channel's taps; `checked`:
+ * each tap tests its valid range (outside the interior box). */
+static void emit_im2col_row(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t grp, const char *col, const char *x, int64_t KP,
+                            const char *tidx, bool checked) {
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp;
+    int64_t Cg = g->cin / g->groups, invol = 1;
+    for (int i = 0; i < nsp; i++) invol *= g->in[i];
+    int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
+    emit(w, "{");
+    emit(w, "float *restrict row = %s + (n * %lld + %s) * %lld;", col, LL(ph->qtot), tidx, LL(KP));
+    emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+    emit(w, "const float *restrict xs = %s + (n * %lld + %lld + ci) * %lld;", x, LL(g->cin), LL(grp * Cg), LL(invol));
+    for (int j = 0; j < ph->ntaps; j++) {
+        tap_ranges(cc, ph, j, lo, hi, mul, add);
+        char xi[512], cond[512] = "";
+        index_expr(xi, sizeof xi, nsp, mul, add, g->in);
+        bool empty = false;
+        for (int i = 0; i < nsp; i++) {
+            if (lo[i] >= hi[i]) empty = true;
+            if (lo[i] > 0) snprintf(cond + strlen(cond), sizeof cond - strlen(cond), "%sq%d >= %lld", *cond ? " && " : "", i, LL(lo[i]));
+            if (hi[i] < ph->nq[i]) snprintf(cond + strlen(cond), sizeof cond - strlen(cond), "%sq%d < %lld", *cond ? " && " : "", i, LL(hi[i]));
+        }
+        if (empty) emit(w, "row[ci * %d + %d] = 0.0f;", ph->ntaps, j);
+        else if (checked && *cond) emit(w, "row[ci * %d + %d] = %s ? xs[%s] : 0.0f;", ph->ntaps, j, cond, xi);
+        else emit(w, "row[ci * %d + %d] = xs[%s];", ph->ntaps, j, xi);
+    }
+    emit(w, "}");
+    emit(w, "}");
+}
+
+/* The transposed im2col (row (n, q), column (ci, tap), rows KP apart) of one phase and
+ * group with unrolled taps, written row by row so that every store lands next to the
+ * last (a row is KP floats; written column by column, each store would touch a new
+ * cache line of a matrix that can be tens of megabytes).  Inside the box where every
+ * tap reads input (the intersection of their valid ranges) a row is plain copies;
+ * the slabs around it (emit_zero_rest's decomposition) test each tap's range. */
+static void emit_im2col_rows(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t grp, const char *col, const char *x, int64_t KP) {
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp;
+    int64_t Cg = g->cin / g->groups, invol = 1;
+    for (int i = 0; i < nsp; i++) invol *= g->in[i];
+    int64_t one[MAX_SPATIAL] = {0}, zero[MAX_SPATIAL] = {0}, in_lo[MAX_SPATIAL] = {0}, in_hi[MAX_SPATIAL] = {0};
+    int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
+    for (int i = 0; i < nsp; i++) { one[i] = 1; in_lo[i] = 0; in_hi[i] = ph->nq[i]; }
+    char tidx[512];
+    index_expr(tidx, sizeof tidx, nsp, one, zero, ph->nq);
+    for (int j = 0; j < ph->ntaps; j++) {
+        tap_ranges(cc, ph, j, lo, hi, mul, add);
+        for (int i = 0; i < nsp; i++) {
+            if (lo[i] > in_lo[i]) in_lo[i] = lo[i];
+            if (hi[i] < in_hi[i]) in_hi[i] = hi[i];
+        }
+    }
+    bool interior = true;
+    for (int i = 0; i < nsp; i++) if (in_lo[i] >= in_hi[i]) interior = false;
+    if (interior) {
+        if (threaded(cc->nb * Cg * ph->ntaps * ph->qtot)) emit(w, "NETC_PARALLEL_FOR2");
+        emit(w, "for (int n = 0; n < %lld; n++)", LL(cc->nb));
+        open_q_loops(w, nsp, in_lo, in_hi);
+        emit_im2col_row(w, cc, ph, grp, col, x, KP, tidx, false);
+        close_loops(w, nsp);
+    }
+    /* the slabs around the interior box (all of it when there is none) */
+    bool any = false;
+    for (int i = 0; i < nsp && interior; i++) if (in_lo[i] > 0 || in_hi[i] < ph->nq[i]) any = true;
+    if (!interior || any) {
+        emit(w, "for (int n = 0; n < %lld; n++) {", LL(cc->nb));
+        if (!interior) {
+            open_q_loops(w, nsp, zero, ph->nq);
+            emit_im2col_row(w, cc, ph, grp, col, x, KP, tidx, true);
+            close_loops(w, nsp);
+        } else {
+            for (int i = 0; i < nsp; i++)
+                for (int side = 0; side < 2; side++) {
+                    int64_t a = side ? in_hi[i] : 0, b = side ? ph->nq[i] : in_lo[i];
+                    if (a >= b) continue;
+                    int64_t l[MAX_SPATIAL], h[MAX_SPATIAL];
+                    for (int d = 0; d < nsp; d++) {
+                        l[d] = d < i ? in_lo[d] : d == i ? a : 0;
+                        h[d] = d < i ? in_hi[d] : d == i ? b : ph->nq[d];
+                    }
+                    open_q_loops(w, nsp, l, h);
+                    emit_im2col_row(w, cc, ph, grp, col, x, KP, tidx, true);
+                    close_loops(w, nsp);
+                }
+        }
+        emit(w, "}");
+    }
+}
+
 /* im2col of one phase and group.  With a chunk `ch`: the samples n0 + [0, nbk),
  * row (ci, tap), column (n, q), rows ncpad apart (the pad columns feed only
  * the GEMM's pad columns, which nothing reads).  Without (transposed): every sample,
@@ -385,6 +476,10 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
      * column a GEMM result is read from is written; the pad columns feed only pad
      * results); the transposed form and the tap loop clear the whole matrix */
     bool zero_taps = partial && ch && unroll;
+    if (transposed && unroll) {
+        emit_im2col_rows(w, cc, ph, grp, col, x, KP);
+        return;
+    }
     if (partial && !zero_taps) emit(w, "netc_memset(%s, 0, sizeof(float) * %lld);", col, LL(ch ? ph->K * ch->ncpad : KP * NCOL));
     if (!cc->par && threaded((ch ? ch->nbk : cc->nb) * Cg * ph->ntaps * ph->qtot)) emit(w, "NETC_PARALLEL_FOR2");
     emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch ? ch->nbk : cc->nb));
@@ -1879,7 +1974,16 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#pragma GCC pop_options");
     emit(w, "#endif");
     emit_raw(w, "\n");
+    emit(w, "/* GCC's -O2 vectorises only loops that need no epilogue; the kernels' copies and");
+    emit(w, " * stores run over literal counts that seldom divide by the vector width. */");
+    emit(w, "#if NETC_VEC && !defined(__clang__)");
+    emit(w, "#pragma GCC push_options");
+    emit(w, "#pragma GCC optimize (\"tree-vectorize\", \"vect-cost-model=dynamic\")");
+    emit(w, "#endif");
     emit_raw(w, kern.buf ? kern.buf : "");
+    emit(w, "#if NETC_VEC && !defined(__clang__)");
+    emit(w, "#pragma GCC pop_options");
+    emit(w, "#endif");
     c.w = w;
     print_init(&c);
     /* forward */
