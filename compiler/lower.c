@@ -165,14 +165,92 @@ int64_t conv_dw_chunk(const Phase *ph, int64_t nb) {
 
 static bool is_direct(const Phase *ph, int64_t fg) { return fg <= CONV_DIRECT_MAX_FG && ph->ntaps <= 64; }
 
-int64_t conv_pack_floats(const ConvGeom *g, const Phase *ph, int n, int64_t nb) {
+void tap_range(const ConvGeom *g, bool tr, const Phase *ph, int j, int i, int64_t r0, int64_t *lo, int64_t *hi) {
+    const PhaseTap *t = &ph->taps[j];
+    int64_t sh = i == 0 ? r0 : 0, h;
+    if (tr) {
+        /* x row q + sh - delta in [0, in) */
+        *lo = t->delta[i] - sh > 0 ? t->delta[i] - sh : 0;
+        h = g->in[i] + t->delta[i] - sh;
+    } else {
+        /* x row (q + sh) * s + a in [0, in) */
+        int64_t a = t->t[i] * g->dil[i] - g->pb[i] + sh * g->s[i], st = g->s[i];
+        *lo = a >= 0 ? 0 : (-a + st - 1) / st;
+        h = (g->in[i] - 1 - a) < 0 ? 0 : (g->in[i] - 1 - a) / st + 1;
+    }
+    *hi = h < ph->nq[i] ? h : ph->nq[i];
+    if (*hi < 0) *hi = 0;
+}
+
+Phase conv_row_view(const Phase *ph, int64_t R) {
+    Phase v = *ph;
+    if (R > 0) {
+        v.qtot = ph->qtot / ph->nq[0] * R;
+        v.nq[0] = R;
+    }
+    return v;
+}
+
+/* Whether every tap of ph covers all rows of every middle block of R rows (blocks
+ * 1 .. N0 / R - 2, which share one body). */
+static bool middle_rows_full(const ConvGeom *g, bool tr, const Phase *ph, int64_t R) {
+    int64_t N0 = ph->nq[0];
+    Phase v = conv_row_view(ph, R);
+    for (int j = 0; j < v.ntaps; j++)
+        for (int64_t r0 = R; r0 <= N0 - 2 * R; r0 += N0 - 3 * R > 0 ? N0 - 3 * R : 1) {
+            int64_t lo, hi;
+            tap_range(g, tr, &v, j, 0, r0, &lo, &hi);
+            if (lo != 0 || hi != R) return false;
+        }
+    return true;
+}
+
+int64_t conv_dw_rows(const ConvGeom *g, const Phase *ph, int64_t nb) {
+    int64_t N0 = ph->nq[0], rest = ph->qtot / (N0 > 0 ? N0 : 1);
+    /* (taps unrolled: a tap loop tests absolute positions, which a block's shifted
+     * pointers would break) */
+    if (conv_dw_chunk(ph, nb) != 1 || pad_rows(ph->K) * ph->qtot <= CONV_CHUNK_FLOATS || N0 < 2 || ph->ntaps > 64) return 0;
+    for (int64_t R = N0 / 2; R >= 1; R--) {
+        if (N0 % R || pad_rows(ph->K) * R * rest > CONV_CHUNK_FLOATS) continue;
+        if (R * rest < CONV_DW_MIN_DEPTH || !middle_rows_full(g, false, ph, R)) return 0;
+        return R;
+    }
+    return 0;
+}
+
+int64_t conv_rows(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb) {
+    int64_t fg = g->cout / g->groups, N0 = -1;
+    bool big = false;
+    if (conv_nbk(ph, n, nb, fg) != 1) return 0;
+    for (int p = 0; p < n; p++) {
+        if (ph[p].ntaps == 0 || is_direct(&ph[p], fg)) continue;
+        if (ph[p].ntaps > 64) return 0;     /* the tap loop (see conv_dw_rows) */
+        if (N0 < 0) N0 = ph[p].nq[0];
+        else if (ph[p].nq[0] != N0) return 0;
+        if (ph[p].K * ph[p].qtot > CONV_CHUNK_FLOATS) big = true;
+    }
+    if (N0 < 2 || !big) return 0;
+    for (int64_t R = N0 / 2; R >= 1; R--) {
+        if (N0 % R) continue;
+        bool fits = true;
+        for (int p = 0; p < n && fits; p++)
+            if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && ph[p].K * (ph[p].qtot / N0 * R) > CONV_CHUNK_FLOATS) fits = false;
+        if (!fits) continue;
+        for (int p = 0; p < n; p++)
+            if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && !middle_rows_full(g, tr, &ph[p], R)) return 0;
+        return R;
+    }
+    return 0;
+}
+
+int64_t conv_pack_floats(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb) {
     int64_t fg = g->cout / g->groups, f = 0, sum = 0;
     for (int p = 0; p < n; p++)
         if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg)) {
             if (fg * ph[p].K > f) f = fg * ph[p].K;
             sum += g->groups * fg * ph[p].K;
         }
-    return conv_nbk(ph, n, nb, fg) < nb ? sum : f;
+    return conv_nbk(ph, n, nb, fg) < nb || conv_rows(g, tr, ph, n, nb) ? sum : f;
 }
 
 int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg) {
@@ -192,13 +270,13 @@ bool conv_interleaved(const ConvGeom *g, const Phase *ph, int n, bool compact) {
     return true;
 }
 
-int conv_slots(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compact) {
-    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg), macs = 0, units = 1;
+int conv_slots(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
+    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg), macs = 0, units = 1, R = conv_rows(g, tr, ph, n, nb);
     if (compact) return 1;
     for (int p = 0; p < n; p++) {
         if (ph[p].ntaps == 0) continue;
         ConvChunk ch = conv_chunk(&ph[p], nb, fg, nbk);
-        int64_t u = ch.direct ? nb : nb / ch.nbk;     /* samples, or chunks of them */
+        int64_t u = ch.direct ? nb : R ? nb * (ph[p].nq[0] / R) : nb / ch.nbk;     /* samples, or chunks of them */
         if (u > units) units = u;
         macs += g->groups * fg * ph[p].K * ph[p].qtot * nb;
     }
@@ -206,16 +284,17 @@ int conv_slots(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compa
     return units < CONV_SLOTS ? (int)units : CONV_SLOTS;
 }
 
-ConvScratch conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compact) {
-    ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nb), 1, 0, 0};
-    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg);
+ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
+    ConvScratch s = {0, 0, conv_pack_floats(g, tr, ph, n, nb), 1, 0, 0};
+    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg), R = conv_rows(g, tr, ph, n, nb);
     for (int p = 0; p < n; p++) {
-        ConvChunk ch = conv_chunk(&ph[p], nb, fg, nbk);
+        Phase v = conv_row_view(&ph[p], ph[p].ntaps > 0 && !is_direct(&ph[p], fg) ? R : 0);
+        ConvChunk ch = conv_chunk(&v, nb, fg, nbk);
         if (ch.col > s.col) s.col = ch.col;
         if (ch.tmp > s.tmp) s.tmp = ch.tmp;
     }
     if (conv_interleaved(g, ph, n, compact)) s.tmp *= n;
-    s.slots = conv_slots(g, ph, n, nb, compact);
+    s.slots = conv_slots(g, tr, ph, n, nb, compact);
     s.col_slot = (s.col + 15) / 16 * 16;
     s.tmp_slot = (s.tmp + 15) / 16 * 16;
     if (s.slots > 1) {
@@ -294,7 +373,7 @@ Schedule *lower_net(Arena *a, Net *net, bool compact) {
             k->param[P_WEIGHT] = add_param(a, s, L, P_WEIGHT, "weight", 2 + g->nsp, wshape);
             if (L->a[A_BIAS].i) k->param[P_BIAS] = add_param(a, s, L, P_BIAS, "bias", 1, &g->cout);
             k->nphases = geom_phases(a, g, tr, &k->phases);
-            ConvScratch cs = conv_scratch(g, k->phases, k->nphases, k->nb, compact);
+            ConvScratch cs = conv_scratch(g, tr, k->phases, k->nphases, k->nb, compact);
             k->pack_floats = cs.pack;
             k->col = new_buf(a, s, cs.col > 0 ? cs.col : 1, step);
             k->tmp = new_buf(a, s, cs.tmp + cs.pack > 0 ? cs.tmp + cs.pack : 1, step);

@@ -67,19 +67,20 @@ TrainPlan *lower_train(Arena *a, const Schedule *s) {
         case OP_CONV: case OP_TCONV: {
             bool tr = L->kind->op == OP_TCONV;
             const ConvGeom *g = &L->g;
-            ConvScratch cs = conv_scratch(g, k->phases, k->nphases, k->nb, s->compact);
+            ConvScratch cs = conv_scratch(g, tr, k->phases, k->nphases, k->nb, s->compact);
             tp->fwd_tmp[ki] = cs.col;
             tp->fwd_pack[ki] = cs.col + cs.tmp;
             if (cs.col + cs.tmp + cs.pack > need) need = cs.col + cs.tmp + cs.pack;
             st->bg = swap_geom(g);
             st->nbph = geom_phases(a, &st->bg, !tr, &st->bph);
-            ConvScratch bs = conv_scratch(&st->bg, st->bph, st->nbph, k->nb, s->compact);
+            ConvScratch bs = conv_scratch(&st->bg, !tr, st->bph, st->nbph, k->nb, s->compact);
             if (bs.col + bs.tmp + bs.pack > need) need = bs.col + bs.tmp + bs.pack;
             st->wg = tr ? st->bg : *g;
             geom_phases(a, &st->wg, false, &st->wph);
             int64_t rows = tr ? g->cin / g->groups : g->cout / g->groups;
-            int64_t nbw = conv_dw_chunk(st->wph, k->nb);
-            int64_t wneed = pad_rows(st->wph->K) * nbw * st->wph->qtot + rows * nbw * st->wph->qtot;
+            int64_t nbw = conv_dw_chunk(st->wph, k->nb), Rw = conv_dw_rows(&st->wg, st->wph, k->nb);
+            int64_t NQ = Rw ? conv_row_view(st->wph, Rw).qtot : nbw * st->wph->qtot;
+            int64_t wneed = pad_rows(st->wph->K) * NQ + rows * NQ;
             if (wneed > need) need = wneed;
             break;
         }

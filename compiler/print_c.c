@@ -309,6 +309,7 @@ typedef struct ConvCall {
     Activation act;
     bool accumulate;       /* y += conv (no bias, no activation) */
     bool par;              /* printing inside a call's parallel loop: no inner threads */
+    int64_t r0;            /* a row block's first row (conv_rows; x and y point at it) */
 } ConvCall;
 
 /* The per-tap valid ranges of q (see schedule.h): x index = q * mul + add. */
@@ -317,20 +318,9 @@ static bool tap_ranges(const ConvCall *cc, const Phase *ph, int j, int64_t *lo, 
     const PhaseTap *t = &ph->taps[j];
     bool partial = false;
     for (int i = 0; i < g->nsp; i++) {
-        if (cc->tr) {
-            mul[i] = 1;
-            add[i] = -t->delta[i];
-            lo[i] = t->delta[i] > 0 ? t->delta[i] : 0;
-            hi[i] = g->in[i] + t->delta[i] < ph->nq[i] ? g->in[i] + t->delta[i] : ph->nq[i];
-        } else {
-            int64_t a = t->t[i] * g->dil[i] - g->pb[i], st = g->s[i];
-            mul[i] = st;
-            add[i] = a;
-            int64_t l = a >= 0 ? 0 : (-a + st - 1) / st;
-            int64_t h = (g->in[i] - 1 - a) < 0 ? 0 : (g->in[i] - 1 - a) / st + 1;
-            lo[i] = l;
-            hi[i] = h < ph->nq[i] ? h : ph->nq[i];
-        }
+        mul[i] = cc->tr ? 1 : g->s[i];
+        add[i] = cc->tr ? -t->delta[i] : t->t[i] * g->dil[i] - g->pb[i];
+        tap_range(g, cc->tr, ph, j, i, cc->r0, &lo[i], &hi[i]);
         if (lo[i] != 0 || hi[i] != ph->nq[i]) partial = true;
     }
     return partial;
@@ -726,6 +716,36 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
     emit(w, "}");
 }
 
+/* Every group and GEMM phase of one chunk: im2col, GEMM and store (or, when the
+ * call is interleaved, one store of all phases per group).  R > 0: the chunk is the
+ * block of R rows from r0 (x and y already point at it); otherwise nbk samples from
+ * n0 (when the call is one chunk, "n0" is 0). */
+static void emit_chunk_phases(Ctx *c, const ConvCall *cc, int64_t nbk, int64_t R, int64_t r0, bool inter) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &cc->g;
+    int64_t Fg = g->cout / g->groups, NB = cc->nb, off = 0;
+    bool chunked = nbk < NB || R;
+    ConvCall rc = *cc;
+    rc.r0 = r0;
+    Phase *views = arena_alloc(c->a, sizeof(Phase) * (size_t)cc->nphases);
+    for (int p = 0; p < cc->nphases; p++) views[p] = conv_row_view(&cc->phases[p], cc->phases[p].ntaps > 0 ? R : 0);
+    for (int64_t grp = 0; grp < g->groups; grp++)
+        for (int p = 0; p < cc->nphases; p++) {
+            const Phase *ph = &views[p];
+            ConvChunk ch = conv_chunk(ph, NB, Fg, R ? 1 : nbk);
+            if (ph->ntaps == 0 || ch.direct) continue;
+            if (!chunked) emit_pack_a(w, &rc, ph, grp, 0);
+            emit_gemm_chunk(c, &rc, ph, grp, &ch, chunked ? "n0" : "0", chunked ? off : 0, inter ? p * Fg * ch.ncpad : 0, !inter);
+            off += Fg * ph->K;
+            if (inter && p == cc->nphases - 1) {
+                emit(w, "/* group %lld: every phase's results into y, interleaved */", LL(grp));
+                emit(w, "{");
+                emit_chunk_store(c, &rc, views, cc->nphases, grp, &ch, chunked ? "n0" : "0");
+                emit(w, "}");
+            }
+        }
+}
+
 /* The call's convolution: outputs no tap reaches get the bias alone; phases with
  * few output channels go direct; the others take weight packing, im2col and GEMM,
  * all of their groups and phases inside one loop over sample chunks, so that a
@@ -739,7 +759,8 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "{");
     emit(w, "const float *restrict x = s->arena + %lld;", LL(cc->x));
     emit(w, "float *restrict y = s->arena + %lld;", LL(cc->y));
-    ConvScratch cs = conv_scratch(g, cc->phases, cc->nphases, NB, c->s->compact);
+    if (conv_rows(g, cc->tr, cc->phases, cc->nphases, NB)) emit(w, "const float *restrict xR = x; float *restrict yR = y;   /* row blocks point into these */");
+    ConvScratch cs = conv_scratch(g, cc->tr, cc->phases, cc->nphases, NB, c->s->compact);
     const char *sl = cs.slots > 1 ? "S" : "";   /* several slots: colS and tmpS, each thread's col and tmp inside */
     emit(w, "float *restrict col%s = s->arena + %lld;", sl, LL(cc->col));
     emit(w, "float *restrict tmp%s = s->arena + %lld;", sl, LL(cc->tmp));
@@ -788,8 +809,12 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     }
     if (any_gemm) {
         /* one chunk: each phase packs its weights just before its GEMM, in one
-         * phase's room; several: every group and phase is packed once, first */
-        bool chunked = nbk < NB;
+         * phase's room; several (of samples or of rows): every group and phase is
+         * packed once, first */
+        int64_t R = conv_rows(g, cc->tr, cc->phases, cc->nphases, NB), N0 = 0, nrb = 1;
+        for (int p = 0; p < cc->nphases && R; p++)
+            if (cc->phases[p].ntaps > 0) { N0 = cc->phases[p].nq[0]; nrb = N0 / R; break; }
+        bool chunked = nbk < NB || R;
         int64_t off = 0;
         for (int64_t grp = 0; grp < g->groups && chunked; grp++)
             for (int p = 0; p < cc->nphases; p++) {
@@ -804,34 +829,42 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
         ConvCall pc = *cc;
         pc.par = cs.slots > 1 && chunked;
         cc = &pc;
+        int64_t nch = R ? NB * nrb : NB / nbk;
         if (pc.par) {
             emit(w, "NETC_PARALLEL_SLOTS(%d)", cs.slots);
-            emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(NB / nbk));
-            emit(w, "const int n0 = c0 * %lld;", LL(nbk));
+            emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(nch));
             emit(w, "float *restrict col = colS + NETC_THREAD_NUM * %lld;", LL(cs.col_slot));
             emit(w, "float *restrict tmp = tmpS + NETC_THREAD_NUM * %lld;", LL(cs.tmp_slot));
-        } else if (cs.slots > 1) {
-            emit(w, "{");
-            emit(w, "float *restrict col = colS, *restrict tmp = tmpS;");
-        }
-        if (chunked && !pc.par) emit(w, "for (int n0 = 0; n0 < %lld; n0 += %lld) {", LL(NB), LL(nbk));
-        off = 0;
-        for (int64_t grp = 0; grp < g->groups; grp++)
-            for (int p = 0; p < cc->nphases; p++) {
-                const Phase *ph = &cc->phases[p];
-                ConvChunk ch = conv_chunk(ph, NB, Fg, nbk);
-                if (ph->ntaps == 0 || ch.direct) continue;
-                if (!chunked) emit_pack_a(w, cc, ph, grp, 0);
-                emit_gemm_chunk(c, cc, ph, grp, &ch, chunked ? "n0" : "0", chunked ? off : 0, inter ? p * Fg * ch.ncpad : 0, !inter);
-                off += Fg * ph->K;
-                if (inter && p == cc->nphases - 1) {
-                    emit(w, "/* group %lld: every phase's results into y, interleaved */", LL(grp));
-                    emit(w, "{");
-                    emit_chunk_store(c, cc, cc->phases, cc->nphases, grp, &ch, chunked ? "n0" : "0");
-                    emit(w, "}");
-                }
+        } else {
+            if (cs.slots > 1) {
+                emit(w, "{");
+                emit(w, "float *restrict col = colS, *restrict tmp = tmpS;");
             }
-        if (chunked || cs.slots > 1) emit(w, "}");
+            if (chunked) emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(nch));
+        }
+        if (R) {
+            /* a block of R rows of sample n0: x and y point at its first row, whose
+             * first and last blocks have their own bodies */
+            int64_t xrow = cc->tr ? 1 : g->s[0], yrow = cc->tr ? g->s[0] : 1;
+            for (int i = 1; i < nsp; i++) { xrow *= g->in[i]; yrow *= g->out[i]; }
+            emit(w, "const int n0 = c0 / %lld, rb = c0 %% %lld;", LL(nrb), LL(nrb));
+            emit(w, "const float *restrict x = xR + rb * %lld;", LL(R * xrow));
+            emit(w, "float *restrict y = yR + rb * %lld;", LL(R * yrow));
+            emit(w, "if (rb == 0) {");
+            emit_chunk_phases(c, cc, nbk, R, 0, inter);
+            emit(w, "} else if (rb == %lld) {", LL(nrb - 1));
+            emit_chunk_phases(c, cc, nbk, R, N0 - R, inter);
+            if (nrb > 2) {
+                emit(w, "} else {");
+                emit_chunk_phases(c, cc, nbk, R, R, inter);
+            }
+            emit(w, "}");
+        } else {
+            if (chunked) emit(w, "const int n0 = c0 * %lld;", LL(nbk));
+            emit_chunk_phases(c, cc, nbk, 0, 0, inter);
+        }
+        if (chunked) emit(w, "}");
+        if (!pc.par && cs.slots > 1) emit(w, "}");
     }
     emit(w, "}");
 }
@@ -1154,8 +1187,42 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
         int64_t Rch = tr ? g->cin : g->cout, Rvol = tr ? invol : outvol, Rsrc = tr ? x : gy;
         int64_t wvol = st->wg.cin;      /* floats per sample of the im2col's source */
         for (int i = 0; i < st->wg.nsp; i++) wvol *= st->wg.in[i];
+        int64_t Rw = conv_dw_rows(&st->wg, ph, NB), N0 = ph->nq[0];
+        if (Rw) {
+            /* one sample's colT is too large: blocks of Rw rows (conv_dw_rows), the
+             * first and last with clipped taps, the middle ones sharing one body */
+            int64_t nrb = N0 / Rw, xrow = st->wg.s[0] * (wvol / st->wg.cin / st->wg.in[0]);
+            Phase v = conv_row_view(ph, Rw);
+            NQ = v.qtot;
+            wc.nb = 1;
+            for (int64_t grp = 0; grp < g->groups; grp++) {
+                emit(w, "{");
+                emit(w, "float *restrict colT = s->arena + %lld;", LL(tp->scratch));
+                emit(w, "float *restrict A = s->arena + %lld;", LL(tp->scratch + pad_rows(ph->K) * NQ));
+                emit(w, "netc_memset(s->grads + %lld, 0, sizeof(float) * %lld);", LL(wp->offset + grp * R * ph->K), LL(R * ph->K));
+                emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(NB * nrb));
+                emit(w, "const int n0 = c0 / %lld, rb = c0 %% %lld;", LL(nrb), LL(nrb));
+                emit(w, "const float *restrict xw = s->arena + %lld + n0 * %lld + rb * %lld;", LL(tr ? gy : x), LL(wvol), LL(Rw * xrow));
+                for (int b = 0; b < (nrb > 2 ? 3 : 2); b++) {
+                    if (b == 0) emit(w, "if (rb == 0) {");
+                    else if (b == 1) emit(w, "} else if (rb == %lld) {", LL(nrb - 1));
+                    else emit(w, "} else {");
+                    wc.r0 = b == 0 ? 0 : b == 1 ? N0 - Rw : Rw;
+                    emit_im2col(w, &wc, &v, grp, "colT", "xw", NULL, NULL);
+                }
+                emit(w, "}");
+                if (threaded(R * NQ)) emit(w, "NETC_PARALLEL_FOR");
+                emit(w, "for (int r = 0; r < %lld; r++) for (int q = 0; q < %lld; q++)", LL(R), LL(NQ));
+                emit(w, "    A[r * %lld + q] = s->arena[%lld + (n0 * %lld + %lld + r) * %lld + rb * %lld + q];", LL(NQ), LL(Rsrc),
+                     LL(Rch), LL(grp * R), LL(Rvol), LL(NQ));
+                emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K, false, pad_rows(ph->K), true),
+                     LL(wp->offset + grp * R * ph->K));
+                emit(w, "}");
+                emit(w, "}");
+            }
+        }
         bool chunked = nbw < NB;
-        for (int64_t grp = 0; grp < g->groups; grp++) {
+        for (int64_t grp = 0; grp < g->groups && !Rw; grp++) {
             emit(w, "{");
             emit(w, "float *restrict colT = s->arena + %lld;", LL(tp->scratch));
             emit(w, "float *restrict A = s->arena + %lld;", LL(tp->scratch + pad_rows(ph->K) * NQ));
@@ -1180,7 +1247,7 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
         ConvCall cc = {.tr = !tr, .g = st->bg, .phases = st->bph, .nphases = st->nbph, .nb = NB, .x = gy,
                        .y = tp->gr[L->in[0]->id], .col = tp->scratch, .w = s->params[k->param[P_WEIGHT]].offset, .b = -1,
                        .act = {ACT_IDENTITY, 0}, .accumulate = true};
-        ConvScratch cs = conv_scratch(&st->bg, st->bph, st->nbph, NB, s->compact);
+        ConvScratch cs = conv_scratch(&st->bg, !tr, st->bph, st->nbph, NB, s->compact);
         cc.tmp = tp->scratch + cs.col;
         cc.pack = tp->scratch + cs.col + cs.tmp;
         emit_conv_call(c, &cc);

@@ -95,7 +95,20 @@ static inline int64_t pad_rows(int64_t k) {
  * when the call is one chunk, every group and phase (packed once, before the chunks)
  * when there are several. */
 int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg);
-int64_t conv_pack_floats(const ConvGeom *g, const Phase *ph, int n, int64_t nb);
+int64_t conv_pack_floats(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb);
+/* Row blocks: a call whose GEMM phases share their first axis's extent N0 and whose
+ * one sample's im2col exceeds CONV_CHUNK_FLOATS (a batch of one large image) works
+ * on chunks of R rows of one sample, R the largest proper divisor of N0 whose
+ * im2col fits; 0 when the call keeps sample chunks.  The first and last blocks
+ * have bodies of their own (their taps' ranges are clipped); every middle block
+ * shares one, so R is refused (0) when some tap misses a middle row.  `tr`: the
+ * call gathers by stride phase. */
+int64_t conv_rows(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb);
+/* A phase seen through a block of R rows (R = 0: the phase itself). */
+Phase conv_row_view(const Phase *ph, int64_t R);
+/* Tap j's valid [lo, hi) of q on axis i, in a block whose first row is r0 (axis 0
+ * only; 0 for the whole phase): those q whose input index lies inside the input. */
+void tap_range(const ConvGeom *g, bool tr, const Phase *ph, int j, int i, int64_t r0, int64_t *lo, int64_t *hi);
 /* Whether a call's phases store together: a transposed convolution strided along
  * its last axis whose phases all take the GEMM path over equal boxes keeps every
  * phase's results of a chunk (side by side in `tmp`, phase p at p * Fg * ncpad)
@@ -110,12 +123,12 @@ bool conv_interleaved(const ConvGeom *g, const Phase *ph, int n, bool compact);
  * im2col and results (its slot of the scratch); a compact schedule, or a call of
  * one chunk, has one slot and leaves threads to its GEMMs. */
 enum { CONV_SLOTS = 8, CONV_PARALLEL_MACS = 1 << 20 };
-int conv_slots(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compact);
+int conv_slots(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact);
 /* The scratch floats of one call: the largest im2col chunk, the GEMM results (all
  * phases' when interleaved) and the packed weights; with several slots, col and
  * tmp hold `slots` copies, col_slot and tmp_slot floats apart. */
 typedef struct ConvScratch { int64_t col, tmp, pack; int slots; int64_t col_slot, tmp_slot; } ConvScratch;
-ConvScratch conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb, bool compact);
+ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact);
 
 /* The samples per chunk of a weight gradient (dW += rows x im2col over a chunk of
  * samples at a time): the largest divisor of nb whose transposed im2col (rows of
@@ -124,6 +137,12 @@ ConvScratch conv_scratch(const ConvGeom *g, const Phase *ph, int n, int64_t nb, 
  * large layer is megabytes). */
 enum { CONV_DW_MIN_DEPTH = 256 };
 int64_t conv_dw_chunk(const Phase *ph, int64_t nb);
+/* Row blocks of a weight gradient (see conv_rows): when one sample's transposed
+ * im2col is over CONV_CHUNK_FLOATS, dW accumulates over blocks of R rows of a sample
+ * (R the largest proper divisor of the first axis whose transposed im2col fits, and
+ * at least CONV_DW_MIN_DEPTH deep); 0 otherwise.  g and ph: the im2col's
+ * convolution (TrainStep.wg, wph). */
+int64_t conv_dw_rows(const ConvGeom *g, const Phase *ph, int64_t nb);
 
 /* Phases of a convolution-shaped computation with geometry g (see Phase). */
 int geom_phases(Arena *a, const ConvGeom *g, bool transposed, Phase **out);

@@ -30,5 +30,8 @@ run wide-portable --count "$((count_wide / 4))" --seed 4 --layout nchw --wide --
 # each program runs on 1, 2 and 3 threads and must give the same bits every time
 run threads --count "$((count_wide / 4))" --seed 5 --layout nchw --wide --per-net 10 --batch 8 --threads 1,2,3 --cflags "-O1 -march=native -fopenmp"
 run threads-portable --count "$((count_wide / 10))" --seed 6 --layout nchw --wide --per-net 10 --batch 8 --threads 1,3 --cflags "-O1 -fopenmp -DNETC_PORTABLE"
+# batch-1 large images: one sample's im2col over the chunk, so the calls work on
+# blocks of rows (first, middle and last bodies), on 1 and 2 threads
+run large --count "$((count_wide * 3 / 10))" --seed 7 --layout nchw --large --per-net 10 --batch 1 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
