@@ -205,52 +205,53 @@ static bool middle_rows_full(const ConvGeom *g, bool tr, const Phase *ph, int64_
     return true;
 }
 
+/* The largest proper divisor R of N0 whose R rows of row_floats fit
+ * CONV_CHUNK_FLOATS; 0 if none. */
+static int64_t block_rows(int64_t N0, int64_t row_floats) {
+    for (int64_t R = N0 / 2; R >= 1; R--)
+        if (N0 % R == 0 && R * row_floats <= CONV_CHUNK_FLOATS) return R;
+    return 0;
+}
+
 int64_t conv_dw_rows(const ConvGeom *g, const Phase *ph, int64_t nb) {
     int64_t N0 = ph->nq[0], rest = ph->qtot / (N0 > 0 ? N0 : 1);
     /* (taps unrolled: a tap loop tests absolute positions, which a block's shifted
      * pointers would break) */
     if (conv_dw_chunk(ph, nb) != 1 || pad_rows(ph->K) * ph->qtot <= CONV_CHUNK_FLOATS || N0 < 2 || ph->ntaps > 64) return 0;
-    for (int64_t R = N0 / 2; R >= 1; R--) {
-        if (N0 % R || pad_rows(ph->K) * R * rest > CONV_CHUNK_FLOATS) continue;
-        if (R * rest < CONV_DW_MIN_DEPTH || !middle_rows_full(g, false, ph, R)) return 0;
-        return R;
-    }
-    return 0;
+    int64_t R = block_rows(N0, pad_rows(ph->K) * rest);
+    return R && R * rest >= CONV_DW_MIN_DEPTH && middle_rows_full(g, false, ph, R) ? R : 0;
 }
 
-int64_t conv_rows(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb) {
-    int64_t fg = g->cout / g->groups, N0 = -1;
+/* Row blocks of a call (see schedule.h); nbk: the call's sample chunk. */
+static int64_t conv_rows(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nbk) {
+    int64_t fg = g->cout / g->groups, N0 = -1, row_floats = 0;
     bool big = false;
-    if (conv_nbk(ph, n, nb, fg) != 1) return 0;
+    if (nbk != 1) return 0;
     for (int p = 0; p < n; p++) {
         if (ph[p].ntaps == 0 || is_direct(&ph[p], fg)) continue;
         if (ph[p].ntaps > 64) return 0;     /* the tap loop (see conv_dw_rows) */
         if (N0 < 0) N0 = ph[p].nq[0];
         else if (ph[p].nq[0] != N0) return 0;
         if (ph[p].K * ph[p].qtot > CONV_CHUNK_FLOATS) big = true;
+        if (ph[p].K * (ph[p].qtot / N0) > row_floats) row_floats = ph[p].K * (ph[p].qtot / N0);
     }
     if (N0 < 2 || !big) return 0;
-    for (int64_t R = N0 / 2; R >= 1; R--) {
-        if (N0 % R) continue;
-        bool fits = true;
-        for (int p = 0; p < n && fits; p++)
-            if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && ph[p].K * (ph[p].qtot / N0 * R) > CONV_CHUNK_FLOATS) fits = false;
-        if (!fits) continue;
-        for (int p = 0; p < n; p++)
-            if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && !middle_rows_full(g, tr, &ph[p], R)) return 0;
-        return R;
-    }
-    return 0;
+    int64_t R = block_rows(N0, row_floats);
+    for (int p = 0; p < n && R; p++)
+        if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && !middle_rows_full(g, tr, &ph[p], R)) return 0;
+    return R;
 }
 
-int64_t conv_pack_floats(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb) {
+/* The packed weights: one group and phase at a time when the call is one chunk,
+ * every group and phase when it has several (of samples or rows). */
+static int64_t conv_pack_floats(const ConvGeom *g, const Phase *ph, int n, bool chunked) {
     int64_t fg = g->cout / g->groups, f = 0, sum = 0;
     for (int p = 0; p < n; p++)
         if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg)) {
             if (fg * ph[p].K > f) f = fg * ph[p].K;
             sum += g->groups * fg * ph[p].K;
         }
-    return conv_nbk(ph, n, nb, fg) < nb || conv_rows(g, tr, ph, n, nb) ? sum : f;
+    return chunked ? sum : f;
 }
 
 int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg) {
@@ -270,8 +271,9 @@ bool conv_interleaved(const ConvGeom *g, const Phase *ph, int n, bool compact) {
     return true;
 }
 
-int conv_slots(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
-    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg), macs = 0, units = 1, R = conv_rows(g, tr, ph, n, nb);
+/* Threads of a call (see ConvScratch). */
+static int conv_slots(const ConvGeom *g, const Phase *ph, int n, int64_t nb, int64_t nbk, int64_t R, bool compact) {
+    int64_t fg = g->cout / g->groups, macs = 0, units = 1;
     if (compact) return 1;
     for (int p = 0; p < n; p++) {
         if (ph[p].ntaps == 0) continue;
@@ -285,8 +287,8 @@ int conv_slots(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, b
 }
 
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
-    ConvScratch s = {0, 0, conv_pack_floats(g, tr, ph, n, nb), 1, 0, 0};
-    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg), R = conv_rows(g, tr, ph, n, nb);
+    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg), R = conv_rows(g, tr, ph, n, nbk);
+    ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nbk < nb || R), 1, 0, 0, nbk, R};
     for (int p = 0; p < n; p++) {
         Phase v = conv_row_view(&ph[p], ph[p].ntaps > 0 && !is_direct(&ph[p], fg) ? R : 0);
         ConvChunk ch = conv_chunk(&v, nb, fg, nbk);
@@ -294,7 +296,7 @@ ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int
         if (ch.tmp > s.tmp) s.tmp = ch.tmp;
     }
     if (conv_interleaved(g, ph, n, compact)) s.tmp *= n;
-    s.slots = conv_slots(g, tr, ph, n, nb, compact);
+    s.slots = conv_slots(g, ph, n, nb, nbk, R, compact);
     s.col_slot = (s.col + 15) / 16 * 16;
     s.tmp_slot = (s.tmp + 15) / 16 * 16;
     if (s.slots > 1) {

@@ -19,7 +19,6 @@ static ConvGeom swap_geom(const ConvGeom *g) {
     return b;
 }
 
-
 TrainPlan *lower_train(Arena *a, const Schedule *s) {
     const Net *net = s->net;
     TrainPlan *tp = arena_alloc(a, sizeof *tp);

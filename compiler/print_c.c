@@ -326,28 +326,37 @@ static bool tap_ranges(const ConvCall *cc, const Phase *ph, int j, int64_t *lo, 
     return partial;
 }
 
-/* Zeros for the part of a tap's [0, nq) box outside its valid [lo, hi) box, as
- * disjoint slabs: for each axis i, q_i below lo_i or from hi_i on, with the axes
+/* The part of a [0, nq) box outside a [lo, hi) box, as disjoint slabs (sl[k],
+ * sh[k]; at most 2 * nsp): for each axis i, q_i below lo_i or from hi_i on, with the axes
  * before i inside [lo, hi) and those after it whole (an empty [lo, hi) on an axis
- * ends the slabs there, with one slab of the whole axis).  `row` is the tap's first
- * column expression in cs[]. */
-static void emit_zero_rest(Emitter *w, int nsp, const int64_t *lo, const int64_t *hi, const int64_t *nq, const char *row,
-                           const char *tidx) {
+ * ends the slabs there, with one slab of the whole axis); returns their count. */
+static int box_rest(int nsp, const int64_t *lo, const int64_t *hi, const int64_t *nq, int64_t (*sl)[MAX_SPATIAL], int64_t (*sh)[MAX_SPATIAL]) {
+    int n = 0;
     for (int i = 0; i < nsp; i++) {
         bool none = lo[i] >= hi[i];   /* no valid q on this axis: one slab, the whole axis */
         for (int side = 0; side < (none ? 1 : 2); side++) {
             int64_t a = side ? hi[i] : 0, b = side ? nq[i] : none ? nq[i] : lo[i];
             if (a >= b) continue;
-            int64_t l[MAX_SPATIAL], h[MAX_SPATIAL];
             for (int d = 0; d < nsp; d++) {
-                l[d] = d < i ? lo[d] : d == i ? a : 0;
-                h[d] = d < i ? hi[d] : d == i ? b : nq[d];
+                sl[n][d] = d < i ? lo[d] : d == i ? a : 0;
+                sh[n][d] = d < i ? hi[d] : d == i ? b : nq[d];
             }
-            open_q_loops(w, nsp, l, h);
-            emit(w, "cs[%s + %s] = 0.0f;", row, tidx);
-            close_loops(w, nsp);
+            n++;
         }
         if (none) break;
+    }
+    return n;
+}
+
+/* Zeros for the part of a tap's [0, nq) box outside its valid [lo, hi) box (see
+ * box_rest).  `row` is the tap's first column expression in cs[]. */
+static void emit_zero_rest(Emitter *w, int nsp, const int64_t *lo, const int64_t *hi, const int64_t *nq, const char *row,
+                           const char *tidx) {
+    int64_t sl[2 * MAX_SPATIAL][MAX_SPATIAL], sh[2 * MAX_SPATIAL][MAX_SPATIAL];
+    for (int k = 0, n = box_rest(nsp, lo, hi, nq, sl, sh); k < n; k++) {
+        open_q_loops(w, nsp, sl[k], sh[k]);
+        emit(w, "cs[%s + %s] = 0.0f;", row, tidx);
+        close_loops(w, nsp);
     }
 }
 
@@ -415,28 +424,14 @@ static void emit_im2col_rows(Emitter *w, const ConvCall *cc, const Phase *ph, in
         close_loops(w, nsp);
     }
     /* the slabs around the interior box (all of it when there is none) */
-    bool any = false;
-    for (int i = 0; i < nsp && interior; i++) if (in_lo[i] > 0 || in_hi[i] < ph->nq[i]) any = true;
-    if (!interior || any) {
+    int64_t sl[2 * MAX_SPATIAL][MAX_SPATIAL], sh[2 * MAX_SPATIAL][MAX_SPATIAL];
+    int nsl = box_rest(nsp, in_lo, in_hi, ph->nq, sl, sh);
+    if (nsl) {
         emit(w, "for (int n = 0; n < %lld; n++) {", LL(cc->nb));
-        if (!interior) {
-            open_q_loops(w, nsp, zero, ph->nq);
+        for (int k = 0; k < nsl; k++) {
+            open_q_loops(w, nsp, sl[k], sh[k]);
             emit_im2col_row(w, cc, ph, grp, col, x, KP, tidx, true);
             close_loops(w, nsp);
-        } else {
-            for (int i = 0; i < nsp; i++)
-                for (int side = 0; side < 2; side++) {
-                    int64_t a = side ? in_hi[i] : 0, b = side ? ph->nq[i] : in_lo[i];
-                    if (a >= b) continue;
-                    int64_t l[MAX_SPATIAL], h[MAX_SPATIAL];
-                    for (int d = 0; d < nsp; d++) {
-                        l[d] = d < i ? in_lo[d] : d == i ? a : 0;
-                        h[d] = d < i ? in_hi[d] : d == i ? b : ph->nq[d];
-                    }
-                    open_q_loops(w, nsp, l, h);
-                    emit_im2col_row(w, cc, ph, grp, col, x, KP, tidx, true);
-                    close_loops(w, nsp);
-                }
         }
         emit(w, "}");
     }
@@ -759,8 +754,8 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "{");
     emit(w, "const float *restrict x = s->arena + %lld;", LL(cc->x));
     emit(w, "float *restrict y = s->arena + %lld;", LL(cc->y));
-    if (conv_rows(g, cc->tr, cc->phases, cc->nphases, NB)) emit(w, "const float *restrict xR = x; float *restrict yR = y;   /* row blocks point into these */");
     ConvScratch cs = conv_scratch(g, cc->tr, cc->phases, cc->nphases, NB, c->s->compact);
+    if (cs.rows) emit(w, "const float *restrict xR = x; float *restrict yR = y;   /* row blocks point into these */");
     const char *sl = cs.slots > 1 ? "S" : "";   /* several slots: colS and tmpS, each thread's col and tmp inside */
     emit(w, "float *restrict col%s = s->arena + %lld;", sl, LL(cc->col));
     emit(w, "float *restrict tmp%s = s->arena + %lld;", sl, LL(cc->tmp));
@@ -769,7 +764,7 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "float *restrict pack = s->arena + %lld;", LL(cc->pack));
     emit(w, "(void)pack;");
     int64_t zero_lo[MAX_SPATIAL] = {0};
-    int64_t nbk = conv_nbk(cc->phases, cc->nphases, NB, Fg);
+    int64_t nbk = cs.nbk;
     bool any_gemm = false, inter = conv_interleaved(g, cc->phases, cc->nphases, c->s->compact);
     for (int64_t grp = 0; grp < g->groups; grp++) {
         for (int p = 0; p < cc->nphases; p++) {
@@ -811,7 +806,7 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
         /* one chunk: each phase packs its weights just before its GEMM, in one
          * phase's room; several (of samples or of rows): every group and phase is
          * packed once, first */
-        int64_t R = conv_rows(g, cc->tr, cc->phases, cc->nphases, NB), N0 = 0, nrb = 1;
+        int64_t R = cs.rows, N0 = 0, nrb = 1;
         for (int p = 0; p < cc->nphases && R; p++)
             if (cc->phases[p].ntaps > 0) { N0 = cc->phases[p].nq[0]; nrb = N0 / R; break; }
         bool chunked = nbk < NB || R;

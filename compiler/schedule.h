@@ -90,20 +90,10 @@ static inline int64_t pad_rows(int64_t k) {
     int64_t p = (k + 15) / 16;
     return 16 * (p % 2 ? p : p + 1);
 }
-/* The chunk all GEMM phases of a call share (they run inside one loop over chunks),
- * and the floats of packed weights the call needs: one group and phase at a time
- * when the call is one chunk, every group and phase (packed once, before the chunks)
- * when there are several. */
+/* The chunk all GEMM phases of a call share (they run inside one loop over chunks;
+ * one group and phase is packed at a time when the call is one chunk, every group
+ * and phase once, before the chunks, when there are several). */
 int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg);
-int64_t conv_pack_floats(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb);
-/* Row blocks: a call whose GEMM phases share their first axis's extent N0 and whose
- * one sample's im2col exceeds CONV_CHUNK_FLOATS (a batch of one large image) works
- * on chunks of R rows of one sample, R the largest proper divisor of N0 whose
- * im2col fits; 0 when the call keeps sample chunks.  The first and last blocks
- * have bodies of their own (their taps' ranges are clipped); every middle block
- * shares one, so R is refused (0) when some tap misses a middle row.  `tr`: the
- * call gathers by stride phase. */
-int64_t conv_rows(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb);
 /* A phase seen through a block of R rows (R = 0: the phase itself). */
 Phase conv_row_view(const Phase *ph, int64_t R);
 /* Tap j's valid [lo, hi) of q on axis i, in a block whose first row is r0 (axis 0
@@ -117,17 +107,26 @@ void tap_range(const ConvGeom *g, bool tr, const Phase *ph, int j, int i, int64_
  * (the extra results cost RAM that firmware would rather keep). */
 enum { CONV_INTERLEAVE_MAX = 16 };   /* at most this many phases (one store each per position) */
 bool conv_interleaved(const ConvGeom *g, const Phase *ph, int n, bool compact);
-/* Threads of a call.  A host schedule's call of at least CONV_PARALLEL_MACS
- * multiply-adds over several chunks (or, on the direct path, samples) runs its
- * chunks on up to CONV_SLOTS threads in one parallel loop, each thread with its own
- * im2col and results (its slot of the scratch); a compact schedule, or a call of
- * one chunk, has one slot and leaves threads to its GEMMs. */
+/* How one call runs and the scratch floats it needs (the memory plans and the
+ * printer share it):
+ * - col, tmp, pack: the largest im2col chunk, the GEMM results (all phases' when
+ *   interleaved) and the packed weights;
+ * - nbk: the samples per chunk (conv_nbk);
+ * - rows: row blocks (0: none).  A call whose GEMM phases share their first axis's
+ *   extent N0 and whose one sample's im2col exceeds CONV_CHUNK_FLOATS (a batch of
+ *   one large image) works on chunks of R rows of one sample, R the largest proper
+ *   divisor of N0 whose im2col fits.  The first and last blocks have bodies of their
+ *   own (their taps' ranges are clipped); every middle block shares one, so R is
+ *   refused when some tap misses a middle row;
+ * - slots: threads.  A host schedule's call of at least CONV_PARALLEL_MACS
+ *   multiply-adds over several chunks (or, on the direct path, samples) runs its
+ *   chunks on up to CONV_SLOTS threads in one parallel loop, each thread with its
+ *   own im2col and results: col and tmp then hold `slots` copies, col_slot and
+ *   tmp_slot floats apart.  A compact schedule, or a call of one chunk, has one
+ *   slot and leaves threads to its GEMMs.
+ * `tr`: the call gathers by stride phase. */
 enum { CONV_SLOTS = 8, CONV_PARALLEL_MACS = 1 << 20 };
-int conv_slots(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact);
-/* The scratch floats of one call: the largest im2col chunk, the GEMM results (all
- * phases' when interleaved) and the packed weights; with several slots, col and
- * tmp hold `slots` copies, col_slot and tmp_slot floats apart. */
-typedef struct ConvScratch { int64_t col, tmp, pack; int slots; int64_t col_slot, tmp_slot; } ConvScratch;
+typedef struct ConvScratch { int64_t col, tmp, pack; int slots; int64_t col_slot, tmp_slot, nbk, rows; } ConvScratch;
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact);
 
 /* The samples per chunk of a weight gradient (dW += rows x im2col over a chunk of
