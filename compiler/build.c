@@ -184,6 +184,7 @@ static int build_exe(const char *dir, const char *name, const char *cc, const ch
     for (char *t = strtok(flagbuf, " \t"); t && n < 40; t = strtok(NULL, " \t")) argv[n++] = t;
     for (char *t = strtok(envbuf, " \t"); t && n < 70; t = strtok(NULL, " \t")) argv[n++] = t;
     argv[n++] = "-std=c99";
+    argv[n++] = "-DNETC_TIMERS";     /* the network's layer timers: bench --layers */
     argv[n++] = inc1;
     argv[n++] = inc2;
     argv[n++] = src;

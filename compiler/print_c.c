@@ -2025,6 +2025,20 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#define NETC_LAST_THREAD 1");
     emit(w, "#endif");
     emit_raw(w, "\n");
+    emit(w, "/* Layer timers: compiled with -DNETC_TIMERS, each entry point reports the end of");
+    emit(w, " * every step it takes to netc_timer(what): 0 when a call starts, then \"inputs\",");
+    emit(w, " * \"forward L\", \"loss\", \"backward L\", \"update\", \"outputs\" (L a layer's name).");
+    emit(w, " * The program netc builds with --exe defines it (NAME bench --layers); embedders");
+    emit(w, " * may define their own.  Without NETC_TIMERS the marks compile to nothing. */");
+    emit(w, "#ifndef NETC_TIMER");
+    emit(w, "#ifdef NETC_TIMERS");
+    emit(w, "void netc_timer(const char *what);");
+    emit(w, "#define NETC_TIMER(what) netc_timer(what)");
+    emit(w, "#else");
+    emit(w, "#define NETC_TIMER(what) ((void)0)");
+    emit(w, "#endif");
+    emit(w, "#endif");
+    emit_raw(w, "\n");
     emit(w, "/* GCC contracts a * b + c into one FMA only when told (ISO C modes say off). */");
     emit(w, "#if NETC_VEC && !defined(__clang__)");
     emit(w, "#pragma GCC push_options");
@@ -2054,15 +2068,21 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     for (int j = 0; j < net->outputs.n; j++) snprintf(args + strlen(args), sizeof args - strlen(args), ", float *out_%s", ((Layer *)net->outputs.v[j])->name);
     emit(w, "void %s_forward(%s_state *s%s)", c.name, c.name, args);
     emit(w, "{");
+    emit(w, "NETC_TIMER(0);");
     for (int j = 0; j < s->inputs.n; j++) {
         const Layer *L = s->inputs.v[j];
         print_copy(&c, L, buf_off(s, s->value_buf[L->id]), arena_printf(a, "in_%s", L->name), true);
     }
-    for (int i = 0; i < s->nk; i++) emit(w, "layer_%s(s);", s->k[i].L->name);
+    emit(w, "NETC_TIMER(\"inputs\");");
+    for (int i = 0; i < s->nk; i++) {
+        emit(w, "layer_%s(s);", s->k[i].L->name);
+        emit(w, "NETC_TIMER(\"forward %s\");", s->k[i].L->name);
+    }
     for (int j = 0; j < net->outputs.n; j++) {
         const Layer *L = net->outputs.v[j];
         print_copy(&c, L, buf_off(s, s->value_buf[L->id]), arena_printf(a, "out_%s", L->name), false);
     }
+    emit(w, "NETC_TIMER(\"outputs\");");
     emit(w, "}");
     emit_raw(w, "\n");
     if (tp) {
@@ -2079,18 +2099,35 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
         for (int pass = 0; pass < 2; pass++) {
             emit(w, pass ? "float %s_eval_loss(%s_state *s%s)" : "float %s_train_step(%s_state *s%s)", c.name, c.name, targs);
             emit(w, "{");
+            emit(w, "NETC_TIMER(0);");
             c.tp = tp;
             for (int j = 0; j < tp->inputs.n; j++) {
                 const Layer *L = tp->inputs.v[j];
                 print_copy(&c, L, tp->v[L->id], arena_printf(a, "in_%s", L->name), true);
             }
             c.tp = NULL;
-            for (int i = 0; i < s->nk; i++) emit(w, "tf_%s(s, %d);", s->k[i].L->name, !pass);
-            if (pass) { emit(w, "return loss_fn(s, 0);"); emit(w, "}"); emit_raw(w, "\n"); break; }
+            emit(w, "NETC_TIMER(\"inputs\");");
+            for (int i = 0; i < s->nk; i++) {
+                emit(w, "tf_%s(s, %d);", s->k[i].L->name, !pass);
+                emit(w, "NETC_TIMER(\"forward %s\");", s->k[i].L->name);
+            }
+            if (pass) {
+                emit(w, "const float loss = loss_fn(s, 0);");
+                emit(w, "NETC_TIMER(\"loss\");");
+                emit(w, "return loss;");
+                emit(w, "}");
+                emit_raw(w, "\n");
+                break;
+            }
             if (gb >= 0) emit(w, "netc_memset(s->arena + %lld, 0, sizeof(float) * %lld);", LL(gb), LL(ge - gb));
             emit(w, "const float loss = loss_fn(s, 1);");
-            for (int i = s->nk - 1; i >= 0; i--) emit(w, "tb_%s(s);", s->k[i].L->name);
+            emit(w, "NETC_TIMER(\"loss\");");
+            for (int i = s->nk - 1; i >= 0; i--) {
+                emit(w, "tb_%s(s);", s->k[i].L->name);
+                emit(w, "NETC_TIMER(\"backward %s\");", s->k[i].L->name);
+            }
             emit(w, "update(s);");
+            emit(w, "NETC_TIMER(\"update\");");
             emit(w, "return loss;");
             emit(w, "}");
             emit_raw(w, "\n");

@@ -4,7 +4,7 @@
  *
  *   NAME info
  *   NAME infer [--weights W.safetensors] [--seed S] --input IN=x.npy ... --output OUT=y.npy ...
- *   NAME bench [--iters N] [--seed S]
+ *   NAME bench [--train] [--layers] [--iters N] [--seed S]
  *   NAME train ... / NAME eval ...   (runtime/train.c)
  *
  * Any number of samples runs through `infer`: the leading axis of every input is
@@ -128,6 +128,72 @@ static double now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Layer timers.  The generated code, compiled with -DNETC_TIMERS (netc build --exe
+ * does), calls netc_timer(what) after every step of an entry point: what == 0 when a
+ * call starts, then "inputs", "forward L", "loss", "backward L", "update",
+ * "outputs".  While `bench --layers` records (timers.on), each step's time since
+ * the previous mark goes to its row, one column per timed call; rows keep the order
+ * in which the steps first ran.  Off, a mark is one test. */
+typedef struct { const char *name; double *ms; } TimerRow;
+static struct {
+    int on, iter, iters, nrows, cap, cursor, failed;
+    double last;
+    TimerRow *rows;
+} timers;
+
+void netc_timer(const char *what);
+void netc_timer(const char *what) {
+    if (!timers.on) return;
+    const double t = now_ms();
+    if (!what) { timers.last = t; timers.cursor = 0; return; }
+    int r = timers.cursor < timers.nrows && !strcmp(timers.rows[timers.cursor].name, what) ? timers.cursor : -1;
+    for (int i = 0; r < 0 && i < timers.nrows; i++)
+        if (!strcmp(timers.rows[i].name, what)) r = i;
+    if (r < 0) {
+        if (timers.nrows == timers.cap) {
+            int cap = timers.cap ? 2 * timers.cap : 64;
+            TimerRow *rows = realloc(timers.rows, sizeof *rows * (size_t)cap);
+            if (!rows) { timers.on = 0; timers.failed = 1; return; }
+            timers.rows = rows;
+            timers.cap = cap;
+        }
+        double *ms = calloc((size_t)timers.iters, sizeof *ms);
+        if (!ms) { timers.on = 0; timers.failed = 1; return; }
+        timers.rows[timers.nrows] = (TimerRow){what, ms};
+        r = timers.nrows++;
+    }
+    if (timers.iter >= 0 && timers.iter < timers.iters) timers.rows[r].ms[timers.iter] += t - timers.last;
+    timers.cursor = r + 1;
+    timers.last = now_ms();     /* the mark's own time goes to no step */
+}
+
+static int cmp_double(const void *a, const void *b);
+
+/* The --layers table: each step's median and minimum over the timed calls and its
+ * share of the sum of the medians. */
+static void print_timers(FILE *f, long iters) {
+    if (timers.failed) { fprintf(f, "  (layer timers stopped: out of memory)\n"); return; }
+    if (!timers.nrows) {
+        fprintf(f, "  (no layer timers: this program's network code was compiled without -DNETC_TIMERS)\n");
+        return;
+    }
+    double total = 0;
+    int width = 4;
+    for (int r = 0; r < timers.nrows; r++) {
+        qsort(timers.rows[r].ms, (size_t)iters, sizeof(double), cmp_double);
+        total += timers.rows[r].ms[iters / 2];
+        int len = (int)strlen(timers.rows[r].name);
+        if (len > width) width = len;
+    }
+    fprintf(f, "  %-*s %12s %12s %7s\n", width, "step", "median ms", "min ms", "share");
+    for (int r = 0; r < timers.nrows; r++) {
+        const double *ms = timers.rows[r].ms;
+        fprintf(f, "  %-*s %12.4f %12.4f %6.1f%%\n", width, timers.rows[r].name, ms[iters / 2], ms[0],
+                total > 0 ? 100.0 * ms[iters / 2] / total : 0.0);
+    }
+    fprintf(f, "  %-*s %12.4f\n", width, "sum of medians", total);
+}
+
 static int cmd_infer(int argc, char **argv) {
     const char *weights = NULL, *in_file[MAX_IO] = {0}, *out_file[MAX_IO] = {0};
     unsigned long long seed = 0;
@@ -242,10 +308,11 @@ static int cmp_double(const void *a, const void *b) {
 static int cmd_bench(int argc, char **argv) {
     long iters = 20;
     unsigned long long seed = 1;
-    int train = 0;
+    int train = 0, layers = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
         if (!strcmp(argv[i], "--train")) train = 1;
+        else if (!strcmp(argv[i], "--layers")) layers = 1;
         else if (!strcmp(argv[i], "--iters") && i + 1 < argc) {
             char *end;
             iters = strtol(argv[++i], &end, 10);
@@ -265,7 +332,11 @@ static int cmd_bench(int argc, char **argv) {
     }
     for (int i = 0; i < M->noutputs; i++) bout[i] = malloc(sizeof(float) * (size_t)M->outputs[i].count);
     double *t = malloc(sizeof(double) * (size_t)iters);
+    if (!t) { fprintf(stderr, "%s bench: out of memory\n", M->name); return 1; }
+    timers.on = layers;
+    timers.iters = (int)iters;
     for (long i = -1; i < iters; i++) {   /* i = -1: warm-up */
+        timers.iter = (int)i;
         double t0 = now_ms();
         if (train) M->train_step(state, (const float *const *)bin);
         else M->run(state, (const float *const *)bin, bout);
@@ -274,6 +345,14 @@ static int cmd_bench(int argc, char **argv) {
     qsort(t, (size_t)iters, sizeof *t, cmp_double);
     printf("%s: %s of %d samples: median %.4f ms (min %.4f, max %.4f, %ld runs)\n", M->name,
            train ? "training step" : "forward pass", M->batch, t[iters / 2], t[0], t[iters - 1], iters);
+    if (layers) {
+        timers.on = 0;
+        print_timers(stdout, iters);
+        for (int r = 0; r < timers.nrows; r++) free(timers.rows[r].ms);
+        free(timers.rows);
+        timers.rows = NULL;
+        timers.nrows = timers.cap = 0;
+    }
     free(t);
     for (int i = 0; i < MAX_IO; i++) { free(bin[i]); free(bout[i]); }
     free(state);
@@ -287,7 +366,8 @@ static void usage(FILE *f) {
             "  info                                  shapes, parameters and memory\n"
             "  infer --input IN=x.npy ... --output OUT=y.npy ... [--weights W.safetensors] [--seed S]\n"
             "                                        run any number of samples (the leading axis)\n"
-            "  bench [--train] [--iters N] [--seed S]  median milliseconds of one forward pass (or training step)\n"
+            "  bench [--train] [--layers] [--iters N] [--seed S]\n"
+            "                                        median milliseconds of one forward pass (or training step)\n"
             "\n"
             "  --input IN=x.npy        infer: samples of input IN, [N, per-sample shape...]\n"
             "  --output OUT=y.npy      infer: where to write output OUT for the same N samples\n"
@@ -298,6 +378,8 @@ static void usage(FILE *f) {
             "                          (default 0; bench 1)\n"
             "  --iters N               bench: timed runs after one warm-up (default 20)\n"
             "  --train                 bench: time a training step instead of a forward pass\n"
+            "  --layers                bench: also time every step of the pass: inputs, each\n"
+            "                          layer's forward (and backward), loss, update, outputs\n"
             "\n",
             M->name, M->name);
     netc_train_usage(f);

@@ -68,6 +68,44 @@ if "$netc" build "$ae" --network autoencoder -o "$work/rt" --exe && "$netc" buil
    && "$work/em/autoencoder" infer --input image="$work/x.npy" --output rec="$work/y_em.npy" \
    && cmp -s "$work/y_rt.npy" "$work/y_em.npy"; then ok "--weights: embedded and run-time weights give identical outputs"
 else bad "--weights: embedded and run-time outputs differ"; fi
+# bench --layers: the generated code's layer timers (-DNETC_TIMERS in --exe builds)
+# report every step of a forward pass and of a training step, in the order they run
+if [ -x "$work/rt/autoencoder" ]; then
+    for mode in fwd train; do
+        flag=(); [ $mode = train ] && flag=(--train)
+        if out=$("$work/rt/autoencoder" bench "${flag[@]}" --layers --iters 5 2>&1) && python3 - "$mode" "$out" <<'PY'
+import re, sys
+mode, out = sys.argv[1], sys.argv[2].splitlines()
+head = re.match(r"autoencoder: (forward pass|training step) of 32 samples: median ([0-9.]+) ms \(min ([0-9.]+)", out[0])
+assert head, out[0]
+rows = [re.match(r"  (\S.*?)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)%$", l) for l in out[2:-1]]
+assert all(rows), out
+names = [r.group(1) for r in rows]
+fwd = ["forward " + n for n in ("e1", "e2", "d1", "rec")]
+want = ["inputs"] + fwd + ["outputs"] if mode == "fwd" else \
+       ["inputs"] + fwd + ["loss"] + ["backward " + n for n in ("rec", "d1", "e2", "e1")] + ["update"]
+assert names == want, (names, want)
+med = [float(r.group(2)) for r in rows]
+mins = [float(r.group(3)) for r in rows]
+assert all(0 <= m <= d for m, d in zip(mins, med)), out
+total = float(out[-1].split()[-1])
+assert abs(total - sum(med)) <= 1e-3 + 1e-3 * total, (total, sum(med))
+assert abs(sum(float(r.group(4)) for r in rows) - 100) < 0.5, out
+# the steps lie inside the calls: their minima cannot add up to more than the
+# slowest timed call, nor the medians of the big steps to nothing
+assert sum(mins) <= float(head.group(2)) * 5, out
+assert max(med) > 0, out
+PY
+        then ok "bench ${flag[*]} --layers: every step named, in order, times consistent"
+        else bad "bench ${flag[*]} --layers: $out"; fi
+    done
+fi
+# without -DNETC_TIMERS (an embedder's build) the marks compile to nothing
+if cc -std=c99 -O1 -c "$work/rt/autoencoder.c" -I "$work/rt" -I "$root/runtime" -o "$work/plain.o" \
+   && ! nm "$work/plain.o" | grep -q netc_timer \
+   && cc -std=c99 -O1 -DNETC_TIMERS -c "$work/rt/autoencoder.c" -I "$work/rt" -I "$root/runtime" -o "$work/timed.o" \
+   && nm "$work/timed.o" | grep -q " U netc_timer"; then ok "layer timers: no reference to netc_timer without -DNETC_TIMERS, one with it"
+else bad "layer timers: netc_timer references wrong (nm: $(nm "$work/plain.o" 2>&1 | grep timer))"; fi
 for case in "wrong_shape:has shape" "missing:no tensor 'rec.bias'" "nan:NaN or infinity"; do
     name=${case%%:*}; msg=${case#*:}
     out=$("$netc" build "$ae" --network autoencoder -o "$work/bad_$name" --weights "$work/$name.safetensors" 2>&1); rc=$?

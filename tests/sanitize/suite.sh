@@ -7,7 +7,8 @@
 # with build/asan/libnetcfiles.a, and the suite runs
 #     info, infer (batch + 3 samples: a full chunk and a padded one),
 #     train --steps 2 --save (2 * batch + 3 samples: a dropped remainder),
-#     eval --weights (the checkpoint; a padded last chunk), bench --iters 2,
+#     eval --weights (the checkpoint; a padded last chunk), bench --iters 2 (and with
+#     --layers, --train --layers: the layer timers),
 # and, for a network without a train block, train (refused, exit 2);
 # with ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 and UBSAN halt_on_error=1.  Each
 # command must exit as expected and print no sanitizer report; infer's output must be
@@ -99,6 +100,8 @@ for p in sys.argv[2:]:
             step "$net: train without a train block is refused" 2 "$P" train --data "x=$d/none.npy"
         fi
         step "$net: bench --iters 2" 0 "$P" bench --iters 2
+        step "$net: bench --layers --iters 2" 0 "$P" bench --layers --iters 2
+        [ -n "$trains" ] && step "$net: bench --train --layers --iters 2" 0 "$P" bench --train --layers --iters 2
     done
 done
 echo "     $((SECONDS - t_all)) s for every example"
