@@ -30,8 +30,10 @@
  * the descriptor's param()), which bench/torch_bench.py compares with PyTorch.
  * The two partial twins time the same way: X_train_dx.net (the tconv frozen, so
  * its step computes the input gradient and no weight gradient) and X_train_dw.net
- * (the tconv reading the input x, the forward's x, so no input gradient);
- * bench/run subtracts the forward from their steps for netc's backward rows. */
+ * (the tconv reading the input x, the forward's x, so no input gradient); with
+ * --phase "backward y" the driver also reports the median time of that step of
+ * the call (the tconv's backward pass, from the generated code's layer timers,
+ * compiled with -DNETC_TIMERS): netc's backward rows. */
 #include "common.h"
 
 #include <math.h>
@@ -43,6 +45,42 @@
 #error "compile with -DNETC_HEADER='\"NAME.h\"' -DNETC_MODEL=NAME_model"
 #endif
 #include NETC_HEADER
+
+/* Layer timers (compiled with -DNETC_TIMERS): the generated code calls
+ * netc_timer(what) after each step of an entry point (0 when a call starts).  With
+ * --phase NAME the driver keeps, for every call, the wall and CPU time of the step
+ * called NAME ("backward y": the tconv's backward pass in a training twin). */
+static struct {
+    const char *name;
+    double last, last_cpu;
+    double *ms, *cpu;
+    int n, cap;
+} phase;
+
+void netc_timer(const char *what);
+void netc_timer(const char *what)
+{
+    if (!phase.name) return;
+    const double t = bench_now(), c = bench_cpu_now();
+    if (what && !strcmp(what, phase.name)) {
+        if (phase.n == phase.cap) {
+            int cap = phase.cap ? 2 * phase.cap : 1024;
+            double *ms = realloc(phase.ms, sizeof(double) * (size_t)cap);
+            if (ms) phase.ms = ms;
+            double *cpu = realloc(phase.cpu, sizeof(double) * (size_t)cap);
+            if (cpu) phase.cpu = cpu;
+            if (!ms || !cpu) {
+                fprintf(stderr, "netc_driver: out of memory\n");
+                exit(2);
+            }
+            phase.cap = cap;
+        }
+        phase.ms[phase.n] = 1e3 * (t - phase.last);
+        phase.cpu[phase.n++] = 1e3 * (c - phase.last_cpu);
+    }
+    phase.last = bench_now();
+    phase.last_cpu = bench_cpu_now();
+}
 
 typedef struct drv_ctx {
     const netc_model *m;
@@ -108,10 +146,11 @@ int main(int argc, char **argv)
         else if (i + 1 < argc && !strcmp(argv[i], "--warmup")) t.warmup = atoi(argv[++i]);
         else if (i + 1 < argc && !strcmp(argv[i], "--threads")) threads = atoi(argv[++i]);
         else if (i + 1 < argc && !strcmp(argv[i], "--dump")) dump = argv[++i];
+        else if (i + 1 < argc && !strcmp(argv[i], "--phase")) phase.name = argv[++i];
         else if (!strcmp(argv[i], "--once")) { t.warmup = 0; t.min_reps = 1; t.max_reps = 1; t.budget = 0; }
         else {
             fprintf(stderr, "usage: %s [--threads T] [--budget S] [--min-reps R] [--warmup W] [--dump DIR] "
-                            "[--once]\n", argv[0]);
+                            "[--once] [--phase NAME]\n", argv[0]);
             return 2;
         }
     }
@@ -165,8 +204,8 @@ int main(int argc, char **argv)
         static const char *const bwd[2] = {"bwd_data", "bwd_weights"};
         for (int d = 0; d < 2; d++)
             printf("{\"impl\": \"netc\", \"dir\": \"%s\", \"threads\": %d, \"status\": \"n/a\", "
-                   "\"reason\": \"the generated API has no separate backward functions: bench/run derives "
-                   "this direction from a training twin's step minus the forward\"}\n", bwd[d], threads);
+                   "\"reason\": \"a forward net has no backward pass: bench/run times this direction "
+                   "inside a training twin's step\"}\n", bwd[d], threads);
         fflush(stdout);
         return 0;
     }
@@ -185,15 +224,32 @@ int main(int argc, char **argv)
         bench_dump(dump, "netc", "step_w1", m->param(state, wi), wn);
         bench_dump(dump, "netc", "step_loss", &loss, 1);
     }
+    const int skip = phase.n;       /* the untimed step's */
     bench_result r = bench_time(run_step, &c, &t);
+    char phase_s[256] = "";
+    if (phase.name) {
+        /* the timed calls' marks: the last r.reps (the warm-up calls' come first) */
+        const int first = phase.n - r.reps;
+        if (first < skip) {
+            fprintf(stderr, "netc_driver: %s: step \"%s\" ran in %d of %d calls (built without "
+                            "-DNETC_TIMERS, or no such step)\n", m->name, phase.name, phase.n, r.reps + skip);
+            return 2;
+        }
+        const double pmin = phase.ms[first];
+        double lo = pmin;
+        for (int k = first; k < phase.n; k++) lo = phase.ms[k] < lo ? phase.ms[k] : lo;
+        snprintf(phase_s, sizeof phase_s, ", \"phase\": \"%s\", \"phase_median_ms\": %.6f, "
+                 "\"phase_min_ms\": %.6f, \"phase_cpu_ms\": %.6f", phase.name,
+                 bench_median(phase.ms + first, r.reps), lo, bench_median(phase.cpu + first, r.reps));
+    }
     char loss_s[64];
     if (isfinite(loss)) snprintf(loss_s, sizeof loss_s, "%.9g", (double)loss);
     else snprintf(loss_s, sizeof loss_s, "null");      /* JSON has no nan/inf */
     printf("{\"impl\": \"netc\", \"dir\": \"step\", \"threads\": %d, \"omp_max_threads\": %d, "
            "\"model\": \"%s\", \"batch\": %d, \"state_bytes\": %lu, \"median_ms\": %.6f, "
-           "\"min_ms\": %.6f, \"cpu_ms\": %.6f, \"reps\": %d, \"first_loss\": %s, \"loss_finite\": %s}\n",
+           "\"min_ms\": %.6f, \"cpu_ms\": %.6f, \"reps\": %d, \"first_loss\": %s, \"loss_finite\": %s%s}\n",
            threads, used, m->name, m->batch, m->state_bytes, r.median_ms, r.min_ms, r.cpu_ms, r.reps,
-           loss_s, isfinite(loss) ? "true" : "false");
+           loss_s, isfinite(loss) ? "true" : "false", phase_s);
     fflush(stdout);
     return 0;
 }
