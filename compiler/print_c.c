@@ -310,6 +310,7 @@ typedef struct ConvCall {
     bool accumulate;       /* y += conv (no bias, no activation) */
     bool par;              /* printing inside a call's parallel loop: no inner threads */
     int64_t r0;            /* a row block's first row (conv_rows; x and y point at it) */
+    bool block;            /* printing one row block (conv_rows) */
 } ConvCall;
 
 /* The per-tap valid ranges of q (see schedule.h): x index = q * mul + add. */
@@ -356,6 +357,52 @@ static void emit_zero_rest(Emitter *w, int nsp, const int64_t *lo, const int64_t
     for (int k = 0, n = box_rest(nsp, lo, hi, nq, sl, sh); k < n; k++) {
         open_q_loops(w, nsp, sl[k], sh[k]);
         emit(w, "cs[%s + %s] = 0.0f;", row, tidx);
+        close_loops(w, nsp);
+    }
+}
+
+/* A tap's copy in the chunked im2col, cs[row + q] = xs[x index of q] over the box
+ * [lo, hi).  A box narrower than its row on the innermost axis (a tap clipped at
+ * the left or right edge) copies whole rows where it can: over the rows (outermost
+ * axis) whose widened reads stay inside the channel's plane, q on the innermost
+ * axis runs over [0, nq), so every row is one run of nq floats (one vector copy, or
+ * with the rows, one contiguous block), and the columns outside [lo, hi) that this
+ * fills with neighbouring elements are zeroed after it (emit_zero_rest; the caller
+ * prints that next).  The other rows keep the clipped copy.  Not in row blocks,
+ * whose xs is not a plane's start, nor for strided reads. */
+static void emit_tap_copy(Emitter *w, const ConvCall *cc, const Phase *ph, const int64_t *lo, const int64_t *hi,
+                          const int64_t *mul, const int64_t *add, const char *row, const char *tidx, const char *xi,
+                          bool widen) {
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp, L = nsp - 1;
+    int64_t invol = 1;
+    for (int i = 0; i < nsp; i++) invol *= g->in[i];
+    int64_t v0 = lo[0], v1 = lo[0];
+    if (widen && nsp >= 2 && !cc->block && mul[L] == 1 && (lo[L] > 0 || hi[L] < ph->nq[L])) {
+        /* the widened rows: q0 in [v0, v1), where the smallest and largest reads of
+         * the row (inner axes at their box corners) stay in [0, invol) */
+        for (int64_t q0 = lo[0]; q0 < hi[0]; q0++) {
+            int64_t mn = 0, mx = 0;
+            for (int i = 0; i < nsp; i++) {
+                int64_t qa = i == 0 ? q0 : i == L ? 0 : lo[i], qb = i == 0 ? q0 : i == L ? ph->nq[L] - 1 : hi[i] - 1;
+                mn = mn * g->in[i] + qa * mul[i] + add[i];
+                mx = mx * g->in[i] + qb * mul[i] + add[i];
+            }
+            bool ok = mn >= 0 && mx < invol;
+            if (ok && v1 == v0) v0 = q0, v1 = q0 + 1;
+            else if (ok && v1 == q0) v1 = q0 + 1;
+        }
+    }
+    int64_t a[MAX_SPATIAL], b[MAX_SPATIAL];
+    for (int part = 0; part < 3; part++) {
+        /* part 0: the clipped rows before the widened ones; 1: the widened rows; 2: after */
+        for (int i = 0; i < nsp; i++) a[i] = lo[i], b[i] = hi[i];
+        if (part == 0) b[0] = v1 > v0 ? v0 : hi[0];
+        else if (part == 1) { if (v1 == v0) continue; a[0] = v0, b[0] = v1, a[L] = 0, b[L] = ph->nq[L]; }
+        else { if (v1 == v0) continue; a[0] = v1; }
+        if (a[0] >= b[0]) continue;
+        open_q_loops(w, nsp, a, b);
+        emit(w, "cs[%s + %s] = xs[%s];", row, tidx, xi);
         close_loops(w, nsp);
     }
 }
@@ -492,10 +539,13 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
             char xi[512];
             index_expr(xi, sizeof xi, nsp, mul, add, g->in);
             emit(w, "/* tap (%s) */", tname);
-            open_q_loops(w, nsp, lo, hi);
-            if (transposed) emit(w, "cs[(%s) * %lld + %d] = xs[%s];", tidx, LL(KP), j, xi);
-            else emit(w, "cs[%lld + %s] = xs[%s];", LL(j * ch->ncpad), tidx, xi);
-            close_loops(w, nsp);
+            if (transposed) {
+                open_q_loops(w, nsp, lo, hi);
+                emit(w, "cs[(%s) * %lld + %d] = xs[%s];", tidx, LL(KP), j, xi);
+                close_loops(w, nsp);
+            } else {
+                emit_tap_copy(w, cc, ph, lo, hi, mul, add, row, tidx, xi, zero_taps);
+            }
             if (zero_taps) emit_zero_rest(w, nsp, lo, hi, ph->nq, row, tidx);
         }
     } else {
@@ -722,6 +772,7 @@ static void emit_chunk_phases(Ctx *c, const ConvCall *cc, int64_t nbk, int64_t R
     bool chunked = nbk < NB || R;
     ConvCall rc = *cc;
     rc.r0 = r0;
+    rc.block = R > 0;
     Phase *views = arena_alloc(c->a, sizeof(Phase) * (size_t)cc->nphases);
     for (int p = 0; p < cc->nphases; p++) views[p] = conv_row_view(&cc->phases[p], cc->phases[p].ntaps > 0 ? R : 0);
     for (int64_t grp = 0; grp < g->groups; grp++)
