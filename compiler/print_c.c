@@ -31,7 +31,7 @@ typedef struct Ctx {
     Arena *a;
     const TrainPlan *tp;   /* set while printing the training functions: their own offsets */
     const TrainPlan *tplan;   /* the training plan, when the network trains */
-    int64_t gemms[1024][5];
+    int64_t gemms[1024][6];
     int ngemms;
     const PrintOptions *o;   /* netc build --profile */
     bool cw;                 /* firmware, no training, --weights: parameters read in place from NAME_weights */
@@ -72,7 +72,7 @@ static bool threaded(int64_t work) { return work >= (1 << 20); }
 enum { GEMM_MR = 8, GEMM_NR = 16, GEMM_KC = 256 };
 
 /* How a GEMM reads its operands (see gemm_name). */
-typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; } GemmOpt;
+typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc; } GemmOpt;
 
 /* The column-panel loop of a slice: in a threaded GEMM (`par`, one parallel region
  * round all its slices) the panels are shared out without a barrier, each thread
@@ -83,7 +83,7 @@ static void emit_tail(Emitter *w, const GemmOpt *o, bool open) {
     if (o->par) emit(w, open ? "if (NETC_LAST_THREAD) {" : "}");
 }
 
-static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K, int64_t N,
+static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K,
                        const char *m, const char *n, const char *first) {
     emit(w, "{");
     emit(w, "float c[%lld][%lld];", LL(mr), LL(nr));
@@ -91,7 +91,7 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
         emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) c[i][j] = 0.0f;", LL(mr), LL(nr));
     else
         emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) c[i][j] = %s ? 0.0f : C[(%s + i) * %lld + %s + j];",
-             LL(mr), LL(nr), first, m, LL(N), n);
+             LL(mr), LL(nr), first, m, LL(o->ldc), n);
     emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
     emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(o->ldb), n);
     emit(w, "for (int i = 0; i < %lld; i++) {", LL(mr));
@@ -101,7 +101,7 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
     emit(w, "}");
     emit(w, "}");
     emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) C[(%s + i) * %lld + %s + j] = c[i][j];",
-         LL(mr), LL(nr), m, LL(N), n);
+         LL(mr), LL(nr), m, LL(o->ldc), n);
     emit(w, "}");
 }
 
@@ -116,18 +116,18 @@ static void gemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64
         emit(w, "for (int n = 0; n < %lld; n += %d) {", LL(Nb), GEMM_NR);
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
-            gemm_block(w, o, GEMM_MR, GEMM_NR, k0, kc, K, N, "m", "n", first);
+            gemm_block(w, o, GEMM_MR, GEMM_NR, k0, kc, K, "m", "n", first);
         }
-        if (M - Mb) gemm_block(w, o, M - Mb, GEMM_NR, k0, kc, K, N, mlit, "n", first);
+        if (M - Mb) gemm_block(w, o, M - Mb, GEMM_NR, k0, kc, K, mlit, "n", first);
         emit(w, "}");
     }
     if (N - Nb) {
         emit_tail(w, o, true);
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
-            gemm_block(w, o, GEMM_MR, N - Nb, k0, kc, K, N, "m", nlit, first);
+            gemm_block(w, o, GEMM_MR, N - Nb, k0, kc, K, "m", nlit, first);
         }
-        if (M - Mb) gemm_block(w, o, M - Mb, N - Nb, k0, kc, K, N, mlit, nlit, first);
+        if (M - Mb) gemm_block(w, o, M - Mb, N - Nb, k0, kc, K, mlit, nlit, first);
         emit_tail(w, o, false);
     }
 }
@@ -137,7 +137,7 @@ static void gemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64
  * two loads of B and 8 broadcasts of A per step of k.  `nv` is 1 or 2 vectors. */
 enum { VEC_W = 16 };
 
-static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int nv, const char *k0, int64_t kc, int64_t K, int64_t N,
+static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int nv, const char *k0, int64_t kc, int64_t K,
                         const char *m, const char *n, const char *first) {
     emit(w, "{");
     if (o->packed) emit(w, "const float *restrict a = A + %s * %lld + %s * %lld;", m, LL(K), k0, LL(mr));
@@ -146,7 +146,7 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int nv, const 
         for (int v = 0; v < nv; v++) {
             if (!strcmp(first, "1")) emit(w, "netc_vf c%lld_%d = {0};", LL(i), v);
             else emit(w, "netc_vf c%lld_%d = %s ? (netc_vf){0} : *(const netc_vf *)(C + (%s + %lld) * %lld + %s + %d);", LL(i), v, first, m,
-                      LL(i), LL(N), n, v * VEC_W);
+                      LL(i), LL(o->ldc), n, v * VEC_W);
         }
     }
     emit(w, "const float *restrict b = B + %s * %lld + %s;", k0, LL(o->ldb), n);
@@ -161,7 +161,7 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int nv, const 
     }
     emit(w, "}");
     for (int64_t i = 0; i < mr; i++)
-        for (int v = 0; v < nv; v++) emit(w, "*(netc_vf *)(C + (%s + %lld) * %lld + %s + %d) = c%lld_%d;", m, LL(i), LL(N), n, v * VEC_W, LL(i), v);
+        for (int v = 0; v < nv; v++) emit(w, "*(netc_vf *)(C + (%s + %lld) * %lld + %s + %d) = c%lld_%d;", m, LL(i), LL(o->ldc), n, v * VEC_W, LL(i), v);
     emit(w, "}");
 }
 
@@ -176,9 +176,9 @@ static void vgemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int6
         emit(w, "for (int n = 0; n < %lld; n += %d) {", LL(N32), 2 * VEC_W);
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
-            vgemm_block(w, o, GEMM_MR, 2, k0, kc, K, N, "m", "n", first);
+            vgemm_block(w, o, GEMM_MR, 2, k0, kc, K, "m", "n", first);
         }
-        if (M - Mb) vgemm_block(w, o, M - Mb, 2, k0, kc, K, N, mlit, "n", first);
+        if (M - Mb) vgemm_block(w, o, M - Mb, 2, k0, kc, K, mlit, "n", first);
         emit(w, "}");
     }
     if (N - N32) emit_tail(w, o, true);
@@ -186,17 +186,17 @@ static void vgemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int6
         snprintf(nlit, sizeof nlit, "%lld", LL(N32));
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
-            vgemm_block(w, o, GEMM_MR, 1, k0, kc, K, N, "m", nlit, first);
+            vgemm_block(w, o, GEMM_MR, 1, k0, kc, K, "m", nlit, first);
         }
-        if (M - Mb) vgemm_block(w, o, M - Mb, 1, k0, kc, K, N, mlit, nlit, first);
+        if (M - Mb) vgemm_block(w, o, M - Mb, 1, k0, kc, K, mlit, nlit, first);
     }
     if (N - N16) {
         snprintf(nlit, sizeof nlit, "%lld", LL(N16));
         if (Mb) {
             emit(w, "for (int m = 0; m < %lld; m += %d)", LL(Mb), GEMM_MR);
-            gemm_block(w, o, GEMM_MR, N - N16, k0, kc, K, N, "m", nlit, first);
+            gemm_block(w, o, GEMM_MR, N - N16, k0, kc, K, "m", nlit, first);
         }
-        if (M - Mb) gemm_block(w, o, M - Mb, N - N16, k0, kc, K, N, mlit, nlit, first);
+        if (M - Mb) gemm_block(w, o, M - Mb, N - N16, k0, kc, K, mlit, nlit, first);
     }
     if (N - N32) emit_tail(w, o, false);
 }
@@ -238,24 +238,27 @@ static void gemm_slices(Emitter *w, const GemmOpt *opt, int64_t M, int64_t K, in
  * as [K][M % MR], so that a register block reads A in one sequential stream (the
  * convolutions pack their weights so; see emit_pack_a).  B's rows are `ldb` floats
  * apart (0: N). */
-static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t ldb, bool acc) {
-    static char name[128];
-    GemmOpt o = {packed, ldb ? ldb : N, acc, false};
+static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t ldb, bool acc, int64_t ldc) {
+    static char name[160];
+    GemmOpt o = {packed, ldb ? ldb : N, acc, false, ldc ? ldc : N};
     char pre[4];
     snprintf(pre, sizeof pre, "%s%s", packed ? "p" : "", acc ? "a" : "");
-    if (o.ldb == N) snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", pre, LL(M), LL(K), LL(N));
-    else snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld_ldb%lld", pre, LL(M), LL(K), LL(N), LL(o.ldb));
+    snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", pre, LL(M), LL(K), LL(N));
+    if (o.ldb != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldb%lld", LL(o.ldb));
+    if (o.ldc != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldc%lld", LL(o.ldc));
     int64_t kind = packed + 2 * acc;
     for (int i = 0; i < c->ngemms; i++)
-        if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == kind && c->gemms[i][4] == o.ldb)
+        if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == kind && c->gemms[i][4] == o.ldb
+            && c->gemms[i][5] == o.ldc)
             return name;
     if (c->ngemms < 1024) {
         int64_t *e = c->gemms[c->ngemms++];
-        e[0] = M; e[1] = K; e[2] = N; e[3] = kind; e[4] = o.ldb;
+        e[0] = M; e[1] = K; e[2] = N; e[3] = kind; e[4] = o.ldb; e[5] = o.ldc;
     }
     Emitter *w = c->g;
-    emit(w, "/* C[%lld][%lld] %s= A[%lld][%lld] . B[%lld][%lld]%s%s */", LL(M), LL(N), acc ? "+" : "", LL(M), LL(K), LL(K), LL(N),
-         packed ? ", A in panels of rows" : "", o.ldb != N ? ", B's rows further apart" : "");
+    emit(w, "/* C[%lld][%lld] %s= A[%lld][%lld] . B[%lld][%lld]%s%s%s */", LL(M), LL(N), acc ? "+" : "", LL(M), LL(K), LL(K), LL(N),
+         packed ? ", A in panels of rows" : "", o.ldb != N ? ", B's rows further apart" : "",
+         o.ldc != N ? ", C's rows further apart" : "");
     emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C)", name);
     emit(w, "{");
     if (N >= VEC_W) {
@@ -271,6 +274,14 @@ static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packe
 }
 
 /* ---- convolutions: im2col per phase, GEMM, fused bias + activation ---- */
+
+/* The columns a chunk's GEMM computes: its ncol rounded up to a whole vector, not
+ * the row length ncpad (whose extra odd 16 only spreads the rows over the L1 sets;
+ * nothing reads the results there). */
+static int64_t conv_gemm_cols(const ConvChunk *ch) {
+    int64_t n = (ch->ncol + VEC_W - 1) / VEC_W * VEC_W;
+    return n < ch->ncpad ? n : ch->ncpad;
+}
 
 /* Nested loops over the spatial axes of one phase: q<i> from lo[i] to hi[i]. */
 static void open_q_loops(Emitter *w, int nsp, const int64_t *lo, const int64_t *hi) {
@@ -690,7 +701,20 @@ static void emit_pack_a(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
                   LL(GEMM_MR * ph->K), GEMM_MR, LL(Mb * ph->K), LL(Mb));
     if (Mb == Fg) snprintf(astep, sizeof astep, "%d", GEMM_MR);
     else snprintf(astep, sizeof astep, "(co < %lld ? %d : %lld)", LL(Mb), GEMM_MR, LL(Fg - Mb));
-    if (cc->tr) {
+    if (cc->tr && Mb == Fg && ph->ntaps <= 64) {
+        /* w is [cin][cout / groups][taps]; a panel of GEMM_MR output channels at a
+         * time, channel by channel: each ci reads the panel's GEMM_MR * taps weights
+         * in one run and writes its GEMM_MR * phase taps packed floats in one run */
+        if (!cc->par && threaded(Fg * ph->K)) emit(w, "NETC_PARALLEL_FOR");
+        emit(w, "for (int cb = 0; cb < %lld; cb++) {", LL(Fg / GEMM_MR));
+        emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+        emit(w, "float *restrict ap = pack + %lld + cb * %lld + ci * %lld;", LL(off), LL(GEMM_MR * ph->K), LL(GEMM_MR * ph->ntaps));
+        emit(w, "const float *restrict ws = w + ((%lld + ci) * %lld + cb * %d) * %lld;", LL(grp * Cg), LL(Fg), GEMM_MR, LL(kvol));
+        emit(w, "for (int l = 0; l < %d; l++) {", GEMM_MR);
+        for (int j = 0; j < ph->ntaps; j++) emit(w, "ap[%d + l] = ws[l * %lld + %lld];", j * GEMM_MR, LL(kvol), LL(ph->taps[j].index));
+        emit(w, "}");
+        emit(w, "}");
+    } else if (cc->tr) {
         /* w is [cin][cout / groups][taps]: read it in order */
         emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
         emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
@@ -715,6 +739,40 @@ static void emit_pack_a(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
         emit(w, "const float *restrict ws = w + (%lld + co) * %lld;", LL(grp * Fg), LL(ph->K));
         emit(w, "for (int kk = 0; kk < %lld; kk++) ap[kk * as] = ws[kk];", LL(ph->K));
     }
+    emit(w, "}");
+}
+
+/* The packed weights of a group's GEMM phases (gp[i] at pack + goff[i]).  A
+ * transposed convolution whose phases all have whole GEMM_MR panels reads w once for
+ * all of them: for each panel and input channel, its GEMM_MR * taps weights in one
+ * run (each phase uses some of every channel's taps), each phase's share written in
+ * one run; otherwise phase by phase (emit_pack_a). */
+static void emit_pack_phases(Emitter *w, const ConvCall *cc, const Phase *const *gp, const int64_t *goff, int ng, int64_t grp) {
+    const ConvGeom *g = &cc->g;
+    int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, kvol = 1, K = 0;
+    for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
+    bool merged = cc->tr && ng > 1 && Fg % GEMM_MR == 0;
+    for (int i = 0; i < ng; i++) {
+        merged &= gp[i]->ntaps <= 64;
+        K += gp[i]->K;
+    }
+    if (!merged) {
+        for (int i = 0; i < ng; i++) emit_pack_a(w, cc, gp[i], grp, goff[i]);
+        return;
+    }
+    if (!cc->par && threaded(Fg * K)) emit(w, "NETC_PARALLEL_FOR");
+    emit(w, "for (int cb = 0; cb < %lld; cb++) {", LL(Fg / GEMM_MR));
+    emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+    emit(w, "const float *restrict ws = w + ((%lld + ci) * %lld + cb * %d) * %lld;", LL(grp * Cg), LL(Fg), GEMM_MR, LL(kvol));
+    for (int i = 0; i < ng; i++)
+        emit(w, "float *restrict ap%d = pack + %lld + cb * %lld + ci * %lld;", i, LL(goff[i]), LL(GEMM_MR * gp[i]->K),
+             LL(GEMM_MR * gp[i]->ntaps));
+    emit(w, "for (int l = 0; l < %d; l++) {", GEMM_MR);
+    for (int i = 0; i < ng; i++)
+        for (int j = 0; j < gp[i]->ntaps; j++)
+            emit(w, "ap%d[%d + l] = ws[l * %lld + %lld];", i, j * GEMM_MR, LL(kvol), LL(gp[i]->taps[j].index));
+    emit(w, "}");
+    emit(w, "}");
     emit(w, "}");
 }
 
@@ -756,7 +814,7 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
     phase_comment(w, cc, ph, grp);
     emit(w, "{");
     emit_im2col(w, cc, ph, grp, "col", "x", ch, n0);
-    emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, ch->ncpad, true, 0, false), LL(off), LL(toff));
+    emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, conv_gemm_cols(ch), true, ch->ncpad, false, ch->ncpad), LL(off), LL(toff));
     if (store) emit_chunk_store(c, cc, ph, 1, grp, ch, n0);
     emit(w, "}");
 }
@@ -862,14 +920,19 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
             if (cc->phases[p].ntaps > 0) { N0 = cc->phases[p].nq[0]; nrb = N0 / R; break; }
         bool chunked = nbk < NB || R;
         int64_t off = 0;
-        for (int64_t grp = 0; grp < g->groups && chunked; grp++)
+        for (int64_t grp = 0; grp < g->groups && chunked; grp++) {
+            const Phase **gp = arena_alloc(c->a, sizeof *gp * (size_t)cc->nphases);
+            int64_t *goff = arena_alloc(c->a, sizeof *goff * (size_t)cc->nphases);
+            int ng = 0;
             for (int p = 0; p < cc->nphases; p++) {
                 const Phase *ph = &cc->phases[p];
                 ConvChunk ch = conv_chunk(ph, NB, Fg, nbk);
                 if (ph->ntaps == 0 || ch.direct) continue;
-                emit_pack_a(w, cc, ph, grp, off);
+                gp[ng] = ph, goff[ng++] = off;
                 off += Fg * ph->K;
             }
+            emit_pack_phases(w, cc, gp, goff, ng, grp);
+        }
         /* several slots: the chunks on the threads, each in its own slot; one slot
          * for a call whose only chunk leaves the slots to its direct phases */
         ConvCall pc = *cc;
@@ -976,7 +1039,7 @@ static void print_dense(Ctx *c, const Kernel *k) {
     emit(w, "float *restrict tmp = s->arena + %lld;", LL(off_tmp(c, k)));
     emit(w, "for (int n = 0; n < %lld; n++) for (int i = 0; i < %lld; i++) col[i * %lld + n] = x[n * %lld + i];",
          LL(NB), LL(IN), LL(NB), LL(IN));
-    emit(w, "%s(s->params + %lld, col, tmp);", gemm_name(c, U, IN, NB, false, 0, false), LL(s->params[k->param[P_WEIGHT]].offset));
+    emit(w, "%s(s->params + %lld, col, tmp);", gemm_name(c, U, IN, NB, false, 0, false, 0), LL(s->params[k->param[P_WEIGHT]].offset));
     emit(w, "for (int u = 0; u < %lld; u++) {", LL(U));
     if (bp) emit(w, "const float bv = s->params[%lld + u];", LL(bp->offset));
     else emit(w, "const float bv = 0.0f;");
@@ -1261,7 +1324,7 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
                 emit(w, "for (int r = 0; r < %lld; r++) for (int q = 0; q < %lld; q++)", LL(R), LL(NQ));
                 emit(w, "    A[r * %lld + q] = s->arena[%lld + (n0 * %lld + %lld + r) * %lld + rb * %lld + q];", LL(NQ), LL(Rsrc),
                      LL(Rch), LL(grp * R), LL(Rvol), LL(NQ));
-                emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K, false, pad_rows(ph->K), true),
+                emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K, false, pad_rows(ph->K), true, 0),
                      LL(wp->offset + grp * R * ph->K));
                 emit(w, "}");
                 emit(w, "}");
@@ -1283,7 +1346,7 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
             emit(w, "for (int r = 0; r < %lld; r++) for (int n = 0; n < %lld; n++) for (int q = 0; q < %lld; q++)", LL(R), LL(nbw), LL(ph->qtot));
             emit(w, "    A[(r * %lld + n) * %lld + q] = s->arena[%lld + (%s * %lld + %lld + r) * %lld + q];", LL(nbw), LL(ph->qtot), LL(Rsrc),
                  chunked ? "(n0 + n)" : "n", LL(Rch), LL(grp * R), LL(Rvol));
-            emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K, false, pad_rows(ph->K), chunked),
+            emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K, false, pad_rows(ph->K), chunked, 0),
                  LL(wp->offset + grp * R * ph->K));
             if (chunked) emit(w, "}");
             emit(w, "}");
@@ -1323,7 +1386,7 @@ static void tb_dense(Ctx *c, const TrainStep *st) {
         emit(w, "float *restrict gT = s->arena + %lld;", LL(tp->scratch));
         emit(w, "for (int n = 0; n < %lld; n++) for (int u = 0; u < %lld; u++) gT[u * %lld + n] = s->arena[%lld + n * %lld + u];",
              LL(NB), LL(U), LL(NB), LL(gy), LL(U));
-        emit(w, "%s(gT, s->arena + %lld, s->grads + %lld);", gemm_name(c, U, NB, IN, false, 0, false), LL(x), LL(wp->offset));
+        emit(w, "%s(gT, s->arena + %lld, s->grads + %lld);", gemm_name(c, U, NB, IN, false, 0, false, 0), LL(x), LL(wp->offset));
         if (k->param[P_BIAS] >= 0)
             emit(w, "for (int u = 0; u < %lld; u++) { float sum = 0.0f; for (int n = 0; n < %lld; n++) sum += gT[u * %lld + n]; s->grads[%lld + u] = sum; }",
                  LL(U), LL(NB), LL(NB), LL(s->params[k->param[P_BIAS]].offset));
@@ -1332,7 +1395,7 @@ static void tb_dense(Ctx *c, const TrainStep *st) {
     if (st->want_dx[0]) {
         emit(w, "{");
         emit(w, "float *restrict t = s->arena + %lld;", LL(tp->scratch + U * NB));
-        emit(w, "%s(s->arena + %lld, s->params + %lld, t);", gemm_name(c, NB, U, IN, false, 0, false), LL(gy), LL(wp->offset));
+        emit(w, "%s(s->arena + %lld, s->params + %lld, t);", gemm_name(c, NB, U, IN, false, 0, false, 0), LL(gy), LL(wp->offset));
         emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] += t[i];", LL(NB * IN), LL(tp->gr[L->in[0]->id]));
         emit(w, "}");
     }
