@@ -1546,6 +1546,14 @@ static void print_backward(Ctx *c, const TrainStep *st) {
     emit_raw(w, "\n");
 }
 
+/* mse, l1 and bce write each element of the prediction's gradient once, in order:
+ * their loss sets it (=), and the step does not clear it first.  (cross_entropy
+ * adds, into a cleared gradient.) */
+static bool loss_sets_grad(const TrainPlan *tp, const Net *net) {
+    const Layer *P = net->train->pred;
+    return net->train->loss != LOSS_CROSS_ENTROPY && !P->is_input && tp->gr[P->id] >= 0;
+}
+
 static void print_loss(Ctx *c) {
     Emitter *w = c->w;
     const TrainPlan *tp = c->tp;
@@ -1585,9 +1593,14 @@ static void print_loss(Ctx *c) {
         emit(w, "}");
     } else {
         flit(nf, sizeof nf, (double)n);
+        const char *op = loss_sets_grad(tp, net) ? "=" : "+=";
         int64_t per = shape_count(&P->shape), LB = 256, nfull = per / LB;
         /* each sample's sum in blocks of LB: float rounding grows with LB plus the
-         * number of blocks instead of with the sample's length */
+         * number of blocks instead of with the sample's length; a whole block sums
+         * in LANES interleaved partial sums (element j into lane j % LANES), added in
+         * lane order at its end: independent chains a vector unit runs side by side,
+         * the same order on every target */
+        enum { LANES = 16 };
         emit(w, "for (int n = 0; n < %lld; n++) {", LL(net->batch));
         emit(w, "float part = 0.0f;");
         for (int pass = 0; pass < 2; pass++) {
@@ -1595,31 +1608,39 @@ static void print_loss(Ctx *c) {
             if (pass == 1 && per % LB == 0) continue;
             if (pass == 0) {
                 emit(w, "for (int b = 0; b < %lld; b++) {", LL(nfull));
-                emit(w, "float blk = 0.0f;");
-                emit(w, "for (int i = n * %lld + b * %lld; i < n * %lld + b * %lld + %lld; i++) {", LL(per), LL(LB), LL(per), LL(LB), LL(LB));
+                emit(w, "float lane[%d] = {0.0f};", LANES);
+                emit(w, "for (int j = 0; j < %lld; j += %d) {", LL(LB), LANES);
+                emit(w, "for (int l = 0; l < %d; l++) {", LANES);
+                emit(w, "const int i = n * %lld + b * %lld + j + l;", LL(per), LL(LB));
             } else {
                 emit(w, "{");
                 emit(w, "float blk = 0.0f;");
                 emit(w, "for (int i = n * %lld + %lld; i < (n + 1) * %lld; i++) {", LL(per), LL(nfull * LB), LL(per));
             }
+            const char *acc = pass == 0 ? "lane[l]" : "blk";
             switch (t->loss) {
             case LOSS_MSE:
                 emit(w, "const float d = p[i] - t[i];");
-                emit(w, "blk += d * d;");
-                emit(w, "if (grad) g[i] += 2.0f * d / %s;", nf);
+                emit(w, "%s += d * d;", acc);
+                emit(w, "if (grad) g[i] %s 2.0f * d / %s;", op, nf);
                 break;
             case LOSS_L1:
                 emit(w, "const float d = p[i] - t[i];");
-                emit(w, "blk += d < 0.0f ? -d : d;");
-                emit(w, "if (grad) g[i] += (d > 0.0f ? 1.0f : d < 0.0f ? -1.0f : 0.0f) / %s;", nf);
+                emit(w, "%s += d < 0.0f ? -d : d;", acc);
+                emit(w, "if (grad) g[i] %s (d > 0.0f ? 1.0f : d < 0.0f ? -1.0f : 0.0f) / %s;", op, nf);
                 break;
             default:   /* bce on logits, the stable form of BCEWithLogitsLoss */
                 emit(w, "const float z = p[i], az = z < 0.0f ? -z : z;");
-                emit(w, "blk += (z > 0.0f ? z : 0.0f) - z * t[i] + NETC_LOG1PF(NETC_EXPF(-az));");
-                emit(w, "if (grad) g[i] += (1.0f / (1.0f + NETC_EXPF(-z)) - t[i]) / %s;", nf);
+                emit(w, "%s += (z > 0.0f ? z : 0.0f) - z * t[i] + NETC_LOG1PF(NETC_EXPF(-az));", acc);
+                emit(w, "if (grad) g[i] %s (1.0f / (1.0f + NETC_EXPF(-z)) - t[i]) / %s;", op, nf);
                 break;
             }
             emit(w, "}");
+            if (pass == 0) {
+                emit(w, "}");
+                emit(w, "float blk = 0.0f;");
+                emit(w, "for (int l = 0; l < %d; l++) blk += lane[l];", LANES);
+            }
             emit(w, "part += blk;");
             emit(w, "}");
         }
@@ -1720,8 +1741,19 @@ static void print_copy(Ctx *c, const Layer *L, int64_t off, const char *ext, boo
     int cax = L->td ? 1 : 0;
     int64_t count = net->batch * shape_count(&L->shape);
     if (net->layout == LAYOUT_NCHW || L->shape.rank - cax < 2) {
-        if (in) emit(w, "netc_memcpy(s->arena + %lld, %s, sizeof(float) * %lld);", LL(off), ext, LL(count));
-        else emit(w, "netc_memcpy(%s, s->arena + %lld, sizeof(float) * %lld);", ext, LL(off), LL(count));
+        char dst[256], src[256];
+        snprintf(in ? dst : src, sizeof dst, "s->arena + %lld", LL(off));
+        snprintf(in ? src : dst, sizeof src, "%s", ext);
+        if (threaded(count)) {
+            /* a large copy in pieces of 2^16 floats, on the threads */
+            int64_t piece = 1 << 16, nfull = count / piece, rest = count % piece;
+            emit(w, "NETC_PARALLEL_FOR");
+            emit(w, "for (int i = 0; i < %lld; i++) netc_memcpy(%s + (long)i * %lld, %s + (long)i * %lld, sizeof(float) * %lld);",
+                 LL(nfull), dst, LL(piece), src, LL(piece), LL(piece));
+            if (rest) emit(w, "netc_memcpy(%s + %lld, %s + %lld, sizeof(float) * %lld);", dst, LL(nfull * piece), src, LL(nfull * piece), LL(rest));
+            return;
+        }
+        emit(w, "netc_memcpy(%s, %s, sizeof(float) * %lld);", dst, src, LL(count));
         return;
     }
     int64_t C = L->shape.d[cax], P = shape_count(&L->shape) / C / (L->td ? L->shape.d[0] : 1);
@@ -2233,7 +2265,16 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
                 emit_raw(w, "\n");
                 break;
             }
-            if (gb >= 0) emit(w, "netc_memset(s->arena + %lld, 0, sizeof(float) * %lld);", LL(gb), LL(ge - gb));
+            if (gb >= 0) {
+                /* the gradients start at zero, but for the prediction's when the loss sets it */
+                int64_t pg = ge, pe = ge;
+                if (loss_sets_grad(tp, net)) {
+                    pg = tp->gr[net->train->pred->id];
+                    pe = pg + net->batch * shape_count(&net->train->pred->shape);
+                }
+                if (pg > gb) emit(w, "netc_memset(s->arena + %lld, 0, sizeof(float) * %lld);", LL(gb), LL(pg - gb));
+                if (ge > pe) emit(w, "netc_memset(s->arena + %lld, 0, sizeof(float) * %lld);", LL(pe), LL(ge - pe));
+            }
             emit(w, "const float loss = loss_fn(s, 1);");
             emit(w, "NETC_TIMER(\"loss\");");
             for (int i = s->nk - 1; i >= 0; i--) {
