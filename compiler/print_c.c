@@ -804,17 +804,43 @@ static void emit_chunk_store(Ctx *c, const ConvCall *cc, const Phase *ph, int ns
     emit(w, "}");
 }
 
+/* A phase whose im2col would be x itself: one tap that reads every position at its
+ * own index (x index = q on every axis, the phase's rows as long as x's), in a chunk
+ * of one sample (or a row block); its GEMM reads x in place, rows of B a channel
+ * apart, over exactly the chunk's columns (none past the channel's end).
+ * Transposed convolutions with kernel = stride and no padding (the U-Net
+ * up-convolution) have only such phases, as do 1x1 convolutions. */
+static bool conv_reads_x(const ConvCall *cc, const Phase *ph, const ConvChunk *ch) {
+    const ConvGeom *g = &cc->g;
+    if (ph->ntaps != 1 || ch->nbk != 1) return false;
+    int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
+    tap_ranges(cc, ph, 0, lo, hi, mul, add);
+    for (int i = 0; i < g->nsp; i++) {
+        if (lo[i] != 0 || hi[i] != ph->nq[i] || mul[i] != 1 || add[i] != 0) return false;
+        if (ph->nq[i] != g->in[i] && (i > 0 || !cc->block)) return false;
+    }
+    return true;
+}
+
 /* One chunk of samples (n0 + [0, nbk)) of one group and phase on the GEMM path:
  * im2col and the GEMM against the packed weights at pack + off into tmp + toff;
  * then, unless the call is interleaved, the phase's store. */
 static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp, const ConvChunk *ch, const char *n0, int64_t off,
                             int64_t toff, bool store) {
     Emitter *w = c->w;
-    int64_t Fg = cc->g.cout / cc->g.groups;
+    const ConvGeom *g = &cc->g;
+    int64_t Fg = g->cout / g->groups, Cg = g->cin / g->groups, invol = 1;
+    for (int i = 0; i < g->nsp; i++) invol *= g->in[i];
     phase_comment(w, cc, ph, grp);
     emit(w, "{");
-    emit_im2col(w, cc, ph, grp, "col", "x", ch, n0);
-    emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, conv_gemm_cols(ch), true, ch->ncpad, false, ch->ncpad), LL(off), LL(toff));
+    if (conv_reads_x(cc, ph, ch)) {
+        emit(w, "/* one tap reading x as it lies: the GEMM's B is the sample's channels */");
+        emit(w, "%s(pack + %lld, x + (%s * %lld + %lld) * %lld, tmp + %lld);",
+             gemm_name(c, Fg, ph->K, ch->ncol, true, invol, false, ch->ncpad), LL(off), n0, LL(g->cin), LL(grp * Cg), LL(invol), LL(toff));
+    } else {
+        emit_im2col(w, cc, ph, grp, "col", "x", ch, n0);
+        emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, conv_gemm_cols(ch), true, ch->ncpad, false, ch->ncpad), LL(off), LL(toff));
+    }
     if (store) emit_chunk_store(c, cc, ph, 1, grp, ch, n0);
     emit(w, "}");
 }

@@ -69,9 +69,19 @@ def draw(rng, kind, wide=False, large=False):
     for i in range(nsp):
         dk = d[i] * (k[i] - 1) + 1
         pads.append([int(rng.integers(0, dk)), int(rng.integers(0, dk))])
+    unet = large and kind == "tconv" and rng.random() < 0.3
+    if unet:
+        # the U-Net up-convolution (kernel = stride, no padding): one tap per phase
+        # that reads x as it lies, so the GEMM reads x in place (conv_reads_x)
+        s = [int(rng.choice([2, 2, 3])) for _ in range(nsp)]
+        k = list(s)
+        d = [1] * nsp
+        pads = [[0, 0] for _ in range(nsp)]
     op = [0] * nsp
     if kind == "tconv":
         op = [int(rng.integers(0, max(s[i], d[i]))) for i in range(nsp)]
+    if unet:
+        op = [0] * nsp
     if wide and kind == "tconv" and rng.random() < 0.3:
         # the generator/decoder shape (kernel a multiple of the stride, "same" padding
         # halves, output = input * stride): every phase the same box, so the printer
