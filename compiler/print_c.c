@@ -541,7 +541,7 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
             char tname[64] = "";
             for (int i = 0; i < nsp; i++) snprintf(tname + strlen(tname), sizeof tname - strlen(tname), "%s%lld", i ? "," : "", LL(ph->taps[j].t[i]));
             char row[64];
-            snprintf(row, sizeof row, "%lld", LL(ch ? j * ch->ncpad : 0));
+            snprintf(row, sizeof row, "%lld", LL(j * ch->ncpad));
             if (empty) {
                 emit(w, "/* tap (%s) reads no input here */", tname);
                 if (zero_taps) emit_zero_rest(w, nsp, lo, hi, ph->nq, row, tidx);
@@ -550,13 +550,7 @@ static void emit_im2col(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
             char xi[512];
             index_expr(xi, sizeof xi, nsp, mul, add, g->in);
             emit(w, "/* tap (%s) */", tname);
-            if (transposed) {
-                open_q_loops(w, nsp, lo, hi);
-                emit(w, "cs[(%s) * %lld + %d] = xs[%s];", tidx, LL(KP), j, xi);
-                close_loops(w, nsp);
-            } else {
-                emit_tap_copy(w, cc, ph, lo, hi, mul, add, row, tidx, xi, zero_taps);
-            }
+            emit_tap_copy(w, cc, ph, lo, hi, mul, add, row, tidx, xi, zero_taps);
             if (zero_taps) emit_zero_rest(w, nsp, lo, hi, ph->nq, row, tidx);
         }
     } else {
@@ -701,20 +695,7 @@ static void emit_pack_a(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
                   LL(GEMM_MR * ph->K), GEMM_MR, LL(Mb * ph->K), LL(Mb));
     if (Mb == Fg) snprintf(astep, sizeof astep, "%d", GEMM_MR);
     else snprintf(astep, sizeof astep, "(co < %lld ? %d : %lld)", LL(Mb), GEMM_MR, LL(Fg - Mb));
-    if (cc->tr && Mb == Fg && ph->ntaps <= 64) {
-        /* w is [cin][cout / groups][taps]; a panel of GEMM_MR output channels at a
-         * time, channel by channel: each ci reads the panel's GEMM_MR * taps weights
-         * in one run and writes its GEMM_MR * phase taps packed floats in one run */
-        if (!cc->par && threaded(Fg * ph->K)) emit(w, "NETC_PARALLEL_FOR");
-        emit(w, "for (int cb = 0; cb < %lld; cb++) {", LL(Fg / GEMM_MR));
-        emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
-        emit(w, "float *restrict ap = pack + %lld + cb * %lld + ci * %lld;", LL(off), LL(GEMM_MR * ph->K), LL(GEMM_MR * ph->ntaps));
-        emit(w, "const float *restrict ws = w + ((%lld + ci) * %lld + cb * %d) * %lld;", LL(grp * Cg), LL(Fg), GEMM_MR, LL(kvol));
-        emit(w, "for (int l = 0; l < %d; l++) {", GEMM_MR);
-        for (int j = 0; j < ph->ntaps; j++) emit(w, "ap[%d + l] = ws[l * %lld + %lld];", j * GEMM_MR, LL(kvol), LL(ph->taps[j].index));
-        emit(w, "}");
-        emit(w, "}");
-    } else if (cc->tr) {
+    if (cc->tr) {
         /* w is [cin][cout / groups][taps]: read it in order */
         emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
         emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
@@ -743,15 +724,15 @@ static void emit_pack_a(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t
 }
 
 /* The packed weights of a group's GEMM phases (gp[i] at pack + goff[i]).  A
- * transposed convolution whose phases all have whole GEMM_MR panels reads w once for
- * all of them: for each panel and input channel, its GEMM_MR * taps weights in one
- * run (each phase uses some of every channel's taps), each phase's share written in
- * one run; otherwise phase by phase (emit_pack_a). */
+ * transposed convolution whose output channels fill whole GEMM_MR panels reads w
+ * once for all of its phases: for each panel and input channel, its GEMM_MR * taps
+ * weights in one run (each phase uses some of every channel's taps), each phase's
+ * share written in one run; otherwise phase by phase (emit_pack_a). */
 static void emit_pack_phases(Emitter *w, const ConvCall *cc, const Phase *const *gp, const int64_t *goff, int ng, int64_t grp) {
     const ConvGeom *g = &cc->g;
     int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, kvol = 1, K = 0;
     for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
-    bool merged = cc->tr && ng > 1 && Fg % GEMM_MR == 0;
+    bool merged = cc->tr && Fg % GEMM_MR == 0;
     for (int i = 0; i < ng; i++) {
         merged &= gp[i]->ntaps <= 64;
         K += gp[i]->K;
@@ -864,7 +845,10 @@ static void emit_chunk_phases(Ctx *c, const ConvCall *cc, int64_t nbk, int64_t R
             const Phase *ph = &views[p];
             ConvChunk ch = conv_chunk(ph, NB, Fg, R ? 1 : nbk);
             if (ph->ntaps == 0 || ch.direct) continue;
-            if (!chunked) emit_pack_a(w, &rc, ph, grp, 0);
+            if (!chunked) {
+                const int64_t at = 0;
+                emit_pack_phases(w, &rc, &ph, &at, 1, grp);
+            }
             emit_gemm_chunk(c, &rc, ph, grp, &ch, chunked ? "n0" : "0", chunked ? off : 0, inter ? p * Fg * ch.ncpad : 0, !inter);
             off += Fg * ph->K;
             if (inter && p == cc->nphases - 1) {
