@@ -16,9 +16,7 @@
  * Inputs and every parameter named "*.weight" get the same deterministic values as
  * the other implementations (bench/common.h, seeds x = 1, weight = 2), other
  * parameters (biases) are zeroed, so the outputs can be checked against PyTorch.
- * Prints one JSON object for the forward pass and one n/a line for each backward
- * direction (the generated API has no separate backward functions; the training
- * twin's step row times them); --dump writes DIR/netc_fwd.f32.
+ * Prints one JSON object for the forward pass; --dump writes DIR/netc_fwd.f32.
  *
  * A network with a train block (the twin, bench/nets/X_train.net: x = add(x0, x0),
  * the tconv, mse against t, SGD): times train_step (training-mode forward, loss,
@@ -201,11 +199,6 @@ int main(int argc, char **argv)
                "\"min_ms\": %.6f, \"cpu_ms\": %.6f, \"reps\": %d}\n",
                threads, used, m->name, m->batch, m->state_bytes, r.median_ms, r.min_ms, r.cpu_ms, r.reps);
         if (dump && m->noutputs > 0) bench_dump(dump, "netc", "fwd", out[0], m->outputs[0].count);
-        static const char *const bwd[2] = {"bwd_data", "bwd_weights"};
-        for (int d = 0; d < 2; d++)
-            printf("{\"impl\": \"netc\", \"dir\": \"%s\", \"threads\": %d, \"status\": \"n/a\", "
-                   "\"reason\": \"a forward net has no backward pass: bench/run times this direction "
-                   "inside a training twin's step\"}\n", bwd[d], threads);
         fflush(stdout);
         return 0;
     }
@@ -235,8 +228,7 @@ int main(int argc, char **argv)
                             "-DNETC_TIMERS, or no such step)\n", m->name, phase.name, phase.n, r.reps + skip);
             return 2;
         }
-        const double pmin = phase.ms[first];
-        double lo = pmin;
+        double lo = phase.ms[first];
         for (int k = first; k < phase.n; k++) lo = phase.ms[k] < lo ? phase.ms[k] : lo;
         snprintf(phase_s, sizeof phase_s, ", \"phase\": \"%s\", \"phase_median_ms\": %.6f, "
                  "\"phase_min_ms\": %.6f, \"phase_cpu_ms\": %.6f", phase.name,
