@@ -157,7 +157,7 @@ static int64_t chunk_of(const Phase *ph, int64_t nb) {
 int64_t conv_dw_chunk(const Phase *ph, int64_t nb) {
     int64_t fit = 1, deep = nb;
     for (int64_t d = nb; d > 1; d--)
-        if (nb % d == 0 && pad_rows(ph->K) * d * ph->qtot <= CONV_CHUNK_FLOATS) { fit = d; break; }
+        if (nb % d == 0 && pad_rows(ph->K) * d * ph->qtot <= CONV_DW_CHUNK_FLOATS) { fit = d; break; }
     for (int64_t d = 1; d <= nb; d++)
         if (nb % d == 0 && d * ph->qtot >= CONV_DW_MIN_DEPTH) { deep = d; break; }
     return fit > deep ? fit : deep;
@@ -205,11 +205,11 @@ static bool middle_rows_full(const ConvGeom *g, bool tr, const Phase *ph, int64_
     return true;
 }
 
-/* The largest proper divisor R of N0 whose R rows of row_floats fit
- * CONV_CHUNK_FLOATS; 0 if none. */
-static int64_t block_rows(int64_t N0, int64_t row_floats) {
+/* The largest proper divisor R of N0 whose R rows of row_floats fit `limit`
+ * floats; 0 if none. */
+static int64_t block_rows(int64_t N0, int64_t row_floats, int64_t limit) {
     for (int64_t R = N0 / 2; R >= 1; R--)
-        if (N0 % R == 0 && R * row_floats <= CONV_CHUNK_FLOATS) return R;
+        if (N0 % R == 0 && R * row_floats <= limit) return R;
     return 0;
 }
 
@@ -217,8 +217,8 @@ int64_t conv_dw_rows(const ConvGeom *g, const Phase *ph, int64_t nb) {
     int64_t N0 = ph->nq[0], rest = ph->qtot / (N0 > 0 ? N0 : 1);
     /* (taps unrolled: a tap loop tests absolute positions, which a block's shifted
      * pointers would break) */
-    if (conv_dw_chunk(ph, nb) != 1 || pad_rows(ph->K) * ph->qtot <= CONV_CHUNK_FLOATS || N0 < 2 || ph->ntaps > 64) return 0;
-    int64_t R = block_rows(N0, pad_rows(ph->K) * rest);
+    if (conv_dw_chunk(ph, nb) != 1 || pad_rows(ph->K) * ph->qtot <= CONV_DW_CHUNK_FLOATS || N0 < 2 || ph->ntaps > 64) return 0;
+    int64_t R = block_rows(N0, pad_rows(ph->K) * rest, CONV_DW_CHUNK_FLOATS);
     return R && R * rest >= CONV_DW_MIN_DEPTH && middle_rows_full(g, false, ph, R) ? R : 0;
 }
 
@@ -236,7 +236,7 @@ static int64_t conv_rows(const ConvGeom *g, bool tr, const Phase *ph, int n, int
         if (ph[p].K * (ph[p].qtot / N0) > row_floats) row_floats = ph[p].K * (ph[p].qtot / N0);
     }
     if (N0 < 2 || !big) return 0;
-    int64_t R = block_rows(N0, row_floats);
+    int64_t R = block_rows(N0, row_floats, CONV_CHUNK_FLOATS);
     for (int p = 0; p < n && R; p++)
         if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && !middle_rows_full(g, tr, &ph[p], R)) return 0;
     return R;

@@ -76,11 +76,13 @@ Schedule *lower_net(Arena *a, Net *net, bool compact);
  * share it.  `direct`: few output channels per group (at most CONV_DIRECT_MAX_FG),
  * accumulated tap by tap without im2col, `tmp` holding one sample.  Otherwise
  * im2col + GEMM over chunks of `nbk` samples (a divisor of the call's samples,
- * chosen so that the im2col chunk stays near the L2 cache): `ncol` columns in rows
+ * chosen so that the im2col chunk, at most CONV_CHUNK_FLOATS (512 KB), leaves room
+ * in a 2 MB L2 cache for the packed weights, the GEMM results and the input beside
+ * it; 1 MB chunks measured 5-10% slower on the DCGAN layers): `ncol` columns in rows
  * `ncpad` apart (16 times an odd number, so the rows of a GEMM panel fall in
  * different L1 sets); `col` and `tmp` are the scratch floats one chunk needs.
  * `nbk` > 0 imposes the chunk. */
-enum { CONV_DIRECT_MAX_FG = 4, CONV_CHUNK_FLOATS = 1 << 18 };
+enum { CONV_DIRECT_MAX_FG = 4, CONV_CHUNK_FLOATS = 1 << 17 };
 typedef struct ConvChunk { bool direct; int64_t nbk, ncol, ncpad, col, tmp; } ConvChunk;
 ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg, int64_t nbk);
 /* Row length for a matrix of k-float rows that a GEMM streams down: 16 times an odd
@@ -131,13 +133,13 @@ ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int
 
 /* The samples per chunk of a weight gradient (dW += rows x im2col over a chunk of
  * samples at a time): the largest divisor of nb whose transposed im2col (rows of
- * pad_rows(K) floats) fits CONV_CHUNK_FLOATS, but at least enough samples for
+ * pad_rows(K) floats) fits CONV_DW_CHUNK_FLOATS, but at least enough samples for
  * CONV_DW_MIN_DEPTH of GEMM depth (each chunk reads and writes all of dW, which for a
  * large layer is megabytes). */
-enum { CONV_DW_MIN_DEPTH = 256 };
+enum { CONV_DW_MIN_DEPTH = 256, CONV_DW_CHUNK_FLOATS = 1 << 18 };
 int64_t conv_dw_chunk(const Phase *ph, int64_t nb);
 /* Row blocks of a weight gradient (see conv_rows): when one sample's transposed
- * im2col is over CONV_CHUNK_FLOATS, dW accumulates over blocks of R rows of a sample
+ * im2col is over CONV_DW_CHUNK_FLOATS, dW accumulates over blocks of R rows of a sample
  * (R the largest proper divisor of the first axis whose transposed im2col fits, and
  * at least CONV_DW_MIN_DEPTH deep); 0 otherwise.  g and ph: the im2col's
  * convolution (TrainStep.wg, wph). */

@@ -57,7 +57,7 @@ def draw(rng, kind, wide=False, large=False):
         cout = groups * int(rng.choice([5, 7, 13, 32, 33]))
         size = [int(rng.integers(1, 10 if nsp == 3 else (400 if nsp == 1 else 40))) for _ in range(nsp)]
     if large:
-        # one sample's im2col over the printer's chunk (2^18 floats): the call works
+        # one sample's im2col over the printer's chunk (2^17 floats): the call works
         # on blocks of rows, whose first and last blocks clip their taps
         groups = int(rng.choice([1, 1, 2]))
         cin = groups * int(rng.choice([8, 16, 24]))
