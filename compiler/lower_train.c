@@ -19,6 +19,58 @@ static ConvGeom swap_geom(const ConvGeom *g) {
     return b;
 }
 
+/* The layer whose gradient place a layer's gradient is (reshapes share their
+ * input's). */
+static const Layer *grad_root(const Layer *L) {
+    while (!L->is_input && L->kind->op == OP_RESHAPE) L = L->in[0];
+    return L;
+}
+
+/* Backward kernels that write each element of an input's gradient exactly once. */
+static bool sets_whole_dx(const Layer *L) {
+    switch (L->kind->op) {
+    case OP_CONV: case OP_TCONV: case OP_DENSE: case OP_BATCHNORM: case OP_ADD: case OP_ACT: case OP_CONCAT: return true;
+    default: return false;   /* pooling and upsampling add several contributions, or none, per element */
+    }
+}
+
+/* Who writes each gradient first.  A step runs the loss, then the backward kernels
+ * last to first, each adding its share to its inputs' gradients; a gradient's first
+ * writer can set it instead (=), and then the step need not clear it beforehand:
+ * one pass over the buffer saved, and one read.  The loss is the prediction's first
+ * writer (it sets it for mse, l1 and bce); otherwise the last kernel reading a value
+ * writes its gradient first, and sets it when it writes every element once (a
+ * kernel writes its inputs' gradients in input order, so add(x, x) sets x's with
+ * its first input and adds to it with its second). */
+static void plan_grad_writes(Arena *a, const Schedule *s, TrainPlan *tp) {
+    const Net *net = s->net;
+    int n = net->layers.n;
+    bool *written = arena_alloc(a, sizeof(bool) * (size_t)(n + 1)), *set = arena_alloc(a, sizeof(bool) * (size_t)(n + 1));
+    tp->gr_set = arena_alloc(a, sizeof(bool) * (size_t)(n + 1));
+    memset(written, 0, sizeof(bool) * (size_t)(n + 1));
+    memset(set, 0, sizeof(bool) * (size_t)(n + 1));
+    const Layer *P = net->train->pred;
+    tp->loss_sets = net->train->loss != LOSS_CROSS_ENTROPY && !P->is_input && tp->gr[P->id] >= 0;
+    if (tp->gr[P->id] >= 0) {
+        written[grad_root(P)->id] = true;
+        set[grad_root(P)->id] = tp->loss_sets;
+    }
+    for (int ki = s->nk - 1; ki >= 0; ki--) {
+        TrainStep *st = &tp->st[ki];
+        const Layer *L = st->k->L;
+        st->set_dx = arena_alloc(a, sizeof(bool) * (size_t)(L->nin + 1));
+        for (int j = 0; j < L->nin; j++) st->set_dx[j] = false;
+        for (int j = 0; j < L->nin; j++) {
+            if (!st->want_dx[j]) continue;
+            int r = grad_root(L->in[j])->id;
+            if (written[r]) continue;
+            written[r] = true;
+            if (sets_whole_dx(L)) st->set_dx[j] = set[r] = true;
+        }
+    }
+    for (int i = 0; i < n; i++) tp->gr_set[i] = tp->gr[i] >= 0 && set[grad_root(net->layers.v[i])->id];
+}
+
 TrainPlan *lower_train(Arena *a, const Schedule *s) {
     const Net *net = s->net;
     TrainPlan *tp = arena_alloc(a, sizeof *tp);
@@ -108,6 +160,7 @@ TrainPlan *lower_train(Arena *a, const Schedule *s) {
     tp->arena_floats = top + (scratch + 15) / 16 * 16;
     const Train *t = net->train;
     tp->nslots = t->opt == OPT_SGD ? (t->momentum > 0 ? 1 : 0) : 2;
+    plan_grad_writes(a, s, tp);
     return tp;
 }
 

@@ -1365,7 +1365,7 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
     if (st->want_dx[0]) {
         ConvCall cc = {.tr = !tr, .g = st->bg, .phases = st->bph, .nphases = st->nbph, .nb = NB, .x = gy,
                        .y = tp->gr[L->in[0]->id], .col = tp->scratch, .w = s->params[k->param[P_WEIGHT]].offset, .b = -1,
-                       .act = {ACT_IDENTITY, 0}, .accumulate = true};
+                       .act = {ACT_IDENTITY, 0}, .accumulate = !st->set_dx[0]};
         ConvScratch cs = conv_scratch(&st->bg, !tr, st->bph, st->nbph, NB, s->compact);
         cc.tmp = tp->scratch + cs.col;
         cc.pack = tp->scratch + cs.col + cs.tmp;
@@ -1406,7 +1406,7 @@ static void tb_dense(Ctx *c, const TrainStep *st) {
         emit(w, "{");
         emit(w, "float *restrict t = s->arena + %lld;", LL(tp->scratch + U * NB));
         emit(w, "%s(s->arena + %lld, s->params + %lld, t);", gemm_name(c, NB, U, IN, false, 0, false, 0), LL(gy), LL(wp->offset));
-        emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] += t[i];", LL(NB * IN), LL(tp->gr[L->in[0]->id]));
+        emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] %s t[i];", LL(NB * IN), LL(tp->gr[L->in[0]->id]), st->set_dx[0] ? "=" : "+=");
         emit(w, "}");
     }
 }
@@ -1441,7 +1441,7 @@ static void tb_batchnorm(Ctx *c, const TrainStep *st) {
         emit(w, "for (int n = 0; n < %lld; n++) for (int p = 0; p < %lld; p++) {", LL(k->nb), LL(per));
         emit(w, "const int i = (n * %lld + ch) * %lld + p;", LL(C), LL(per));
         emit(w, "const float xh = (s->arena[%lld + i] - mean) * invstd;", LL(x));
-        emit(w, "s->arena[%lld + i] += f * (%s * s->arena[%lld + i] - db - xh * dw);", LL(tp->gr[L->in[0]->id]), mf, LL(gy));
+        emit(w, "s->arena[%lld + i] %s f * (%s * s->arena[%lld + i] - db - xh * dw);", LL(tp->gr[L->in[0]->id]), st->set_dx[0] ? "=" : "+=", mf, LL(gy));
         emit(w, "}");
     }
     emit(w, "}");
@@ -1511,7 +1511,8 @@ static void tb_simple(Ctx *c, const TrainStep *st) {
     if (L->kind->op == OP_ADD) {
         for (int j = 0; j < L->nin; j++)
             if (st->want_dx[j])
-                emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] += s->arena[%lld + i];", LL(n), LL(tp->gr[L->in[j]->id]), LL(gy));
+                emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] %s s->arena[%lld + i];", LL(n), LL(tp->gr[L->in[j]->id]),
+                     st->set_dx[j] ? "=" : "+=", LL(gy));
     } else if (L->kind->op == OP_ACT) {
         if (!st->want_dx[0]) return;
         Activation act = {L->kind->act, L->kind->act == ACT_LEAKY_RELU || L->kind->act == ACT_ELU ? L->a[A_ALPHA].r : 0};
@@ -1520,15 +1521,16 @@ static void tb_simple(Ctx *c, const TrainStep *st) {
         emit(w, "{");
         emit(w, "const float *restrict y = s->arena + %lld;", LL(tp->v[L->id]));
         if (act.kind == ACT_IDENTITY) emit(w, "(void)y;");
-        emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] += s->arena[%lld + i] * %s;", LL(n), LL(tp->gr[L->in[0]->id]), LL(gy), e);
+        emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] %s s->arena[%lld + i] * %s;", LL(n), LL(tp->gr[L->in[0]->id]),
+             st->set_dx[0] ? "=" : "+=", LL(gy), e);
         emit(w, "}");
     } else if (L->kind->op == OP_CONCAT) {
         int64_t T = L->td ? L->shape.d[0] : 1, outper = shape_count(&L->shape) / T, off = 0;
         for (int j = 0; j < L->nin; j++) {
             int64_t per = shape_count(&L->in[j]->shape) / T;
             if (st->want_dx[j])
-                emit(w, "for (int n = 0; n < %lld; n++) for (int i = 0; i < %lld; i++) s->arena[%lld + n * %lld + i] += s->arena[%lld + n * %lld + %lld + i];",
-                     LL(k->nb), LL(per), LL(tp->gr[L->in[j]->id]), LL(per), LL(gy), LL(outper), LL(off));
+                emit(w, "for (int n = 0; n < %lld; n++) for (int i = 0; i < %lld; i++) s->arena[%lld + n * %lld + i] %s s->arena[%lld + n * %lld + %lld + i];",
+                     LL(k->nb), LL(per), LL(tp->gr[L->in[j]->id]), LL(per), st->set_dx[j] ? "=" : "+=", LL(gy), LL(outper), LL(off));
             off += per;
         }
     }
@@ -1556,12 +1558,23 @@ static void print_backward(Ctx *c, const TrainStep *st) {
     emit_raw(w, "\n");
 }
 
-/* mse, l1 and bce write each element of the prediction's gradient once, in order:
- * their loss sets it (=), and the step does not clear it first.  (cross_entropy
- * adds, into a cleared gradient.) */
-static bool loss_sets_grad(const TrainPlan *tp, const Net *net) {
-    const Layer *P = net->train->pred;
-    return net->train->loss != LOSS_CROSS_ENTROPY && !P->is_input && tp->gr[P->id] >= 0;
+/* The gradients start at zero, but for those whose first writer sets them
+ * (plan_grad_writes): one memset per run of adjacent places (gradient places are
+ * laid out in layer order, each rounded up to 16 floats). */
+static void print_grad_clear(Ctx *c) {
+    const TrainPlan *tp = c->tplan;
+    const Net *net = c->s->net;
+    int64_t b = -1, e = -1;
+    for (int i = 0; i <= net->layers.n; i++) {
+        const Layer *L = i < net->layers.n ? net->layers.v[i] : NULL;
+        if (L && (tp->gr[i] < 0 || L->is_input || L->kind->op == OP_RESHAPE || tp->gr_set[i])) continue;
+        if (L && b >= 0 && tp->gr[i] <= (e + 15) / 16 * 16) {
+            e = tp->gr[i] + net->batch * shape_count(&L->shape);
+            continue;
+        }
+        if (b >= 0) emit(c->w, "netc_memset(s->arena + %lld, 0, sizeof(float) * %lld);", LL(b), LL(e - b));
+        if (L) b = tp->gr[i], e = b + net->batch * shape_count(&L->shape);
+    }
 }
 
 static void print_loss(Ctx *c) {
@@ -1603,7 +1616,7 @@ static void print_loss(Ctx *c) {
         emit(w, "}");
     } else {
         flit(nf, sizeof nf, (double)n);
-        const char *op = loss_sets_grad(tp, net) ? "=" : "+=";
+        const char *op = tp->loss_sets ? "=" : "+=";   /* mse, l1 and bce set it (plan_grad_writes) */
         int64_t per = shape_count(&P->shape), LB = 256, nfull = per / LB;
         /* each sample's sum in blocks of LB: float rounding grows with LB plus the
          * number of blocks instead of with the sample's length; a whole block sums
@@ -2245,13 +2258,6 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
         char targs[2048] = "";
         for (int j = 0; j < tp->inputs.n; j++)
             snprintf(targs + strlen(targs), sizeof targs - strlen(targs), ", const float *in_%s", ((Layer *)tp->inputs.v[j])->name);
-        int64_t gb = -1, ge = 0;
-        for (int i = 0; i < net->layers.n; i++) {
-            const Layer *L = net->layers.v[i];
-            if (tp->gr[i] < 0 || L->is_input) continue;
-            if (gb < 0 || tp->gr[i] < gb) gb = tp->gr[i];
-            if (tp->gr[i] + net->batch * shape_count(&L->shape) > ge) ge = tp->gr[i] + net->batch * shape_count(&L->shape);
-        }
         for (int pass = 0; pass < 2; pass++) {
             emit(w, pass ? "float %s_eval_loss(%s_state *s%s)" : "float %s_train_step(%s_state *s%s)", c.name, c.name, targs);
             emit(w, "{");
@@ -2275,16 +2281,7 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
                 emit_raw(w, "\n");
                 break;
             }
-            if (gb >= 0) {
-                /* the gradients start at zero, but for the prediction's when the loss sets it */
-                int64_t pg = ge, pe = ge;
-                if (loss_sets_grad(tp, net)) {
-                    pg = tp->gr[net->train->pred->id];
-                    pe = pg + net->batch * shape_count(&net->train->pred->shape);
-                }
-                if (pg > gb) emit(w, "netc_memset(s->arena + %lld, 0, sizeof(float) * %lld);", LL(gb), LL(pg - gb));
-                if (ge > pe) emit(w, "netc_memset(s->arena + %lld, 0, sizeof(float) * %lld);", LL(pe), LL(ge - pe));
-            }
+            print_grad_clear(&c);
             emit(w, "const float loss = loss_fn(s, 1);");
             emit(w, "NETC_TIMER(\"loss\");");
             for (int i = s->nk - 1; i >= 0; i--) {

@@ -159,6 +159,8 @@ typedef struct TrainStep {
     ConvGeom wg;            /* conv/tconv: the im2col whose transpose meets the weight gradient */
     Phase *wph;
     bool *want_dx;          /* per input: whether it needs a gradient */
+    bool *set_dx;           /* per input: this backward writes the input's gradient
+                             * first (backward order), with = rather than += */
     bool want_dw;           /* trainable and lr_mult > 0 */
     int64_t bn_mean, bn_invstd;   /* batchnorm: saved batch statistics */
 } TrainStep;
@@ -172,6 +174,9 @@ typedef struct TrainPlan {
     int64_t arena_floats;
     PtrVec inputs;          /* Layer*: every input the step reads, declaration order */
     int nslots;             /* optimiser state arrays of param_floats: 0, 1 (sgd momentum) or 2 (adam) */
+    bool loss_sets;         /* the loss writes the prediction's gradient with = (mse, l1, bce) */
+    bool *gr_set;           /* per layer id: its gradient's first writer sets it, so
+                             * the step does not clear it (see plan_grad_writes) */
 } TrainPlan;
 
 TrainPlan *lower_train(Arena *a, const Schedule *s);

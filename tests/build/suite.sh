@@ -2,7 +2,8 @@
 # tests/build — properties of `netc build` output: every example's generated C is
 # warning-free C99 under gcc and clang (-Wall -Wextra -pedantic -Werror), passes
 # `netc lint` (no heap, stdio, recursion, VLA, double arithmetic, global writes), and
-# byte-identical when regenerated; the header's STATE_BYTES is sizeof(state) and
+# byte-identical when regenerated; a training step clears only the gradients no
+# backward pass sets; the header's STATE_BYTES is sizeof(state) and
 # what `netc check --json` reports; --weights embeds a checkpoint so that the
 # program gives bit-identical outputs to loading it at run time; bad --weights
 # files are named and leave no generated file behind.
@@ -106,6 +107,13 @@ if cc -std=c99 -O1 -c "$work/rt/autoencoder.c" -I "$work/rt" -I "$root/runtime" 
    && cc -std=c99 -O1 -DNETC_TIMERS -c "$work/rt/autoencoder.c" -I "$work/rt" -I "$root/runtime" -o "$work/timed.o" \
    && nm "$work/timed.o" | grep -q " U netc_timer"; then ok "layer timers: no reference to netc_timer without -DNETC_TIMERS, one with it"
 else bad "layer timers: netc_timer references wrong (nm: $(nm "$work/plain.o" 2>&1 | grep timer))"; fi
+# gradients whose first writer sets them are not cleared first (plan_grad_writes):
+# the autoencoder's step clears none; conv_pool's still clears what its pooling and
+# upsampling layers add into
+step_clears() { sed -n '/_train_step(/,/^}/p' "$work/gen1/$1/$1.c" | grep -c 'netc_memset(s->arena'; }
+if [ "$(step_clears autoencoder)" = 0 ] && [ "$(step_clears conv_pool)" -ge 1 ]; then
+    ok "train_step clears only the gradients no backward sets (autoencoder none, conv_pool $(step_clears conv_pool))"
+else bad "train_step gradient clearing: autoencoder $(step_clears autoencoder), conv_pool $(step_clears conv_pool) memsets"; fi
 for case in "wrong_shape:has shape" "missing:no tensor 'rec.bias'" "nan:NaN or infinity"; do
     name=${case%%:*}; msg=${case#*:}
     out=$("$netc" build "$ae" --network autoencoder -o "$work/bad_$name" --weights "$work/$name.safetensors" 2>&1); rc=$?
