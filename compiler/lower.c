@@ -286,6 +286,45 @@ static int conv_slots(const ConvGeom *g, const Phase *ph, int n, int64_t nb, int
     return units < CONV_SLOTS ? (int)units : CONV_SLOTS;
 }
 
+DirectPad conv_direct_pad(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact) {
+    DirectPad d = {{0}, {0}, 0};
+    int64_t fg = g->cout / g->groups, amax[MAX_SPATIAL], nqmax[MAX_SPATIAL] = {0}, nqall = 0;
+    bool any = false;
+    if (compact) return d;
+    for (int i = 0; i < g->nsp; i++)
+        if (!tr && g->s[i] != 1) return d;
+    for (int p = 0; p < n; p++) {
+        if (ph[p].ntaps == 0 || !is_direct(&ph[p], fg)) continue;
+        if (ph[p].qtot > nqall) nqall = ph[p].qtot;
+        for (int j = 0; j < ph[p].ntaps; j++) {
+            int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL];
+            bool empty = false;
+            for (int i = 0; i < g->nsp; i++) {
+                tap_range(g, tr, &ph[p], j, i, 0, &lo[i], &hi[i]);
+                if (lo[i] >= hi[i]) empty = true;
+            }
+            if (empty) continue;
+            for (int i = 0; i < g->nsp; i++) {
+                const PhaseTap *t = &ph[p].taps[j];
+                int64_t add = tr ? -t->delta[i] : t->t[i] * g->dil[i] - g->pb[i];
+                if (!any || add < d.amin[i]) d.amin[i] = add;
+                if (!any || add > amax[i]) amax[i] = add;
+                if (ph[p].nq[i] > nqmax[i]) nqmax[i] = ph[p].nq[i];
+            }
+            any = true;
+        }
+    }
+    if (!any) return d;
+    int64_t vol = 1;
+    for (int i = 0; i < g->nsp; i++) {
+        d.ext[i] = nqmax[i] + amax[i] - d.amin[i];
+        vol *= d.ext[i];
+    }
+    int64_t cg = g->cin / g->groups;
+    if (cg * vol <= CONV_PAD_FLOATS && cg * nqall >= CONV_PAD_MIN) d.vol = vol;
+    return d;
+}
+
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
     int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg), R = conv_rows(g, tr, ph, n, nbk);
     ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nbk < nb || R), 1, 0, 0, nbk, R};
@@ -296,6 +335,8 @@ ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int
         if (ch.tmp > s.tmp) s.tmp = ch.tmp;
     }
     if (conv_interleaved(g, ph, n, compact)) s.tmp *= n;
+    DirectPad dp = conv_direct_pad(g, tr, ph, n, compact);
+    if (dp.vol * (g->cin / g->groups) > s.col) s.col = dp.vol * (g->cin / g->groups);
     s.slots = conv_slots(g, ph, n, nb, nbk, R, compact);
     s.col_slot = (s.col + 15) / 16 * 16;
     s.tmp_slot = (s.tmp + 15) / 16 * 16;

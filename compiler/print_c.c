@@ -682,6 +682,138 @@ static void phase_comment(Emitter *w, const ConvCall *cc, const Phase *ph, int64
          ph->ntaps, ph->ntaps == 1 ? "" : "s", LL(ph->qtot));
 }
 
+/* " + v", " - v" or "" for an offset v added to an index. */
+static const char *signed_term(char *buf, size_t n, int64_t v) {
+    if (v) snprintf(buf, n, " %c %lld", v < 0 ? '-' : '+', LL(v < 0 ? -v : v));
+    else buf[0] = 0;
+    return buf;
+}
+
+/* The direct phases of one group from a zero-padded copy of each sample's input
+ * channels in col (see DirectPad): per sample, the copy, then per phase tmp[co][q]
+ * accumulates over blocks of CB input channels, each one loop over the phase's whole
+ * box holding all its taps and output channels (sums in the order of emit_direct:
+ * channel, then tap), then bias, activation and the store. */
+static void emit_direct_padded(Ctx *c, const ConvCall *cc, int64_t grp, const DirectPad *dp, const ConvScratch *cs) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp, L = nsp - 1;
+    int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, invol = 1, outvol = 1, kvol = 1;
+    for (int i = 0; i < nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; kvol *= g->k[i]; }
+    int64_t vlo[MAX_SPATIAL], vhi[MAX_SPATIAL];   /* the copy's indices that hold x */
+    for (int i = 0; i < nsp; i++) {
+        vlo[i] = dp->amin[i] < 0 ? -dp->amin[i] : 0;
+        vhi[i] = g->in[i] - dp->amin[i] < dp->ext[i] ? g->in[i] - dp->amin[i] : dp->ext[i];
+        if (vhi[i] < vlo[i]) vhi[i] = vlo[i];
+    }
+    emit(w, "/* group %lld: the direct phases, from a zero-padded copy of each sample's input channels */", LL(grp));
+    emit(w, "{");
+    if (cs->slots > 1) emit(w, "NETC_PARALLEL_SLOTS(%d)", cs->slots);
+    emit(w, "for (int n = 0; n < %lld; n++) {", LL(cc->nb));
+    if (cs->slots > 1) {
+        emit(w, "float *restrict tmp = tmpS + NETC_THREAD_NUM * %lld;", LL(cs->tmp_slot));
+        emit(w, "float *restrict col = colS + NETC_THREAD_NUM * %lld;", LL(cs->col_slot));
+    }
+    emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+    emit(w, "const float *restrict xs = x + (n * %lld + %lld + ci) * %lld;", LL(g->cin), LL(grp * Cg), LL(invol));
+    emit(w, "float *restrict xq = col + ci * %lld;", LL(dp->vol));
+    if (nsp > 1) {
+        char cond[512] = "", ridx[512] = "", sidx[512] = "";
+        for (int i = 0; i < L; i++) {
+            emit(w, "for (int p%d = 0; p%d < %lld; p%d++) {", i, i, LL(dp->ext[i]), i);
+            snprintf(cond + strlen(cond), sizeof cond - strlen(cond), "%sp%d < %lld || p%d >= %lld", i ? " || " : "", i, LL(vlo[i]), i, LL(vhi[i]));
+            char r2[512], s2[512], o0[32];
+            if (i == 0) {
+                snprintf(r2, sizeof r2, "p0");
+                snprintf(s2, sizeof s2, "p0%s", signed_term(o0, sizeof o0, dp->amin[0]));
+            } else {
+                snprintf(r2, sizeof r2, "(%s) * %lld + p%d", ridx, LL(dp->ext[i]), i);
+                snprintf(s2, sizeof s2, "(%s) * %lld + p%d%s", sidx, LL(g->in[i]), i, signed_term(o0, sizeof o0, dp->amin[i]));
+            }
+            snprintf(ridx, sizeof ridx, "%s", r2);
+            snprintf(sidx, sizeof sidx, "%s", s2);
+        }
+        emit(w, "float *restrict r = xq + (%s) * %lld;", ridx, LL(dp->ext[L]));
+        emit(w, "if (%s) { for (int l = 0; l < %lld; l++) r[l] = 0.0f; continue; }", cond, LL(dp->ext[L]));
+        emit(w, "const float *restrict src = xs + (%s) * %lld;", sidx, LL(g->in[L]));
+    } else {
+        emit(w, "float *restrict r = xq;");
+        emit(w, "const float *restrict src = xs;");
+    }
+    if (vlo[L] > 0) emit(w, "for (int l = 0; l < %lld; l++) r[l] = 0.0f;", LL(vlo[L]));
+    char oL[32];
+    if (vhi[L] > vlo[L]) emit(w, "for (int l = %lld; l < %lld; l++) r[l] = src[l%s];", LL(vlo[L]), LL(vhi[L]), signed_term(oL, sizeof oL, dp->amin[L]));
+    if (dp->ext[L] > vhi[L]) emit(w, "for (int l = %lld; l < %lld; l++) r[l] = 0.0f;", LL(vhi[L]), LL(dp->ext[L]));
+    close_loops(w, L);
+    emit(w, "}");
+    int64_t fg = Fg;
+    for (int p = 0; p < cc->nphases; p++) {
+        const Phase *ph = &cc->phases[p];
+        if (ph->ntaps == 0 || !conv_chunk(ph, cc->nb, fg, 0).direct) continue;
+        int taps[64], nt = 0;
+        int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
+        for (int j = 0; j < ph->ntaps; j++) {
+            tap_ranges(cc, ph, j, lo, hi, mul, add);
+            bool empty = false;
+            for (int i = 0; i < nsp; i++) if (lo[i] >= hi[i]) empty = true;
+            if (!empty) taps[nt++] = j;
+        }
+        int64_t CB = 1;
+        for (int64_t d = 8; d > 1; d--)   /* the weights of a block stay in registers */
+            if (Cg % d == 0 && d * nt <= 16 && d * nt * Fg <= 24) { CB = d; break; }
+        char yidx[512], tidx[512];
+        phase_exprs(cc, ph, yidx, tidx);
+        phase_comment(w, cc, ph, grp);
+        emit(w, "{");
+        emit(w, "netc_memset(tmp, 0, sizeof(float) * %lld);", LL(Fg * ph->qtot));
+        if (!nt) CB = Cg;   /* no tap reaches x: the bias alone */
+        emit(w, "for (int ci = 0; ci < %lld; ci += %lld) {", LL(nt ? Cg : 0), LL(CB));
+        emit(w, "const float *restrict xq = col + ci * %lld;", LL(dp->vol));
+        int64_t wstride = cc->tr ? Fg * kvol : kvol;     /* per input channel */
+        for (int64_t b = 0; b < CB; b++)
+            for (int jj = 0; jj < nt; jj++)
+                for (int64_t co = 0; co < Fg; co++) {
+                    int j = taps[jj];
+                    int64_t widx = cc->tr ? ((grp * Cg) * Fg + co) * kvol + ph->taps[j].index : ((grp * Fg + co) * Cg) * kvol + ph->taps[j].index;
+                    emit(w, "const float w%lld_%d_%lld = w[%lld + (ci + %lld) * %lld];", LL(b), jj, LL(co), LL(widx), LL(b), LL(wstride));
+                }
+        int64_t zero_lo[MAX_SPATIAL] = {0};
+        open_q_loops(w, L, zero_lo, ph->nq);
+        emit(w, "NETC_IVDEP");
+        emit(w, "for (int q%d = 0; q%d < %lld; q%d++) {", L, L, LL(ph->nq[L]), L);
+        emit(w, "const int t = %s;", tidx);
+        for (int64_t co = 0; co < Fg; co++) emit(w, "float a%lld = tmp[%lld + t];", LL(co), LL(co * ph->qtot));
+        for (int64_t b = 0; b < CB; b++)
+            for (int jj = 0; jj < nt; jj++) {
+                int64_t one[MAX_SPATIAL], padd[MAX_SPATIAL];
+                tap_ranges(cc, ph, taps[jj], lo, hi, mul, add);
+                for (int i = 0; i < nsp; i++) { one[i] = 1; padd[i] = add[i] - dp->amin[i]; }
+                char xi[512];
+                index_expr(xi, sizeof xi, nsp, one, padd, dp->ext);
+                if (b) emit(w, "const float x%lld_%d = xq[%lld + %s];", LL(b), jj, LL(b * dp->vol), xi);
+                else emit(w, "const float x%lld_%d = xq[%s];", LL(b), jj, xi);
+                for (int64_t co = 0; co < Fg; co++) emit(w, "a%lld += w%lld_%d_%lld * x%lld_%d;", LL(co), LL(b), jj, LL(co), LL(b), jj);
+            }
+        for (int64_t co = 0; co < Fg; co++) emit(w, "tmp[%lld + t] = a%lld;", LL(co * ph->qtot), LL(co));
+        close_loops(w, nsp);
+        emit(w, "}");
+        emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+        if (!cc->accumulate) {
+            if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
+            else emit(w, "const float bv = 0.0f;");
+        }
+        emit(w, "const float *restrict ts = tmp + co * %lld;", LL(ph->qtot));
+        emit(w, "float *restrict yo = y + (n * %lld + %lld + co) * %lld;", LL(g->cout), LL(grp * Fg), LL(outvol));
+        const int64_t zero = 0;
+        const char *yp = yidx;
+        emit_store(w, cc, ph->nq, 1, &yp, &zero, tidx);
+        emit(w, "}");
+        emit(w, "}");
+    }
+    emit(w, "}");
+    emit(w, "}");
+}
+
 /* The weights of one group and phase as the GEMM's A[co][ci * taps + j], packed
  * in panels of GEMM_MR rows (see gemm_name), at `pack` + off. */
 static void emit_pack_a(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t grp, int64_t off) {
@@ -885,7 +1017,9 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     int64_t zero_lo[MAX_SPATIAL] = {0};
     int64_t nbk = cs.nbk;
     bool any_gemm = false, inter = conv_interleaved(g, cc->phases, cc->nphases, c->s->compact);
+    DirectPad dp = conv_direct_pad(g, cc->tr, cc->phases, cc->nphases, c->s->compact);
     for (int64_t grp = 0; grp < g->groups; grp++) {
+        if (dp.vol) emit_direct_padded(c, cc, grp, &dp, &cs);
         for (int p = 0; p < cc->nphases; p++) {
             const Phase *ph = &cc->phases[p];
             char yidx[512], tidx[512];
@@ -909,6 +1043,7 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
                 continue;
             }
             ConvChunk ch = conv_chunk(ph, NB, Fg, nbk);
+            if (ch.direct && dp.vol) continue;   /* emit_direct_padded above */
             if (ch.direct) {
                 /* few output channels: a GEMM with so few rows cannot pay for its
                  * im2col, so accumulate each tap straight from the input */
@@ -2168,6 +2303,13 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#else");
     emit(w, "#define NETC_VEC 0");
     emit(w, "#endif");
+    emit(w, "/* NETC_IVDEP: the next loop's iterations are independent where GCC cannot see it");
+    emit(w, " * (two scratch areas of one arena), so that it vectorises the loop. */");
+    emit(w, "#if defined(__GNUC__) && !defined(__clang__)");
+    emit(w, "#define NETC_IVDEP _Pragma(\"GCC ivdep\")");
+    emit(w, "#else");
+    emit(w, "#define NETC_IVDEP");
+    emit(w, "#endif");
     emit(w, "/* Threads, in host builds compiled with OpenMP (-fopenmp): a convolution of several");
     emit(w, " * chunks runs them on up to NETC_PARALLEL_SLOTS(n) threads, each in its own slot of");
     emit(w, " * the scratch; otherwise large GEMMs share out their column panels (one region");
@@ -2223,7 +2365,7 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, " * stores run over literal counts that seldom divide by the vector width. */");
     emit(w, "#if NETC_VEC && !defined(__clang__)");
     emit(w, "#pragma GCC push_options");
-    emit(w, "#pragma GCC optimize (\"tree-vectorize\", \"vect-cost-model=dynamic\")");
+    emit(w, "#pragma GCC optimize (\"tree-vectorize\", \"vect-cost-model=dynamic\", \"fp-contract=fast\")");
     emit(w, "#endif");
     emit_raw(w, kern.buf ? kern.buf : "");
     emit(w, "#if NETC_VEC && !defined(__clang__)");

@@ -85,6 +85,20 @@ Schedule *lower_net(Arena *a, Net *net, bool compact);
 enum { CONV_DIRECT_MAX_FG = 4, CONV_CHUNK_FLOATS = 1 << 17 };
 typedef struct ConvChunk { bool direct; int64_t nbk, ncol, ncpad, col, tmp; } ConvChunk;
 ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg, int64_t nbk);
+/* The direct path's padded input.  A host schedule (not compact) runs the direct
+ * phases of a call whose taps all read x at unit stride (a transposed convolution,
+ * or a stride-1 one) from a zero-padded copy of each sample's input channels, made
+ * once per sample for all of them: every tap then covers its phase's whole box, and
+ * one loop over the outputs holds all taps of a few input channels (accumulating
+ * in registers) instead of one clipped loop per tap, each a pass over tmp.  Axis i
+ * of a channel's copy holds the x indices [amin[i], amin[i] + ext[i]), those
+ * outside x zero; a channel's copy is `vol` floats (0: the call does not qualify,
+ * its copy would exceed CONV_PAD_FLOATS, or it is too small to pay for the copy and
+ * the longer code: input channels times the largest phase's outputs under
+ * CONV_PAD_MIN). */
+enum { CONV_PAD_FLOATS = 1 << 18, CONV_PAD_MIN = 1024 };
+typedef struct DirectPad { int64_t amin[MAX_SPATIAL], ext[MAX_SPATIAL], vol; } DirectPad;
+DirectPad conv_direct_pad(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact);
 /* Row length for a matrix of k-float rows that a GEMM streams down: 16 times an odd
  * number (rows land in different L1 sets), or k itself when below 16. */
 static inline int64_t pad_rows(int64_t k) {

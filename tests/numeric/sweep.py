@@ -55,6 +55,10 @@ def draw(rng, kind, wide=False, large=False):
         groups = int(rng.choice([1, 1, 2]))
         cin = groups * int(rng.choice([7, 16, 40, 70]))
         cout = groups * int(rng.choice([5, 7, 13, 32, 33]))
+        if rng.random() < 0.25:
+            # at most 4 outputs per group: the direct path, which a host build runs
+            # from a zero-padded copy of the input once the layer is large enough
+            cout = groups * int(rng.choice([1, 2, 3, 4]))
         size = [int(rng.integers(1, 10 if nsp == 3 else (400 if nsp == 1 else 40))) for _ in range(nsp)]
     if large:
         # one sample's im2col over the printer's chunk (2^17 floats): the call works
