@@ -316,6 +316,7 @@ typedef struct ConvCall {
     int nphases;
     int64_t nb;            /* samples */
     int64_t x, y, col, tmp, pack;   /* arena offsets */
+    const char *xp, *yp;   /* or x and y as the caller's pointers (the layer function's xin, yout) */
     int64_t w, b;          /* parameter offsets; b < 0: no bias */
     Activation act;
     bool accumulate;       /* y += conv (no bias, no activation) */
@@ -1003,8 +1004,10 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     int64_t Fg = g->cout / g->groups, NB = cc->nb, outvol = 1;
     for (int i = 0; i < nsp; i++) outvol *= g->out[i];
     emit(w, "{");
-    emit(w, "const float *restrict x = s->arena + %lld;", LL(cc->x));
-    emit(w, "float *restrict y = s->arena + %lld;", LL(cc->y));
+    if (cc->xp) emit(w, "const float *restrict x = %s;", cc->xp);
+    else emit(w, "const float *restrict x = s->arena + %lld;", LL(cc->x));
+    if (cc->yp) emit(w, "float *restrict y = %s;", cc->yp);
+    else emit(w, "float *restrict y = s->arena + %lld;", LL(cc->y));
     ConvScratch cs = conv_scratch(g, cc->tr, cc->phases, cc->nphases, NB, c->s->compact);
     if (cs.rows) emit(w, "const float *restrict xR = x; float *restrict yR = y;   /* row blocks point into these */");
     const char *sl = cs.slots > 1 ? "S" : "";   /* several slots: colS and tmpS, each thread's col and tmp inside */
@@ -1123,6 +1126,43 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "}");
 }
 
+/* Interface buffers a forward call uses in place: a network input whose every
+ * reader is a convolution (it reads its x through the pointer it is given) is read
+ * from the caller's array, not copied into the arena first; an output that a
+ * convolution computes and no kernel reads is written straight into the caller's.
+ * Only where the copy would be a plain memcpy (nchw, or no spatial axes).  Returns
+ * the index in s->inputs (net->outputs), or -1. */
+static bool plain_copy(const Net *net, const Layer *L) { return net->layout == LAYOUT_NCHW || L->shape.rank - (L->td ? 1 : 0) < 2; }
+static int in_place_input(const Schedule *s, int b) {
+    for (int j = 0; j < s->inputs.n; j++) {
+        const Layer *I = s->inputs.v[j];
+        if (s->value_buf[I->id] != b || !plain_copy(s->net, I)) continue;
+        for (int i = 0; i < s->nk; i++) {
+            const Kernel *k = &s->k[i];
+            bool conv = k->L->kind->op == OP_CONV || k->L->kind->op == OP_TCONV;
+            for (int r = 0; r < k->L->nin; r++)
+                if (k->in[r] == b && (!conv || r > 0)) return -1;
+        }
+        return j;
+    }
+    return -1;
+}
+static int in_place_output(const Schedule *s, int b) {
+    const Net *net = s->net;
+    int found = -1;
+    for (int j = 0; j < net->outputs.n; j++) {
+        const Layer *O = net->outputs.v[j];
+        if (s->value_buf[O->id] != b) continue;
+        if (found >= 0 || O->is_input || !plain_copy(net, O) || (O->kind->op != OP_CONV && O->kind->op != OP_TCONV)) return -1;
+        found = j;
+    }
+    if (found < 0) return -1;
+    for (int i = 0; i < s->nk; i++)
+        for (int r = 0; r < s->k[i].L->nin; r++)
+            if (s->k[i].in[r] == b) return -1;
+    return found;
+}
+
 static void print_convlike(Ctx *c, const Kernel *k) {
     const Schedule *s = c->s;
     const Layer *L = k->L;
@@ -1133,6 +1173,8 @@ static void print_convlike(Ctx *c, const Kernel *k) {
         .act = L->a[A_ACTIVATION].act,
     };
     cc.pack = c->tp ? c->tp->scratch + c->tp->fwd_pack[k - s->k] : cc.tmp + s->bufs[k->tmp].floats - k->pack_floats;
+    if (!c->tp && in_place_input(s, k->in[0]) >= 0) cc.xp = "xin";
+    if (!c->tp && in_place_output(s, k->out) >= 0) cc.yp = "yout";
     emit_conv_call(c, &cc);
 }
 
@@ -1364,7 +1406,13 @@ static void print_kernel(Ctx *c, const Kernel *k) {
         emit(w, "{");
         emit(w, "(void)training;");
     } else {
-        emit(w, "static void layer_%s(%s_state *restrict s)", L->name, c->name);
+        if (L->kind->op == OP_CONV || L->kind->op == OP_TCONV) {
+            bool xin = in_place_input(c->s, k->in[0]) >= 0, yout = in_place_output(c->s, k->out) >= 0;
+            emit(w, "static void layer_%s(%s_state *restrict s%s%s)", L->name, c->name, xin ? ", const float *restrict xin" : "",
+                 yout ? ", float *restrict yout" : "");
+        } else {
+            emit(w, "static void layer_%s(%s_state *restrict s)", L->name, c->name);
+        }
         emit(w, "{");
     }
     switch (L->kind->op) {
@@ -2374,6 +2422,18 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     c.w = w;
     print_init(&c);
     /* forward */
+    bool ov_in = false, ov_out = false;
+    for (int j = 0; j < s->inputs.n; j++) ov_in |= in_place_input(s, s->value_buf[((Layer *)s->inputs.v[j])->id]) >= 0;
+    for (int j = 0; j < net->outputs.n; j++) ov_out |= in_place_output(s, s->value_buf[((Layer *)net->outputs.v[j])->id]) >= 0;
+    if (ov_in && ov_out) {
+        emit(w, "/* Whether two of the caller's arrays share memory: forward reads an input in");
+        emit(w, " * place only when no output it writes in place overlaps it. */");
+        emit(w, "static int netc_overlap(const float *a, long na, const float *b, long nb)");
+        emit(w, "{");
+        emit(w, "return (size_t)a < (size_t)(b + nb) && (size_t)b < (size_t)(a + na);");
+        emit(w, "}");
+        emit_raw(w, "\n");
+    }
     char args[2048] = "";
     for (int j = 0; j < s->inputs.n; j++) snprintf(args + strlen(args), sizeof args - strlen(args), ", const float *in_%s", ((Layer *)s->inputs.v[j])->name);
     for (int j = 0; j < net->outputs.n; j++) snprintf(args + strlen(args), sizeof args - strlen(args), ", float *out_%s", ((Layer *)net->outputs.v[j])->name);
@@ -2382,15 +2442,43 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "NETC_TIMER(0);");
     for (int j = 0; j < s->inputs.n; j++) {
         const Layer *L = s->inputs.v[j];
-        print_copy(&c, L, buf_off(s, s->value_buf[L->id]), arena_printf(a, "in_%s", L->name), true);
+        int b = s->value_buf[L->id];
+        if (in_place_input(s, b) < 0) {
+            print_copy(&c, L, buf_off(s, b), arena_printf(a, "in_%s", L->name), true);
+            continue;
+        }
+        /* read in place, unless the caller's array overlaps an output written in place */
+        char cond[4096] = "";
+        for (int o = 0; o < net->outputs.n; o++) {
+            const Layer *O = net->outputs.v[o];
+            if (in_place_output(s, s->value_buf[O->id]) < 0) continue;
+            snprintf(cond + strlen(cond), sizeof cond - strlen(cond), "%snetc_overlap(in_%s, %lld, out_%s, %lld)", cond[0] ? " || " : "",
+                     L->name, LL(net->batch * shape_count(&L->shape)), O->name, LL(net->batch * shape_count(&O->shape)));
+        }
+        emit(w, "const float *x_%s = in_%s;", L->name, L->name);
+        if (cond[0]) {
+            emit(w, "if (%s) {", cond);
+            print_copy(&c, L, buf_off(s, b), arena_printf(a, "in_%s", L->name), true);
+            emit(w, "x_%s = s->arena + %lld;", L->name, LL(buf_off(s, b)));
+            emit(w, "}");
+        }
     }
     emit(w, "NETC_TIMER(\"inputs\");");
     for (int i = 0; i < s->nk; i++) {
-        emit(w, "layer_%s(s);", s->k[i].L->name);
-        emit(w, "NETC_TIMER(\"forward %s\");", s->k[i].L->name);
+        const Kernel *k = &s->k[i];
+        const Layer *L = k->L;
+        char extra[512] = "";
+        if (L->kind->op == OP_CONV || L->kind->op == OP_TCONV) {
+            int xi = in_place_input(s, k->in[0]), yo = in_place_output(s, k->out);
+            if (xi >= 0) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", x_%s", ((Layer *)s->inputs.v[xi])->name);
+            if (yo >= 0) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", out_%s", ((Layer *)net->outputs.v[yo])->name);
+        }
+        emit(w, "layer_%s(s%s);", L->name, extra);
+        emit(w, "NETC_TIMER(\"forward %s\");", L->name);
     }
     for (int j = 0; j < net->outputs.n; j++) {
         const Layer *L = net->outputs.v[j];
+        if (in_place_output(s, s->value_buf[L->id]) >= 0) continue;   /* written in place */
         print_copy(&c, L, buf_off(s, s->value_buf[L->id]), arena_printf(a, "out_%s", L->name), false);
     }
     emit(w, "NETC_TIMER(\"outputs\");");

@@ -2,7 +2,8 @@
 # tests/build — properties of `netc build` output: every example's generated C is
 # warning-free C99 under gcc and clang (-Wall -Wextra -pedantic -Werror), passes
 # `netc lint` (no heap, stdio, recursion, VLA, double arithmetic, global writes), and
-# byte-identical when regenerated; a training step clears only the gradients no
+# byte-identical when regenerated; forward uses interface arrays in place (and
+# copies an input that overlaps an output); a training step clears only the gradients no
 # backward pass sets; the header's STATE_BYTES is sizeof(state) and
 # what `netc check --json` reports; --weights embeds a checkpoint so that the
 # program gives bit-identical outputs to loading it at run time; bad --weights
@@ -114,6 +115,43 @@ step_clears() { sed -n '/_train_step(/,/^}/p' "$work/gen1/$1/$1.c" | grep -c 'ne
 if [ "$(step_clears autoencoder)" = 0 ] && [ "$(step_clears conv_pool)" -ge 1 ]; then
     ok "train_step clears only the gradients no backward sets (autoencoder none, conv_pool $(step_clears conv_pool))"
 else bad "train_step gradient clearing: autoencoder $(step_clears autoencoder), conv_pool $(step_clears conv_pool) memsets"; fi
+# forward reads an input that only convolutions read, and writes an output a
+# convolution computes, in the caller's arrays (no copies); an input array that
+# overlaps such an output is copied first: in `twice`, o1 is written before o2 reads
+# x, so forward(s, buf, buf, o2) must still give the bits of separate arrays
+cat > "$work/twice.net" <<'NET'
+network twice {
+    batch = 2;
+    input x : [2, 8, 8];
+    o1 = conv(x) { filters = 2, kernel = 3, padding = 1 };
+    o2 = conv(x) { filters = 3, kernel = 1, activation = tanh };
+    output o1, o2;
+}
+NET
+cat > "$work/inplace.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include "twice.h"
+static twice_state s;
+static float x[256], buf[256], o1[256], o2[384], p2[384];
+int main(void)
+{
+    twice_init(&s, 7);
+    for (int i = 0; i < 256; i++) x[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+    memcpy(buf, x, sizeof x);
+    twice_forward(&s, x, o1, o2);
+    twice_forward(&s, buf, buf, p2);
+    int same = memcmp(buf, o1, sizeof o1) == 0 && memcmp(p2, o2, sizeof o2) == 0, untouched = 1;
+    for (int i = 0; i < 256; i++) untouched &= x[i] == (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+    printf("%s %s\n", same ? "same" : "differs", untouched ? "untouched" : "written");
+    return !(same && untouched);
+}
+C
+if [ -f "$work/rt/autoencoder.c" ] && grep -q 'layer_e1(s, x_image);' "$work/rt/autoencoder.c" && grep -q 'layer_rec(s, out_rec);' "$work/rt/autoencoder.c" \
+   && "$netc" build "$work/twice.net" -o "$work/twice" && grep -q 'layer_o1(s, x_x, out_o1);' "$work/twice/twice.c" \
+   && cc -std=c99 -O2 -I "$work/twice" "$work/inplace.c" "$work/twice/twice.c" -lm -o "$work/inplace" && out=$("$work/inplace") \
+   && [ "$out" = "same untouched" ]; then ok "forward reads inputs and writes outputs in place; an overlapping call (forward(s, buf, buf, o2)) gives the same bits"
+else bad "in-place interface arrays: ${out:-did not build or run}"; fi
 for case in "wrong_shape:has shape" "missing:no tensor 'rec.bias'" "nan:NaN or infinity"; do
     name=${case%%:*}; msg=${case#*:}
     out=$("$netc" build "$ae" --network autoencoder -o "$work/bad_$name" --weights "$work/$name.safetensors" 2>&1); rc=$?
