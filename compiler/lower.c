@@ -165,6 +165,10 @@ int64_t conv_dw_chunk(const Phase *ph, int64_t nb) {
 
 static bool is_direct(const Phase *ph, int64_t fg) { return fg <= CONV_DIRECT_MAX_FG && ph->ntaps <= 64; }
 
+int64_t tap_offset(const ConvGeom *g, bool tr, const PhaseTap *t, int i) {
+    return tr ? -t->delta[i] : t->t[i] * g->dil[i] - g->pb[i];
+}
+
 void tap_range(const ConvGeom *g, bool tr, const Phase *ph, int j, int i, int64_t r0, int64_t *lo, int64_t *hi) {
     const PhaseTap *t = &ph->taps[j];
     int64_t sh = i == 0 ? r0 : 0, h;
@@ -305,8 +309,7 @@ DirectPad conv_direct_pad(const ConvGeom *g, bool tr, const Phase *ph, int n, bo
             }
             if (empty) continue;
             for (int i = 0; i < g->nsp; i++) {
-                const PhaseTap *t = &ph[p].taps[j];
-                int64_t add = tr ? -t->delta[i] : t->t[i] * g->dil[i] - g->pb[i];
+                int64_t add = tap_offset(g, tr, &ph[p].taps[j], i);
                 if (!any || add < d.amin[i]) d.amin[i] = add;
                 if (!any || add > amax[i]) amax[i] = add;
                 if (ph[p].nq[i] > nqmax[i]) nqmax[i] = ph[p].nq[i];

@@ -332,7 +332,7 @@ static bool tap_ranges(const ConvCall *cc, const Phase *ph, int j, int64_t *lo, 
     bool partial = false;
     for (int i = 0; i < g->nsp; i++) {
         mul[i] = cc->tr ? 1 : g->s[i];
-        add[i] = cc->tr ? -t->delta[i] : t->t[i] * g->dil[i] - g->pb[i];
+        add[i] = tap_offset(g, cc->tr, t, i);
         tap_range(g, cc->tr, ph, j, i, cc->r0, &lo[i], &hi[i]);
         if (lo[i] != 0 || hi[i] != ph->nq[i]) partial = true;
     }
@@ -611,6 +611,34 @@ static void emit_store(Emitter *w, const ConvCall *cc, const int64_t *nq, int ns
     close_loops(w, cc->g.nsp);
 }
 
+/* Index in w of the weight tap j of phase ph gives output channel co of group grp
+ * from the group's first input channel; the next input channel's is
+ * direct_wstride further. */
+static int64_t direct_widx(const ConvCall *cc, const Phase *ph, int64_t grp, int64_t co, int j, int64_t kvol) {
+    const ConvGeom *g = &cc->g;
+    int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups;
+    return (cc->tr ? ((grp * Cg) * Fg + co) * kvol : ((grp * Fg + co) * Cg) * kvol) + ph->taps[j].index;
+}
+static int64_t direct_wstride(const ConvCall *cc, int64_t kvol) { return cc->tr ? cc->g.cout / cc->g.groups * kvol : kvol; }
+
+/* The end of a direct phase of sample n: tmp[co][q], with the bias and activation,
+ * into (or onto) y. */
+static void emit_direct_store(Emitter *w, const ConvCall *cc, const Phase *ph, int64_t grp, const char *yidx, const char *tidx) {
+    const ConvGeom *g = &cc->g;
+    int64_t Fg = g->cout / g->groups, outvol = 1;
+    for (int i = 0; i < g->nsp; i++) outvol *= g->out[i];
+    emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+    if (!cc->accumulate) {
+        if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
+        else emit(w, "const float bv = 0.0f;");
+    }
+    emit(w, "const float *restrict ts = tmp + co * %lld;", LL(ph->qtot));
+    emit(w, "float *restrict yo = y + (n * %lld + %lld + co) * %lld;", LL(g->cout), LL(grp * Fg), LL(outvol));
+    const int64_t zero = 0;
+    emit_store(w, cc, ph->nq, 1, &yidx, &zero, tidx);
+    emit(w, "}");
+}
+
 /* One phase and group without im2col: per sample, tmp[co][q] accumulates
  * w * x over input channels and taps (each tap a contiguous, vectorisable loop
  * over its valid outputs), then bias, activation and the store. */
@@ -619,8 +647,8 @@ static void emit_direct(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
     int nsp = g->nsp;
-    int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, invol = 1, outvol = 1, kvol = 1;
-    for (int i = 0; i < nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; kvol *= g->k[i]; }
+    int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, invol = 1, kvol = 1;
+    for (int i = 0; i < nsp; i++) { invol *= g->in[i]; kvol *= g->k[i]; }
     int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
     if (cs->slots > 1) emit(w, "NETC_PARALLEL_SLOTS(%d)", cs->slots);
     emit(w, "for (int n = 0; n < %lld; n++) {", LL(cc->nb));
@@ -637,11 +665,8 @@ static void emit_direct(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp
         index_expr(xi, sizeof xi, nsp, mul, add, g->in);
         /* every output channel from one read of the input */
         emit(w, "{");
-        int64_t wstride = cc->tr ? Fg * kvol : kvol;     /* per input channel */
-        for (int64_t co = 0; co < Fg; co++) {
-            int64_t widx = cc->tr ? ((grp * Cg) * Fg + co) * kvol + ph->taps[j].index : ((grp * Fg + co) * Cg) * kvol + ph->taps[j].index;
-            emit(w, "const float w%lld = w[%lld + ci * %lld];", LL(co), LL(widx), LL(wstride));
-        }
+        for (int64_t co = 0; co < Fg; co++)
+            emit(w, "const float w%lld = w[%lld + ci * %lld];", LL(co), LL(direct_widx(cc, ph, grp, co, j, kvol)), LL(direct_wstride(cc, kvol)));
         open_q_loops(w, nsp, lo, hi);
         emit(w, "const float xv = xs[%s];", xi);
         for (int64_t co = 0; co < Fg; co++) emit(w, "tmp[%lld + %s] += w%lld * xv;", LL(co * ph->qtot), tidx, LL(co));
@@ -649,16 +674,7 @@ static void emit_direct(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t grp
         emit(w, "}");
     }
     emit(w, "}");
-    emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
-    if (!cc->accumulate) {
-        if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
-        else emit(w, "const float bv = 0.0f;");
-    }
-    emit(w, "const float *restrict ts = tmp + co * %lld;", LL(ph->qtot));
-    emit(w, "float *restrict yo = y + (n * %lld + %lld + co) * %lld;", LL(g->cout), LL(grp * Fg), LL(outvol));
-    const int64_t zero = 0;
-    emit_store(w, cc, ph->nq, 1, &yidx, &zero, tidx);
-    emit(w, "}");
+    emit_direct_store(w, cc, ph, grp, yidx, tidx);
     emit(w, "}");
 }
 
@@ -699,8 +715,8 @@ static void emit_direct_padded(Ctx *c, const ConvCall *cc, int64_t grp, const Di
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
     int nsp = g->nsp, L = nsp - 1;
-    int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, invol = 1, outvol = 1, kvol = 1;
-    for (int i = 0; i < nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; kvol *= g->k[i]; }
+    int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, invol = 1, kvol = 1;
+    for (int i = 0; i < nsp; i++) { invol *= g->in[i]; kvol *= g->k[i]; }
     int64_t vlo[MAX_SPATIAL], vhi[MAX_SPATIAL];   /* the copy's indices that hold x */
     for (int i = 0; i < nsp; i++) {
         vlo[i] = dp->amin[i] < 0 ? -dp->amin[i] : 0;
@@ -747,10 +763,9 @@ static void emit_direct_padded(Ctx *c, const ConvCall *cc, int64_t grp, const Di
     if (dp->ext[L] > vhi[L]) emit(w, "for (int l = %lld; l < %lld; l++) r[l] = 0.0f;", LL(vhi[L]), LL(dp->ext[L]));
     close_loops(w, L);
     emit(w, "}");
-    int64_t fg = Fg;
     for (int p = 0; p < cc->nphases; p++) {
         const Phase *ph = &cc->phases[p];
-        if (ph->ntaps == 0 || !conv_chunk(ph, cc->nb, fg, 0).direct) continue;
+        if (ph->ntaps == 0 || !conv_chunk(ph, cc->nb, Fg, 0).direct) continue;
         int taps[64], nt = 0;
         int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
         for (int j = 0; j < ph->ntaps; j++) {
@@ -767,48 +782,36 @@ static void emit_direct_padded(Ctx *c, const ConvCall *cc, int64_t grp, const Di
         phase_comment(w, cc, ph, grp);
         emit(w, "{");
         emit(w, "netc_memset(tmp, 0, sizeof(float) * %lld);", LL(Fg * ph->qtot));
-        if (!nt) CB = Cg;   /* no tap reaches x: the bias alone */
-        emit(w, "for (int ci = 0; ci < %lld; ci += %lld) {", LL(nt ? Cg : 0), LL(CB));
-        emit(w, "const float *restrict xq = col + ci * %lld;", LL(dp->vol));
-        int64_t wstride = cc->tr ? Fg * kvol : kvol;     /* per input channel */
-        for (int64_t b = 0; b < CB; b++)
-            for (int jj = 0; jj < nt; jj++)
-                for (int64_t co = 0; co < Fg; co++) {
-                    int j = taps[jj];
-                    int64_t widx = cc->tr ? ((grp * Cg) * Fg + co) * kvol + ph->taps[j].index : ((grp * Fg + co) * Cg) * kvol + ph->taps[j].index;
-                    emit(w, "const float w%lld_%d_%lld = w[%lld + (ci + %lld) * %lld];", LL(b), jj, LL(co), LL(widx), LL(b), LL(wstride));
+        if (nt) {   /* (none: no tap reaches x, the bias alone) */
+            emit(w, "for (int ci = 0; ci < %lld; ci += %lld) {", LL(Cg), LL(CB));
+            emit(w, "const float *restrict xq = col + ci * %lld;", LL(dp->vol));
+            for (int64_t b = 0; b < CB; b++)
+                for (int jj = 0; jj < nt; jj++)
+                    for (int64_t co = 0; co < Fg; co++)
+                        emit(w, "const float w%lld_%d_%lld = w[%lld + (ci + %lld) * %lld];", LL(b), jj, LL(co),
+                             LL(direct_widx(cc, ph, grp, co, taps[jj], kvol)), LL(b), LL(direct_wstride(cc, kvol)));
+            int64_t zero_lo[MAX_SPATIAL] = {0};
+            open_q_loops(w, L, zero_lo, ph->nq);
+            emit(w, "NETC_IVDEP");
+            emit(w, "for (int q%d = 0; q%d < %lld; q%d++) {", L, L, LL(ph->nq[L]), L);
+            emit(w, "const int t = %s;", tidx);
+            for (int64_t co = 0; co < Fg; co++) emit(w, "float a%lld = tmp[%lld + t];", LL(co), LL(co * ph->qtot));
+            for (int64_t b = 0; b < CB; b++)
+                for (int jj = 0; jj < nt; jj++) {
+                    int64_t one[MAX_SPATIAL], padd[MAX_SPATIAL];
+                    tap_ranges(cc, ph, taps[jj], lo, hi, mul, add);
+                    for (int i = 0; i < nsp; i++) { one[i] = 1; padd[i] = add[i] - dp->amin[i]; }
+                    char xi[512];
+                    index_expr(xi, sizeof xi, nsp, one, padd, dp->ext);
+                    if (b) emit(w, "const float x%lld_%d = xq[%lld + %s];", LL(b), jj, LL(b * dp->vol), xi);
+                    else emit(w, "const float x%lld_%d = xq[%s];", LL(b), jj, xi);
+                    for (int64_t co = 0; co < Fg; co++) emit(w, "a%lld += w%lld_%d_%lld * x%lld_%d;", LL(co), LL(b), jj, LL(co), LL(b), jj);
                 }
-        int64_t zero_lo[MAX_SPATIAL] = {0};
-        open_q_loops(w, L, zero_lo, ph->nq);
-        emit(w, "NETC_IVDEP");
-        emit(w, "for (int q%d = 0; q%d < %lld; q%d++) {", L, L, LL(ph->nq[L]), L);
-        emit(w, "const int t = %s;", tidx);
-        for (int64_t co = 0; co < Fg; co++) emit(w, "float a%lld = tmp[%lld + t];", LL(co), LL(co * ph->qtot));
-        for (int64_t b = 0; b < CB; b++)
-            for (int jj = 0; jj < nt; jj++) {
-                int64_t one[MAX_SPATIAL], padd[MAX_SPATIAL];
-                tap_ranges(cc, ph, taps[jj], lo, hi, mul, add);
-                for (int i = 0; i < nsp; i++) { one[i] = 1; padd[i] = add[i] - dp->amin[i]; }
-                char xi[512];
-                index_expr(xi, sizeof xi, nsp, one, padd, dp->ext);
-                if (b) emit(w, "const float x%lld_%d = xq[%lld + %s];", LL(b), jj, LL(b * dp->vol), xi);
-                else emit(w, "const float x%lld_%d = xq[%s];", LL(b), jj, xi);
-                for (int64_t co = 0; co < Fg; co++) emit(w, "a%lld += w%lld_%d_%lld * x%lld_%d;", LL(co), LL(b), jj, LL(co), LL(b), jj);
-            }
-        for (int64_t co = 0; co < Fg; co++) emit(w, "tmp[%lld + t] = a%lld;", LL(co * ph->qtot), LL(co));
-        close_loops(w, nsp);
-        emit(w, "}");
-        emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
-        if (!cc->accumulate) {
-            if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
-            else emit(w, "const float bv = 0.0f;");
+            for (int64_t co = 0; co < Fg; co++) emit(w, "tmp[%lld + t] = a%lld;", LL(co * ph->qtot), LL(co));
+            close_loops(w, nsp);
+            emit(w, "}");
         }
-        emit(w, "const float *restrict ts = tmp + co * %lld;", LL(ph->qtot));
-        emit(w, "float *restrict yo = y + (n * %lld + %lld + co) * %lld;", LL(g->cout), LL(grp * Fg), LL(outvol));
-        const int64_t zero = 0;
-        const char *yp = yidx;
-        emit_store(w, cc, ph->nq, 1, &yp, &zero, tidx);
-        emit(w, "}");
+        emit_direct_store(w, cc, ph, grp, yidx, tidx);
         emit(w, "}");
     }
     emit(w, "}");
@@ -1162,6 +1165,14 @@ static int in_place_output(const Schedule *s, int b) {
             if (s->k[i].in[r] == b) return -1;
     return found;
 }
+/* A forward kernel's in-place operands: xi, the input it reads through its xin
+ * argument (index in s->inputs), and yo, the output it writes through yout (index
+ * in net->outputs); -1 for none (every kernel but a convolution). */
+static void kernel_io(const Schedule *s, const Kernel *k, int *xi, int *yo) {
+    bool conv = k->L->kind->op == OP_CONV || k->L->kind->op == OP_TCONV;
+    *xi = conv ? in_place_input(s, k->in[0]) : -1;
+    *yo = conv ? in_place_output(s, k->out) : -1;
+}
 
 static void print_convlike(Ctx *c, const Kernel *k) {
     const Schedule *s = c->s;
@@ -1173,8 +1184,10 @@ static void print_convlike(Ctx *c, const Kernel *k) {
         .act = L->a[A_ACTIVATION].act,
     };
     cc.pack = c->tp ? c->tp->scratch + c->tp->fwd_pack[k - s->k] : cc.tmp + s->bufs[k->tmp].floats - k->pack_floats;
-    if (!c->tp && in_place_input(s, k->in[0]) >= 0) cc.xp = "xin";
-    if (!c->tp && in_place_output(s, k->out) >= 0) cc.yp = "yout";
+    int xi, yo;
+    kernel_io(s, k, &xi, &yo);
+    if (!c->tp && xi >= 0) cc.xp = "xin";
+    if (!c->tp && yo >= 0) cc.yp = "yout";
     emit_conv_call(c, &cc);
 }
 
@@ -1406,13 +1419,10 @@ static void print_kernel(Ctx *c, const Kernel *k) {
         emit(w, "{");
         emit(w, "(void)training;");
     } else {
-        if (L->kind->op == OP_CONV || L->kind->op == OP_TCONV) {
-            bool xin = in_place_input(c->s, k->in[0]) >= 0, yout = in_place_output(c->s, k->out) >= 0;
-            emit(w, "static void layer_%s(%s_state *restrict s%s%s)", L->name, c->name, xin ? ", const float *restrict xin" : "",
-                 yout ? ", float *restrict yout" : "");
-        } else {
-            emit(w, "static void layer_%s(%s_state *restrict s)", L->name, c->name);
-        }
+        int xi, yo;
+        kernel_io(c->s, k, &xi, &yo);
+        emit(w, "static void layer_%s(%s_state *restrict s%s%s)", L->name, c->name, xi >= 0 ? ", const float *restrict xin" : "",
+             yo >= 0 ? ", float *restrict yout" : "");
         emit(w, "{");
     }
     switch (L->kind->op) {
@@ -2468,11 +2478,10 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
         const Kernel *k = &s->k[i];
         const Layer *L = k->L;
         char extra[512] = "";
-        if (L->kind->op == OP_CONV || L->kind->op == OP_TCONV) {
-            int xi = in_place_input(s, k->in[0]), yo = in_place_output(s, k->out);
-            if (xi >= 0) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", x_%s", ((Layer *)s->inputs.v[xi])->name);
-            if (yo >= 0) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", out_%s", ((Layer *)net->outputs.v[yo])->name);
-        }
+        int xi, yo;
+        kernel_io(s, k, &xi, &yo);
+        if (xi >= 0) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", x_%s", ((Layer *)s->inputs.v[xi])->name);
+        if (yo >= 0) snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", out_%s", ((Layer *)net->outputs.v[yo])->name);
         emit(w, "layer_%s(s%s);", L->name, extra);
         emit(w, "NETC_TIMER(\"forward %s\");", L->name);
     }

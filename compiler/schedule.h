@@ -115,6 +115,9 @@ Phase conv_row_view(const Phase *ph, int64_t R);
 /* Tap j's valid [lo, hi) of q on axis i, in a block whose first row is r0 (axis 0
  * only; 0 for the whole phase): those q whose input index lies inside the input. */
 void tap_range(const ConvGeom *g, bool tr, const Phase *ph, int j, int i, int64_t r0, int64_t *lo, int64_t *hi);
+/* The offset tap t adds on axis i: output q (of its phase) reads x at q * mul +
+ * tap_offset, mul being 1 for a transposed convolution and the stride otherwise. */
+int64_t tap_offset(const ConvGeom *g, bool tr, const PhaseTap *t, int i);
 /* Whether a call's phases store together: a transposed convolution strided along
  * its last axis whose phases all take the GEMM path over equal boxes keeps every
  * phase's results of a chunk (side by side in `tmp`, phase p at p * Fg * ncpad)
