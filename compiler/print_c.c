@@ -939,6 +939,20 @@ static bool conv_reads_x(const ConvCall *cc, const Phase *ph, const ConvChunk *c
     return true;
 }
 
+/* Whether a phase's GEMM writes (or adds) its results straight into y, with no
+ * pass through tmp: nothing to add on the way (no bias, no activation), and the
+ * phase's outputs lying in y as they lie in its results (its index into y is its
+ * index into its own box: a convolution, or a row block of one), each sample's
+ * wide enough (CONV_INTO_Y_MIN) that a GEMM per sample costs no more than one
+ * over the chunk. */
+enum { CONV_INTO_Y_MIN = 64 };
+static bool conv_gemm_into_y(const ConvCall *cc, const Phase *ph) {
+    if (cc->b >= 0 || cc->act.kind != ACT_IDENTITY || ph->qtot < CONV_INTO_Y_MIN) return false;
+    char yidx[512], tidx[512];
+    phase_exprs(cc, ph, yidx, tidx);
+    return strcmp(yidx, tidx) == 0;
+}
+
 /* One chunk of samples (n0 + [0, nbk)) of one group and phase on the GEMM path:
  * im2col and the GEMM against the packed weights at pack + off into tmp + toff;
  * then, unless the call is interleaved, the phase's store. */
@@ -946,19 +960,32 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
                             int64_t toff, bool store) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
-    int64_t Fg = g->cout / g->groups, Cg = g->cin / g->groups, invol = 1;
-    for (int i = 0; i < g->nsp; i++) invol *= g->in[i];
+    int64_t Fg = g->cout / g->groups, Cg = g->cin / g->groups, invol = 1, outvol = 1;
+    for (int i = 0; i < g->nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; }
     phase_comment(w, cc, ph, grp);
     emit(w, "{");
+    bool into_y = store && conv_gemm_into_y(cc, ph);
     if (conv_reads_x(cc, ph, ch)) {
         emit(w, "/* one tap reading x as it lies: the GEMM's B is the sample's channels */");
-        emit(w, "%s(pack + %lld, x + (%s * %lld + %lld) * %lld, tmp + %lld);",
-             gemm_name(c, Fg, ph->K, ch->ncol, true, invol, false, ch->ncpad), LL(off), n0, LL(g->cin), LL(grp * Cg), LL(invol), LL(toff));
+        if (into_y)
+            emit(w, "%s(pack + %lld, x + (%s * %lld + %lld) * %lld, y + (%s * %lld + %lld) * %lld);",
+                 gemm_name(c, Fg, ph->K, ch->ncol, true, invol, cc->accumulate, outvol), LL(off), n0, LL(g->cin), LL(grp * Cg), LL(invol),
+                 n0, LL(g->cout), LL(grp * Fg), LL(outvol));
+        else
+            emit(w, "%s(pack + %lld, x + (%s * %lld + %lld) * %lld, tmp + %lld);",
+                 gemm_name(c, Fg, ph->K, ch->ncol, true, invol, false, ch->ncpad), LL(off), n0, LL(g->cin), LL(grp * Cg), LL(invol), LL(toff));
     } else {
         emit_im2col(w, cc, ph, grp, "col", "x", ch, n0);
-        emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, conv_gemm_cols(ch), true, ch->ncpad, false, ch->ncpad), LL(off), LL(toff));
+        if (into_y) {
+            /* a sample's results are its output channels' rows as they lie in y */
+            emit(w, "for (int n = 0; n < %lld; n++)", LL(ch->nbk));
+            emit(w, "    %s(pack + %lld, col + n * %lld, y + ((%s + n) * %lld + %lld) * %lld);",
+                 gemm_name(c, Fg, ph->K, ph->qtot, true, ch->ncpad, cc->accumulate, outvol), LL(off), LL(ph->qtot), n0, LL(g->cout),
+                 LL(grp * Fg), LL(outvol));
+        } else
+            emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, conv_gemm_cols(ch), true, ch->ncpad, false, ch->ncpad), LL(off), LL(toff));
     }
-    if (store) emit_chunk_store(c, cc, ph, 1, grp, ch, n0);
+    if (store && !into_y) emit_chunk_store(c, cc, ph, 1, grp, ch, n0);
     emit(w, "}");
 }
 
@@ -1095,10 +1122,12 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
             emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(nch));
             emit(w, "float *restrict col = colS + NETC_THREAD_NUM * %lld;", LL(cs.col_slot));
             emit(w, "float *restrict tmp = tmpS + NETC_THREAD_NUM * %lld;", LL(cs.tmp_slot));
+            emit(w, "(void)tmp;   /* unused when every GEMM writes into y */");
         } else {
             if (cs.slots > 1) {
                 emit(w, "{");
                 emit(w, "float *restrict col = colS, *restrict tmp = tmpS;");
+                emit(w, "(void)tmp;");
             }
             if (chunked) emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(nch));
         }
