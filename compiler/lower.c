@@ -226,6 +226,24 @@ int64_t conv_dw_rows(const ConvGeom *g, const Phase *ph, int64_t nb) {
     return R && R * rest >= CONV_DW_MIN_DEPTH && middle_rows_full(g, false, ph, R) ? R : 0;
 }
 
+ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool compact) {
+    ConvDw d = {0};
+    int64_t K = wph->K, KP = pad_rows(K);
+    d.rows = conv_dw_rows(wg, wph, nb);
+    d.in_place = d.rows || wph->qtot >= CONV_DW_MIN_DEPTH;
+    d.nbw = d.rows ? 1 : d.in_place ? 1 : conv_dw_chunk(wph, nb);
+    d.units = d.rows ? nb * (wph->nq[0] / d.rows) : nb / d.nbw;
+    d.NQ = d.rows ? conv_row_view(wph, d.rows).qtot : d.nbw * wph->qtot;
+    d.colT = KP * d.NQ;
+    d.A = d.in_place ? 0 : R * d.NQ;
+    d.part = R * K;
+    d.parts = 1;
+    if (!compact && d.in_place && R * K * wph->qtot * nb >= CONV_PARALLEL_MACS)
+        while (d.parts * 2 <= CONV_SLOTS && d.parts * 2 <= d.units && d.parts * d.part <= CONV_DW_PART_FLOATS) d.parts *= 2;
+    d.scratch = d.parts * d.colT + d.A + (d.parts - 1) * d.part;
+    return d;
+}
+
 /* Row blocks of a call (see schedule.h); nbk: the call's sample chunk. */
 static int64_t conv_rows(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nbk) {
     int64_t fg = g->cout / g->groups, N0 = -1, row_floats = 0;

@@ -128,11 +128,8 @@ TrainPlan *lower_train(Arena *a, const Schedule *s) {
             if (bs.col + bs.tmp + bs.pack > need) need = bs.col + bs.tmp + bs.pack;
             st->wg = tr ? st->bg : *g;
             geom_phases(a, &st->wg, false, &st->wph);
-            int64_t rows = tr ? g->cin / g->groups : g->cout / g->groups;
-            int64_t nbw = conv_dw_chunk(st->wph, k->nb), Rw = conv_dw_rows(&st->wg, st->wph, k->nb);
-            int64_t NQ = Rw ? conv_row_view(st->wph, Rw).qtot : nbw * st->wph->qtot;
-            int64_t wneed = pad_rows(st->wph->K) * NQ + rows * NQ;
-            if (wneed > need) need = wneed;
+            ConvDw dw = conv_dw(&st->wg, st->wph, k->nb, tr ? g->cin / g->groups : g->cout / g->groups, s->compact);
+            if (dw.scratch > need) need = dw.scratch;
             break;
         }
         case OP_DENSE: {

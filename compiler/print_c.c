@@ -31,7 +31,7 @@ typedef struct Ctx {
     Arena *a;
     const TrainPlan *tp;   /* set while printing the training functions: their own offsets */
     const TrainPlan *tplan;   /* the training plan, when the network trains */
-    int64_t gemms[1024][6];
+    int64_t gemms[1024][7];
     int ngemms;
     const PrintOptions *o;   /* netc build --profile */
     bool cw;                 /* firmware, no training, --weights: parameters read in place from NAME_weights */
@@ -72,7 +72,7 @@ static bool threaded(int64_t work) { return work >= (1 << 20); }
 enum { GEMM_MR = 8, GEMM_NR = 16, GEMM_KC = 256 };
 
 /* How a GEMM reads its operands (see gemm_name). */
-typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc; } GemmOpt;
+typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; } GemmOpt;
 
 /* The column-panel loop of a slice: in a threaded GEMM (`par`, one parallel region
  * round all its slices) the panels are shared out without a barrier, each thread
@@ -96,7 +96,7 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
     emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(o->ldb), n);
     emit(w, "for (int i = 0; i < %lld; i++) {", LL(mr));
     if (o->packed) emit(w, "const float a = A[%s * %lld + (%s + k) * %lld + i];", m, LL(K), k0, LL(mr));
-    else emit(w, "const float a = A[(%s + i) * %lld + %s + k];", m, LL(K), k0);
+    else emit(w, "const float a = A[(%s + i) * %lld + %s + k];", m, LL(o->lda), k0);
     emit(w, "for (int j = 0; j < %lld; j++) c[i][j] += a * b[j];", LL(nr));
     emit(w, "}");
     emit(w, "}");
@@ -142,7 +142,7 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int nv, const 
     emit(w, "{");
     if (o->packed) emit(w, "const float *restrict a = A + %s * %lld + %s * %lld;", m, LL(K), k0, LL(mr));
     for (int64_t i = 0; i < mr; i++) {
-        if (!o->packed) emit(w, "const float *restrict a%lld = A + (%s + %lld) * %lld + %s;", LL(i), m, LL(i), LL(K), k0);
+        if (!o->packed) emit(w, "const float *restrict a%lld = A + (%s + %lld) * %lld + %s;", LL(i), m, LL(i), LL(o->lda), k0);
         for (int v = 0; v < nv; v++) {
             if (!strcmp(first, "1")) emit(w, "netc_vf c%lld_%d = {0};", LL(i), v);
             else emit(w, "netc_vf c%lld_%d = %s ? (netc_vf){0} : *(const netc_vf *)(C + (%s + %lld) * %lld + %s + %d);", LL(i), v, first, m,
@@ -238,27 +238,28 @@ static void gemm_slices(Emitter *w, const GemmOpt *opt, int64_t M, int64_t K, in
  * as [K][M % MR], so that a register block reads A in one sequential stream (the
  * convolutions pack their weights so; see emit_pack_a).  B's rows are `ldb` floats
  * apart (0: N). */
-static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t ldb, bool acc, int64_t ldc) {
+static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc) {
     static char name[160];
-    GemmOpt o = {packed, ldb ? ldb : N, acc, false, ldc ? ldc : N};
+    GemmOpt o = {packed, ldb ? ldb : N, acc, false, ldc ? ldc : N, lda ? lda : K};
     char pre[4];
     snprintf(pre, sizeof pre, "%s%s", packed ? "p" : "", acc ? "a" : "");
     snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", pre, LL(M), LL(K), LL(N));
     if (o.ldb != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldb%lld", LL(o.ldb));
     if (o.ldc != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldc%lld", LL(o.ldc));
+    if (o.lda != K) snprintf(name + strlen(name), sizeof name - strlen(name), "_lda%lld", LL(o.lda));
     int64_t kind = packed + 2 * acc;
     for (int i = 0; i < c->ngemms; i++)
         if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == kind && c->gemms[i][4] == o.ldb
-            && c->gemms[i][5] == o.ldc)
+            && c->gemms[i][5] == o.ldc && c->gemms[i][6] == o.lda)
             return name;
     if (c->ngemms < 1024) {
         int64_t *e = c->gemms[c->ngemms++];
-        e[0] = M; e[1] = K; e[2] = N; e[3] = kind; e[4] = o.ldb; e[5] = o.ldc;
+        e[0] = M; e[1] = K; e[2] = N; e[3] = kind; e[4] = o.ldb; e[5] = o.ldc; e[6] = o.lda;
     }
     Emitter *w = c->g;
-    emit(w, "/* C[%lld][%lld] %s= A[%lld][%lld] . B[%lld][%lld]%s%s%s */", LL(M), LL(N), acc ? "+" : "", LL(M), LL(K), LL(K), LL(N),
+    emit(w, "/* C[%lld][%lld] %s= A[%lld][%lld] . B[%lld][%lld]%s%s%s%s */", LL(M), LL(N), acc ? "+" : "", LL(M), LL(K), LL(K), LL(N),
          packed ? ", A in panels of rows" : "", o.ldb != N ? ", B's rows further apart" : "",
-         o.ldc != N ? ", C's rows further apart" : "");
+         o.ldc != N ? ", C's rows further apart" : "", o.lda != K ? ", A's rows further apart" : "");
     emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C)", name);
     emit(w, "{");
     if (N >= VEC_W) {
@@ -969,21 +970,21 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
         emit(w, "/* one tap reading x as it lies: the GEMM's B is the sample's channels */");
         if (into_y)
             emit(w, "%s(pack + %lld, x + (%s * %lld + %lld) * %lld, y + (%s * %lld + %lld) * %lld);",
-                 gemm_name(c, Fg, ph->K, ch->ncol, true, invol, cc->accumulate, outvol), LL(off), n0, LL(g->cin), LL(grp * Cg), LL(invol),
+                 gemm_name(c, Fg, ph->K, ch->ncol, true, 0, invol, cc->accumulate, outvol), LL(off), n0, LL(g->cin), LL(grp * Cg), LL(invol),
                  n0, LL(g->cout), LL(grp * Fg), LL(outvol));
         else
             emit(w, "%s(pack + %lld, x + (%s * %lld + %lld) * %lld, tmp + %lld);",
-                 gemm_name(c, Fg, ph->K, ch->ncol, true, invol, false, ch->ncpad), LL(off), n0, LL(g->cin), LL(grp * Cg), LL(invol), LL(toff));
+                 gemm_name(c, Fg, ph->K, ch->ncol, true, 0, invol, false, ch->ncpad), LL(off), n0, LL(g->cin), LL(grp * Cg), LL(invol), LL(toff));
     } else {
         emit_im2col(w, cc, ph, grp, "col", "x", ch, n0);
         if (into_y) {
             /* a sample's results are its output channels' rows as they lie in y */
             emit(w, "for (int n = 0; n < %lld; n++)", LL(ch->nbk));
             emit(w, "    %s(pack + %lld, col + n * %lld, y + ((%s + n) * %lld + %lld) * %lld);",
-                 gemm_name(c, Fg, ph->K, ph->qtot, true, ch->ncpad, cc->accumulate, outvol), LL(off), LL(ph->qtot), n0, LL(g->cout),
+                 gemm_name(c, Fg, ph->K, ph->qtot, true, 0, ch->ncpad, cc->accumulate, outvol), LL(off), LL(ph->qtot), n0, LL(g->cout),
                  LL(grp * Fg), LL(outvol));
         } else
-            emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, conv_gemm_cols(ch), true, ch->ncpad, false, ch->ncpad), LL(off), LL(toff));
+            emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, conv_gemm_cols(ch), true, 0, ch->ncpad, false, ch->ncpad), LL(off), LL(toff));
     }
     if (store && !into_y) emit_chunk_store(c, cc, ph, 1, grp, ch, n0);
     emit(w, "}");
@@ -1268,7 +1269,7 @@ static void print_dense(Ctx *c, const Kernel *k) {
     emit(w, "float *restrict tmp = s->arena + %lld;", LL(off_tmp(c, k)));
     emit(w, "for (int n = 0; n < %lld; n++) for (int i = 0; i < %lld; i++) col[i * %lld + n] = x[n * %lld + i];",
          LL(NB), LL(IN), LL(NB), LL(IN));
-    emit(w, "%s(s->params + %lld, col, tmp);", gemm_name(c, U, IN, NB, false, 0, false, 0), LL(s->params[k->param[P_WEIGHT]].offset));
+    emit(w, "%s(s->params + %lld, col, tmp);", gemm_name(c, U, IN, NB, false, 0, 0, false, 0), LL(s->params[k->param[P_WEIGHT]].offset));
     emit(w, "for (int u = 0; u < %lld; u++) {", LL(U));
     if (bp) emit(w, "const float bv = s->params[%lld + u];", LL(bp->offset));
     else emit(w, "const float bv = 0.0f;");
@@ -1517,70 +1518,85 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
             emit(w, "s->grads[%lld + co] = sum;", LL(s->params[k->param[P_BIAS]].offset));
             emit(w, "}");
         }
-        /* dW[group] (R x K) = sum over chunks of nbw samples of A (R x NQ) . colT
-         * (NQ x K): A gathers the chunk's rows of dY (conv) or of x (tconv), colT is
-         * the chunk's transposed im2col of x (conv) or of dY (tconv); a chunk's colT
-         * stays near the L2 cache (conv_dw_chunk) */
+        /* dW[group] (R x K) = sum over units (chunks of samples, or row blocks) of
+         * A (R x NQ) . colT (NQ x K): A the unit's rows of dY (conv) or of x
+         * (tconv), read in place or gathered, colT its transposed im2col of x
+         * (conv) or of dY (tconv); see conv_dw */
         const Phase *ph = st->wph;
-        int64_t nbw = conv_dw_chunk(ph, NB), NQ = nbw * ph->qtot;
-        ConvCall wc = {.tr = false, .g = st->wg, .phases = st->wph, .nphases = 1, .nb = nbw};
         int64_t R = tr ? g->cin / g->groups : g->cout / g->groups;
-        int64_t Rch = tr ? g->cin : g->cout, Rvol = tr ? invol : outvol, Rsrc = tr ? x : gy;
+        ConvDw dw = conv_dw(&st->wg, ph, NB, R, s->compact);
+        int64_t Rch = tr ? g->cin : g->cout, Rvol = tr ? invol : outvol, Rsrc = tr ? x : gy, src = tr ? gy : x;
         int64_t wvol = st->wg.cin;      /* floats per sample of the im2col's source */
         for (int i = 0; i < st->wg.nsp; i++) wvol *= st->wg.in[i];
-        int64_t Rw = conv_dw_rows(&st->wg, ph, NB), N0 = ph->nq[0];
-        if (Rw) {
-            /* one sample's colT is too large: blocks of Rw rows (conv_dw_rows), the
-             * first and last with clipped taps, the middle ones sharing one body */
-            int64_t nrb = N0 / Rw, xrow = st->wg.s[0] * (wvol / st->wg.cin / st->wg.in[0]);
-            Phase v = conv_row_view(ph, Rw);
-            NQ = v.qtot;
-            wc.nb = 1;
-            for (int64_t grp = 0; grp < g->groups; grp++) {
-                emit(w, "{");
-                emit(w, "float *restrict colT = s->arena + %lld;", LL(tp->scratch));
-                emit(w, "float *restrict A = s->arena + %lld;", LL(tp->scratch + pad_rows(ph->K) * NQ));
-                emit(w, "netc_memset(s->grads + %lld, 0, sizeof(float) * %lld);", LL(wp->offset + grp * R * ph->K), LL(R * ph->K));
-                emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(NB * nrb));
+        int64_t KP = pad_rows(ph->K), N0 = ph->nq[0], nrb = dw.rows ? N0 / dw.rows : 1, NQ = dw.NQ, U = dw.units, P = dw.parts;
+        Phase v = conv_row_view(ph, dw.rows);
+        ConvCall wc = {.tr = false, .g = st->wg, .phases = st->wph, .nphases = 1, .nb = dw.nbw};
+        const char *n0 = U > 1 ? "n0" : "0";
+        for (int64_t grp = 0; grp < g->groups; grp++) {
+            int64_t dwo = wp->offset + grp * R * ph->K;
+            emit(w, "{");
+            emit(w, "float *restrict colTS = s->arena + %lld;", LL(tp->scratch));
+            if (!dw.in_place) emit(w, "float *restrict A = s->arena + %lld;", LL(tp->scratch + P * dw.colT));
+            if (P > 1) {
+                /* fixed parts of the units, each its own partial sum, on the threads */
+                emit(w, "float *restrict partS = s->arena + %lld;", LL(tp->scratch + P * dw.colT + dw.A));
+                emit(w, "NETC_PARALLEL_SLOTS(%lld)", LL(P));
+                emit(w, "for (int p = 0; p < %lld; p++) {", LL(P));
+                emit(w, "float *restrict colT = colTS + NETC_THREAD_NUM * %lld;", LL(dw.colT));
+                emit(w, "float *restrict dw = p == 0 ? s->grads + %lld : partS + (p - 1) * %lld;", LL(dwo), LL(dw.part));
+                emit(w, "netc_memset(dw, 0, sizeof(float) * %lld);", LL(dw.part));
+                emit(w, "for (int c0 = p * %lld / %lld; c0 < (p + 1) * %lld / %lld; c0++) {", LL(U), LL(P), LL(U), LL(P));
+            } else {
+                emit(w, "float *restrict colT = colTS, *restrict dw = s->grads + %lld;", LL(dwo));
+                if (U > 1 || dw.in_place) emit(w, "netc_memset(dw, 0, sizeof(float) * %lld);", LL(dw.part));
+                if (U > 1) emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(U));
+            }
+            if (dw.rows) {
+                /* one sample's colT is too large: blocks of dw.rows rows (conv_dw_rows),
+                 * the first and last with clipped taps, the middle ones sharing one body */
+                int64_t xrow = st->wg.s[0] * (wvol / st->wg.cin / st->wg.in[0]);
+                wc.nb = 1;
                 emit(w, "const int n0 = c0 / %lld, rb = c0 %% %lld;", LL(nrb), LL(nrb));
-                emit(w, "const float *restrict xw = s->arena + %lld + n0 * %lld + rb * %lld;", LL(tr ? gy : x), LL(wvol), LL(Rw * xrow));
+                emit(w, "const float *restrict xw = s->arena + %lld + n0 * %lld + rb * %lld;", LL(src), LL(wvol), LL(dw.rows * xrow));
                 for (int b = 0; b < (nrb > 2 ? 3 : 2); b++) {
                     if (b == 0) emit(w, "if (rb == 0) {");
                     else if (b == 1) emit(w, "} else if (rb == %lld) {", LL(nrb - 1));
                     else emit(w, "} else {");
-                    wc.r0 = b == 0 ? 0 : b == 1 ? N0 - Rw : Rw;
+                    wc.r0 = b == 0 ? 0 : b == 1 ? N0 - dw.rows : dw.rows;
                     emit_im2col(w, &wc, &v, grp, "colT", "xw", NULL, NULL);
                 }
                 emit(w, "}");
-                if (threaded(R * NQ)) emit(w, "NETC_PARALLEL_FOR");
-                emit(w, "for (int r = 0; r < %lld; r++) for (int q = 0; q < %lld; q++)", LL(R), LL(NQ));
-                emit(w, "    A[r * %lld + q] = s->arena[%lld + (n0 * %lld + %lld + r) * %lld + rb * %lld + q];", LL(NQ), LL(Rsrc),
-                     LL(Rch), LL(grp * R), LL(Rvol), LL(NQ));
-                emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K, false, pad_rows(ph->K), true, 0),
-                     LL(wp->offset + grp * R * ph->K));
-                emit(w, "}");
-                emit(w, "}");
+                /* A: the block's rows of each channel, read where they lie */
+                emit(w, "%s(s->arena + %lld + (n0 * %lld + %lld) * %lld + rb * %lld, colT, dw);",
+                     gemm_name(c, R, NQ, ph->K, false, Rvol, KP, true, 0), LL(Rsrc), LL(Rch), LL(grp * R), LL(Rvol), LL(NQ));
+            } else {
+                if (U > 1) emit(w, "const int n0 = c0 * %lld;", LL(dw.nbw));
+                emit_im2col(w, &wc, ph, grp, "colT",
+                            U > 1 ? arena_printf(c->a, "(s->arena + %lld + n0 * %lld)", LL(src), LL(wvol))
+                                  : arena_printf(c->a, "(s->arena + %lld)", LL(src)), NULL, NULL);
+                if (dw.in_place) {
+                    /* a sample's positions are deep enough for a GEMM of their own:
+                     * A is the sample's channels, read where they lie */
+                    emit(w, "%s(s->arena + %lld + (%s * %lld + %lld) * %lld, colT, dw);",
+                         gemm_name(c, R, ph->qtot, ph->K, false, Rvol, KP, true, 0), LL(Rsrc), n0, LL(Rch), LL(grp * R), LL(Rvol));
+                } else {
+                    if (threaded(R * NQ)) emit(w, "NETC_PARALLEL_FOR");
+                    emit(w, "for (int r = 0; r < %lld; r++) for (int n = 0; n < %lld; n++) for (int q = 0; q < %lld; q++)", LL(R),
+                         LL(dw.nbw), LL(ph->qtot));
+                    emit(w, "    A[(r * %lld + n) * %lld + q] = s->arena[%lld + ((%s + n) * %lld + %lld + r) * %lld + q];", LL(dw.nbw),
+                         LL(ph->qtot), LL(Rsrc), n0, LL(Rch), LL(grp * R), LL(Rvol));
+                    emit(w, "%s(A, colT, dw);", gemm_name(c, R, NQ, ph->K, false, 0, KP, U > 1, 0));
+                }
             }
-        }
-        bool chunked = nbw < NB;
-        for (int64_t grp = 0; grp < g->groups && !Rw; grp++) {
-            emit(w, "{");
-            emit(w, "float *restrict colT = s->arena + %lld;", LL(tp->scratch));
-            emit(w, "float *restrict A = s->arena + %lld;", LL(tp->scratch + pad_rows(ph->K) * NQ));
-            if (chunked) {
-                emit(w, "netc_memset(s->grads + %lld, 0, sizeof(float) * %lld);", LL(wp->offset + grp * R * ph->K), LL(R * ph->K));
-                emit(w, "for (int n0 = 0; n0 < %lld; n0 += %lld) {", LL(NB), LL(nbw));
+            if (U > 1) emit(w, "}");
+            if (P > 1) {
+                emit(w, "}");
+                /* the parts' sums, in part order */
+                char sum[1024] = "";
+                for (int64_t p = 1; p < P; p++) snprintf(sum + strlen(sum), sizeof sum - strlen(sum), " + partS[%lld + i]", LL((p - 1) * dw.part));
+                if (threaded(P * dw.part)) emit(w, "NETC_PARALLEL_FOR");
+                emit(w, "for (int i = 0; i < %lld; i++) s->grads[%lld + i] = s->grads[%lld + i]%s;", LL(dw.part), LL(dwo), LL(dwo), sum);
             }
-            emit_im2col(w, &wc, ph, grp, "colT",
-                        chunked ? arena_printf(c->a, "(s->arena + %lld + n0 * %lld)", LL(tr ? gy : x), LL(wvol))
-                                : arena_printf(c->a, "(s->arena + %lld)", LL(tr ? gy : x)), NULL, NULL);
-            if (threaded(R * NQ)) emit(w, "NETC_PARALLEL_FOR");
-            emit(w, "for (int r = 0; r < %lld; r++) for (int n = 0; n < %lld; n++) for (int q = 0; q < %lld; q++)", LL(R), LL(nbw), LL(ph->qtot));
-            emit(w, "    A[(r * %lld + n) * %lld + q] = s->arena[%lld + (%s * %lld + %lld + r) * %lld + q];", LL(nbw), LL(ph->qtot), LL(Rsrc),
-                 chunked ? "(n0 + n)" : "n", LL(Rch), LL(grp * R), LL(Rvol));
-            emit(w, "%s(A, colT, s->grads + %lld);", gemm_name(c, R, NQ, ph->K, false, pad_rows(ph->K), chunked, 0),
-                 LL(wp->offset + grp * R * ph->K));
-            if (chunked) emit(w, "}");
             emit(w, "}");
         }
     }
@@ -1618,7 +1634,7 @@ static void tb_dense(Ctx *c, const TrainStep *st) {
         emit(w, "float *restrict gT = s->arena + %lld;", LL(tp->scratch));
         emit(w, "for (int n = 0; n < %lld; n++) for (int u = 0; u < %lld; u++) gT[u * %lld + n] = s->arena[%lld + n * %lld + u];",
              LL(NB), LL(U), LL(NB), LL(gy), LL(U));
-        emit(w, "%s(gT, s->arena + %lld, s->grads + %lld);", gemm_name(c, U, NB, IN, false, 0, false, 0), LL(x), LL(wp->offset));
+        emit(w, "%s(gT, s->arena + %lld, s->grads + %lld);", gemm_name(c, U, NB, IN, false, 0, 0, false, 0), LL(x), LL(wp->offset));
         if (k->param[P_BIAS] >= 0)
             emit(w, "for (int u = 0; u < %lld; u++) { float sum = 0.0f; for (int n = 0; n < %lld; n++) sum += gT[u * %lld + n]; s->grads[%lld + u] = sum; }",
                  LL(U), LL(NB), LL(NB), LL(s->params[k->param[P_BIAS]].offset));
@@ -1627,7 +1643,7 @@ static void tb_dense(Ctx *c, const TrainStep *st) {
     if (st->want_dx[0]) {
         emit(w, "{");
         emit(w, "float *restrict t = s->arena + %lld;", LL(tp->scratch + U * NB));
-        emit(w, "%s(s->arena + %lld, s->params + %lld, t);", gemm_name(c, NB, U, IN, false, 0, false, 0), LL(gy), LL(wp->offset));
+        emit(w, "%s(s->arena + %lld, s->params + %lld, t);", gemm_name(c, NB, U, IN, false, 0, 0, false, 0), LL(gy), LL(wp->offset));
         emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] %s t[i];", LL(NB * IN), LL(tp->gr[L->in[0]->id]), st->set_dx[0] ? "=" : "+=");
         emit(w, "}");
     }

@@ -162,6 +162,31 @@ int64_t conv_dw_chunk(const Phase *ph, int64_t nb);
  * convolution (TrainStep.wg, wph). */
 int64_t conv_dw_rows(const ConvGeom *g, const Phase *ph, int64_t nb);
 
+/* How a weight gradient runs: the plan lower_train sizes its scratch by and the
+ * printer follows.  dW[group] (R x K) accumulates over units of work, each a chunk
+ * of nbw samples or (rows > 0) a block of `rows` rows of one sample: the unit's
+ * transposed im2col colT (NQ x K, rows pad_rows(K) apart) meets A (R x NQ), rows of
+ * dY (conv) or of x (tconv).
+ * - in_place: A is read where it lies, one GEMM per sample (its positions are at
+ *   least CONV_DW_MIN_DEPTH deep; a unit is then one sample) or per row block;
+ *   otherwise A gathers the chunk's samples side by side first;
+ * - parts: a host schedule (not compact) of at least CONV_PARALLEL_MACS splits the
+ *   units of an in-place plan into `parts` fixed runs (a power of two, at most
+ *   CONV_SLOTS and the units), each summing its own partial dW (part 0 in dW
+ *   itself, the others in scratch, at most CONV_DW_PART_FLOATS in all), then adds
+ *   them in part order: the parts run on the threads, and the sums do not depend on
+ *   how many there are.  One part leaves threads to the GEMM;
+ * - colT, A, part: floats of one unit's colT (one per part), of A and of one partial;
+ *   scratch: all of it. */
+enum { CONV_DW_PART_FLOATS = 1 << 18 };
+typedef struct ConvDw {
+    int64_t nbw, rows, units, NQ;
+    bool in_place;
+    int parts;
+    int64_t colT, A, part, scratch;
+} ConvDw;
+ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool compact);
+
 /* Phases of a convolution-shaped computation with geometry g (see Phase). */
 int geom_phases(Arena *a, const ConvGeom *g, bool transposed, Phase **out);
 
