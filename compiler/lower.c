@@ -154,7 +154,11 @@ static int64_t chunk_of(const Phase *ph, int64_t nb) {
     return 1;
 }
 
-int64_t conv_dw_chunk(const Phase *ph, int64_t nb) {
+/* The samples per chunk of a gathered weight gradient: the largest divisor of nb
+ * whose transposed im2col (rows of pad_rows(K) floats) fits CONV_DW_CHUNK_FLOATS,
+ * but at least enough samples for CONV_DW_MIN_DEPTH of GEMM depth (each chunk reads
+ * and writes all of dW, which for a large layer is megabytes). */
+static int64_t conv_dw_chunk(const Phase *ph, int64_t nb) {
     int64_t fit = 1, deep = nb;
     for (int64_t d = nb; d > 1; d--)
         if (nb % d == 0 && pad_rows(ph->K) * d * ph->qtot <= CONV_DW_CHUNK_FLOATS) { fit = d; break; }
@@ -217,7 +221,11 @@ static int64_t block_rows(int64_t N0, int64_t row_floats, int64_t limit) {
     return 0;
 }
 
-int64_t conv_dw_rows(const ConvGeom *g, const Phase *ph, int64_t nb) {
+/* Row blocks of a weight gradient (see conv_rows): when one sample's transposed
+ * im2col is over CONV_DW_CHUNK_FLOATS, R the largest proper divisor of the first
+ * axis whose transposed im2col fits, and at least CONV_DW_MIN_DEPTH deep; 0
+ * otherwise.  g and ph: the im2col's convolution (TrainStep.wg, wph). */
+static int64_t conv_dw_rows(const ConvGeom *g, const Phase *ph, int64_t nb) {
     int64_t N0 = ph->nq[0], rest = ph->qtot / (N0 > 0 ? N0 : 1);
     /* (taps unrolled: a tap loop tests absolute positions, which a block's shifted
      * pointers would break) */
@@ -231,7 +239,7 @@ ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool
     int64_t K = wph->K, KP = pad_rows(K);
     d.rows = conv_dw_rows(wg, wph, nb);
     d.in_place = d.rows || wph->qtot >= CONV_DW_MIN_DEPTH;
-    d.nbw = d.rows ? 1 : d.in_place ? 1 : conv_dw_chunk(wph, nb);
+    d.nbw = d.in_place ? 1 : conv_dw_chunk(wph, nb);
     d.units = d.rows ? nb * (wph->nq[0] / d.rows) : nb / d.nbw;
     d.NQ = d.rows ? conv_row_view(wph, d.rows).qtot : d.nbw * wph->qtot;
     d.colT = KP * d.NQ;
@@ -239,7 +247,7 @@ ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool
     d.part = R * K;
     d.parts = 1;
     if (!compact && d.in_place && R * K * wph->qtot * nb >= CONV_PARALLEL_MACS)
-        while (d.parts * 2 <= CONV_SLOTS && d.parts * 2 <= d.units && d.parts * d.part <= CONV_DW_PART_FLOATS) d.parts *= 2;
+        while (d.parts * 2 <= CONV_SLOTS && d.parts * 2 <= d.units && (2 * d.parts - 1) * d.part <= CONV_DW_PART_FLOATS) d.parts *= 2;
     d.scratch = d.parts * d.colT + d.A + (d.parts - 1) * d.part;
     return d;
 }

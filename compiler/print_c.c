@@ -1555,7 +1555,6 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
                 /* one sample's colT is too large: blocks of dw.rows rows (conv_dw_rows),
                  * the first and last with clipped taps, the middle ones sharing one body */
                 int64_t xrow = st->wg.s[0] * (wvol / st->wg.cin / st->wg.in[0]);
-                wc.nb = 1;
                 emit(w, "const int n0 = c0 / %lld, rb = c0 %% %lld;", LL(nrb), LL(nrb));
                 emit(w, "const float *restrict xw = s->arena + %lld + n0 * %lld + rb * %lld;", LL(src), LL(wvol), LL(dw.rows * xrow));
                 for (int b = 0; b < (nrb > 2 ? 3 : 2); b++) {

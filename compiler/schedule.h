@@ -148,23 +148,14 @@ enum { CONV_SLOTS = 8, CONV_PARALLEL_MACS = 1 << 20 };
 typedef struct ConvScratch { int64_t col, tmp, pack; int slots; int64_t col_slot, tmp_slot, nbk, rows; } ConvScratch;
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact);
 
-/* The samples per chunk of a weight gradient (dW += rows x im2col over a chunk of
- * samples at a time): the largest divisor of nb whose transposed im2col (rows of
- * pad_rows(K) floats) fits CONV_DW_CHUNK_FLOATS, but at least enough samples for
- * CONV_DW_MIN_DEPTH of GEMM depth (each chunk reads and writes all of dW, which for a
- * large layer is megabytes). */
+/* Weight-gradient chunks (see conv_dw): a chunk's transposed im2col fits
+ * CONV_DW_CHUNK_FLOATS, and a GEMM over it is at least CONV_DW_MIN_DEPTH deep. */
 enum { CONV_DW_MIN_DEPTH = 256, CONV_DW_CHUNK_FLOATS = 1 << 18 };
-int64_t conv_dw_chunk(const Phase *ph, int64_t nb);
-/* Row blocks of a weight gradient (see conv_rows): when one sample's transposed
- * im2col is over CONV_DW_CHUNK_FLOATS, dW accumulates over blocks of R rows of a sample
- * (R the largest proper divisor of the first axis whose transposed im2col fits, and
- * at least CONV_DW_MIN_DEPTH deep); 0 otherwise.  g and ph: the im2col's
- * convolution (TrainStep.wg, wph). */
-int64_t conv_dw_rows(const ConvGeom *g, const Phase *ph, int64_t nb);
 
 /* How a weight gradient runs: the plan lower_train sizes its scratch by and the
  * printer follows.  dW[group] (R x K) accumulates over units of work, each a chunk
- * of nbw samples or (rows > 0) a block of `rows` rows of one sample: the unit's
+ * of nbw samples or (rows > 0, when one sample's transposed im2col is over
+ * CONV_DW_CHUNK_FLOATS) a block of `rows` rows of one sample: the unit's
  * transposed im2col colT (NQ x K, rows pad_rows(K) apart) meets A (R x NQ), rows of
  * dY (conv) or of x (tconv).
  * - in_place: A is read where it lies, one GEMM per sample (its positions are at
