@@ -1849,6 +1849,14 @@ static void print_grad_clear(Ctx *c) {
     }
 }
 
+/* Whether the training step's loss reads its target where the caller passed it:
+ * a target no layer reads, whose copy into the arena would be a plain memcpy (nchw,
+ * or no channel axis to move).  The arena keeps its place (the CUDA step copies
+ * the target to the device there). */
+static bool target_in_place(const Net *net, const Layer *T) {
+    return T->is_input && T->target_only && (net->layout == LAYOUT_NCHW || T->shape.rank - (T->td ? 1 : 0) < 2);
+}
+
 static void print_loss(Ctx *c) {
     Emitter *w = c->w;
     const TrainPlan *tp = c->tp;
@@ -1859,10 +1867,15 @@ static void print_loss(Ctx *c) {
     char nf[48];
     emit(w, "/* %s(%s, %s), the mean over every element (PyTorch's reduction = 'mean');", t->loss == LOSS_MSE ? "mse" : t->loss == LOSS_L1 ? "l1" : t->loss == LOSS_BCE ? "bce" : "cross_entropy", P->name, T->name);
     emit(w, " * with grad, adds dL/dprediction to the prediction's gradient. */");
-    emit(w, "static float loss_fn(%s_state *restrict s, int grad)", c->name);
-    emit(w, "{");
+    if (target_in_place(net, T)) {
+        emit(w, "static float loss_fn(%s_state *restrict s, int grad, const float *restrict t)", c->name);
+        emit(w, "{");
+    } else {
+        emit(w, "static float loss_fn(%s_state *restrict s, int grad)", c->name);
+        emit(w, "{");
+        emit(w, "const float *restrict t = s->arena + %lld;", LL(tp->v[T->id]));
+    }
     emit(w, "const float *restrict p = s->arena + %lld;", LL(tp->v[P->id]));
-    emit(w, "const float *restrict t = s->arena + %lld;", LL(tp->v[T->id]));
     emit(w, "float *restrict g = s->arena + %lld;", LL(tp->gr[P->id] >= 0 ? tp->gr[P->id] : 0));
     emit(w, "float total = 0.0f;");
     if (t->loss == LOSS_CROSS_ENTROPY) {
@@ -2581,8 +2594,13 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
             emit(w, "{");
             emit(w, "NETC_TIMER(0);");
             c.tp = tp;
+            const Layer *T = net->train->target;
+            char lcall[160];
+            if (target_in_place(net, T)) snprintf(lcall, sizeof lcall, "loss_fn(s, %d, in_%s)", !pass, T->name);
+            else snprintf(lcall, sizeof lcall, "loss_fn(s, %d)", !pass);
             for (int j = 0; j < tp->inputs.n; j++) {
                 const Layer *L = tp->inputs.v[j];
+                if (L == T && target_in_place(net, T)) continue;   /* the loss reads it in place */
                 print_copy(&c, L, tp->v[L->id], arena_printf(a, "in_%s", L->name), true);
             }
             c.tp = NULL;
@@ -2592,7 +2610,7 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
                 emit(w, "NETC_TIMER(\"forward %s\");", s->k[i].L->name);
             }
             if (pass) {
-                emit(w, "const float loss = loss_fn(s, 0);");
+                emit(w, "const float loss = %s;", lcall);
                 emit(w, "NETC_TIMER(\"loss\");");
                 emit(w, "return loss;");
                 emit(w, "}");
@@ -2600,7 +2618,7 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
                 break;
             }
             print_grad_clear(&c);
-            emit(w, "const float loss = loss_fn(s, 1);");
+            emit(w, "const float loss = %s;", lcall);
             emit(w, "NETC_TIMER(\"loss\");");
             for (int i = s->nk - 1; i >= 0; i--) {
                 emit(w, "tb_%s(s);", s->k[i].L->name);
