@@ -158,5 +158,33 @@ for case in "wrong_shape:has shape" "missing:no tensor 'rec.bias'" "nan:NaN or i
     if [ $rc -eq 1 ] && grep -q "$msg" <<<"$out" && [ -z "$(ls -A "$work/bad_$name" 2>/dev/null)" ]; then ok "--weights $name: exit 1, '$msg', nothing written"
     else bad "--weights $name: rc $rc, '$out', files: $(ls "$work/bad_$name" 2>/dev/null)"; fi
 done
+# bench/ab: one network from two compilers, timed in pairs in one process (here
+# the same compiler twice, so the two sides must agree on everything but time)
+for net in fw2dk3 fw2dk3_train; do
+    out=$("$root/bench/ab" "$root/build/netc" "$root/build/netc" "$net" --pairs 3 --threads 1 --json "$work/ab.json" 2>&1); rc=$?
+    want=fwd; [[ $net == *_train ]] && want=step
+    if [ $rc -eq 0 ] && grep -q "^$net $want, 1 thread: A .* ms, B .* ms (medians of 3 pairs); B/A [0-9.]*, B faster in [0-3] of 3 pairs$" <<<"$out" \
+       && /usr/bin/python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(not (r["pairs"] == 3 and r["dir"] == sys.argv[2] and 0 < r["b_over_a"] < 100))' "$work/ab.json" "$want"; then
+        ok "bench/ab $net: $out"
+    else bad "bench/ab $net: rc $rc, '$out'"; fi
+done
+for case in "nosuch:no network 'nosuch'" "fw2dk3 --pairs 0:--pairs wants a positive count" "fw2dk3 --threads x:--threads wants counts" \
+            "fw2dk3 --frob:usage: bench/ab"; do
+    args=${case%%:*}; msg=${case#*:}
+    # shellcheck disable=SC2086
+    out=$("$root/bench/ab" "$root/build/netc" "$root/build/netc" $args 2>&1); rc=$?
+    if [ $rc -eq 2 ] && grep -q -- "$msg" <<<"$out"; then ok "bench/ab $args: exit 2, '$msg'"
+    else bad "bench/ab $args: rc $rc, '$out'"; fi
+done
+if git -C "$root" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+    # A as a git revision: netc built in a temporary worktree, which goes again
+    out=$("$root/bench/ab" HEAD "$root/build/netc" fw2dk3 --pairs 2 2>&1); rc=$?
+    if [ $rc -eq 0 ] && grep -q "building netc at HEAD" <<<"$out" && grep -q "^fw2dk3 fwd, 1 thread: .*B faster in [0-2] of 2 pairs$" <<<"$out" \
+       && ! git -C "$root" worktree list | grep -q "tree_A"; then ok "bench/ab HEAD build/netc: netc built at HEAD in a worktree, removed after"
+    else bad "bench/ab HEAD: rc $rc, '$out', worktrees: $(git -C "$root" worktree list)"; fi
+else ok "bench/ab with a revision: skipped, $root is not a git checkout"; fi
+out=$("$root/bench/ab" "$root/build/netc" "$work/no-netc" fw2dk3 2>&1); rc=$?
+if [ $rc -eq 2 ] && grep -q "neither a netc binary nor a git revision" <<<"$out"; then ok "bench/ab: a B that is no binary and no revision: exit 2"
+else bad "bench/ab bad B: rc $rc, '$out'"; fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
