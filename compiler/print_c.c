@@ -76,7 +76,8 @@ enum { GEMM_MR = 8, GEMM_NR = 16, GEMM_KC = 256 };
  * accumulators, 10 loads per 24 multiply-adds, where 8 x 2 needs 10 per 16: the
  * DCGAN and U-Net forwards 7-11% faster); 8 below, where 6-row blocks would leave
  * a short tail (the firmware-sized layers have 8 or 16 output channels). */
-static int gemm_mr(int64_t M) { return M >= 24 ? 6 : GEMM_MR; }
+enum { GEMM_WIDE_ROWS = 24, GEMM_WIDE_KC = 128 };
+static int gemm_mr(int64_t M) { return M >= GEMM_WIDE_ROWS ? 6 : GEMM_MR; }
 
 /* How a GEMM reads its operands (see gemm_name), and its blocking: panels of `mr`
  * rows (packed A's, and the portable blocks'), vector blocks of `mb` rows by `nv`
@@ -280,10 +281,10 @@ static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packe
         GemmOpt v = o;
         v.nv = 2;
         v.mb = o.mr == 6 ? 12 : GEMM_MR;
-        if (M >= 24 && N >= 4 * VEC_W && !(gemm_par(M, K, N, 2 * VEC_W, GEMM_KC) && !gemm_par(M, K, N, 4 * VEC_W, 128))) {
+        if (M >= GEMM_WIDE_ROWS && N >= 4 * VEC_W && !(gemm_par(M, K, N, 2 * VEC_W, GEMM_KC) && !gemm_par(M, K, N, 4 * VEC_W, GEMM_WIDE_KC))) {
             v.nv = 4;
             v.mb = v.mr = 6;
-            v.kc = 128;
+            v.kc = GEMM_WIDE_KC;
         }
         emit_raw(w, "#if NETC_VEC\n");
         gemm_slices(w, &v, M, K, N, v.nv * VEC_W, vgemm_slice);
@@ -1853,9 +1854,11 @@ static void print_grad_clear(Ctx *c) {
  * a target no layer reads, whose copy into the arena would be a plain memcpy (nchw,
  * or no channel axis to move).  The arena keeps its place (the CUDA step copies
  * the target to the device there). */
-static bool target_in_place(const Net *net, const Layer *T) {
-    return T->is_input && T->target_only && (net->layout == LAYOUT_NCHW || T->shape.rank - (T->td ? 1 : 0) < 2);
-}
+/* Whether an interface array of L is laid out as the state holds it (nchw, or no
+ * channel axis to move): its copy is a plain memcpy. */
+static bool copy_is_plain(const Net *net, const Layer *L) { return net->layout == LAYOUT_NCHW || L->shape.rank - (L->td ? 1 : 0) < 2; }
+
+static bool target_in_place(const Net *net, const Layer *T) { return T->is_input && T->target_only && copy_is_plain(net, T); }
 
 static void print_loss(Ctx *c) {
     Emitter *w = c->w;
@@ -2048,7 +2051,7 @@ static void print_copy(Ctx *c, const Layer *L, int64_t off, const char *ext, boo
     const Net *net = c->s->net;
     int cax = L->td ? 1 : 0;
     int64_t count = net->batch * shape_count(&L->shape);
-    if (net->layout == LAYOUT_NCHW || L->shape.rank - cax < 2) {
+    if (copy_is_plain(net, L)) {
         char dst[256], src[256];
         snprintf(in ? dst : src, sizeof dst, "s->arena + %lld", LL(off));
         snprintf(in ? src : dst, sizeof src, "%s", ext);
