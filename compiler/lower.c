@@ -354,6 +354,98 @@ DirectPad conv_direct_pad(const ConvGeom *g, bool tr, const Phase *ph, int n, bo
     return d;
 }
 
+static int64_t round_vec(int64_t n) { return (n + 15) / 16 * 16; }
+
+int64_t conv_implicit_cols(const ConvImplicit *ip, int nsp, const Phase *v, int64_t nbk) {
+    int64_t cols = 0, stride = 1;
+    for (int i = nsp - 1; i >= 0; i--) {
+        cols += (v->nq[i] - 1) * stride;
+        stride *= ip->ext[i];
+    }
+    return (nbk - 1) * ip->vol + cols + 1;
+}
+
+static int64_t floordiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+/* Tap t's plane coordinates (see ConvImplicit): u and r with a = mul * u + r. */
+static void implicit_tap(const ConvImplicit *ip, const ConvGeom *g, bool tr, const PhaseTap *t, int64_t *u, int64_t *r) {
+    for (int i = 0; i < g->nsp; i++) {
+        int64_t a = tap_offset(g, tr, t, i);
+        u[i] = floordiv(a, ip->mul[i]);
+        r[i] = a - u[i] * ip->mul[i];
+    }
+}
+
+static int implicit_plane(const ConvImplicit *ip, int nsp, const int64_t *r) {
+    for (int p = 0; p < ip->nplanes; p++)
+        if (!memcmp(ip->res[p], r, sizeof(int64_t) * (size_t)nsp)) return p;
+    return -1;
+}
+
+int64_t conv_implicit_off(const ConvImplicit *ip, const ConvGeom *g, bool tr, const PhaseTap *t, int64_t nbk) {
+    int64_t u[MAX_SPATIAL], r[MAX_SPATIAL], off = 0;
+    implicit_tap(ip, g, tr, t, u, r);
+    for (int i = 0; i < g->nsp; i++) off = off * ip->ext[i] + u[i] - ip->umin[i];
+    return implicit_plane(ip, g->nsp, r) * nbk * ip->vol + off;
+}
+
+ConvImplicit conv_implicit(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
+    ConvImplicit d, none;
+    memset(&d, 0, sizeof d);
+    none = d;
+    int64_t fg = g->cout / g->groups, cg = g->cin / g->groups, nbk = conv_nbk(ph, n, nb, fg), R = conv_rows(g, tr, ph, n, nbk);
+    int64_t umax[MAX_SPATIAL] = {0}, nqmax[MAX_SPATIAL] = {0};
+    bool any = false, multi = false;
+    if (compact || fg > CONV_IMPLICIT_MAX_FG) return none;
+    for (int i = 0; i < g->nsp; i++) d.mul[i] = tr ? 1 : g->s[i];
+    for (int p = 0; p < n; p++) {
+        if (ph[p].ntaps == 0) continue;
+        if (is_direct(&ph[p], fg) || ph[p].ntaps > 64) return none;
+        multi |= ph[p].ntaps > 1;
+        Phase v = conv_row_view(&ph[p], R);
+        for (int j = 0; j < v.ntaps; j++) {
+            int64_t u[MAX_SPATIAL], r[MAX_SPATIAL];
+            implicit_tap(&d, g, tr, &v.taps[j], u, r);
+            if (implicit_plane(&d, g->nsp, r) < 0) {
+                if (d.nplanes == CONV_IMPLICIT_PLANES) return none;
+                memcpy(d.res[d.nplanes++], r, sizeof(int64_t) * (size_t)g->nsp);
+            }
+            for (int i = 0; i < g->nsp; i++) {
+                if (!any || u[i] < d.umin[i]) d.umin[i] = u[i];
+                if (!any || u[i] > umax[i]) umax[i] = u[i];
+                if (v.nq[i] > nqmax[i]) nqmax[i] = v.nq[i];
+            }
+            any = true;
+        }
+    }
+    if (!any || !multi) return none;
+    d.vol = 1;
+    for (int i = 0; i < g->nsp; i++) {
+        d.ext[i] = nqmax[i] + umax[i] - d.umin[i];
+        d.vol *= d.ext[i];
+    }
+    /* im2col's copies against the padded copy's and the extra multiply-adds */
+    int64_t im2col = 0, extra = 0, cols = 0, maxoff = 0, chan = d.nplanes * nbk * d.vol;
+    for (int p = 0; p < n; p++) {
+        if (ph[p].ntaps == 0) continue;
+        Phase v = conv_row_view(&ph[p], R);
+        int64_t c = conv_implicit_cols(&d, g->nsp, &v, nbk);
+        im2col += v.K * v.qtot * nbk;
+        extra += g->groups * fg * v.K * (c - v.qtot * nbk);
+        if (c > cols) cols = c;
+        for (int j = 0; j < v.ntaps; j++) {
+            int64_t o = conv_implicit_off(&d, g, tr, &v.taps[j], nbk);
+            if (o > maxoff) maxoff = o;
+        }
+    }
+    if (2 * cg * chan > im2col || cg * chan + extra / CONV_IMPLICIT_MACS >= im2col) return none;
+    d.ldc = round_vec(cols);
+    if (d.ldc / 16 % 2 == 0) d.ldc += 16;   /* as a chunk's ncpad */
+    d.col = (cg - 1) * chan + maxoff + round_vec(cols);
+    if (d.col < cg * chan) d.col = cg * chan;
+    return d;
+}
+
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
     int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg), R = conv_rows(g, tr, ph, n, nbk);
     ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nbk < nb || R), 1, 0, 0, nbk, R};
@@ -362,6 +454,11 @@ ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int
         ConvChunk ch = conv_chunk(&v, nb, fg, nbk);
         if (ch.col > s.col) s.col = ch.col;
         if (ch.tmp > s.tmp) s.tmp = ch.tmp;
+    }
+    ConvImplicit ip = conv_implicit(g, tr, ph, n, nb, compact);
+    if (ip.vol) {
+        if (ip.col > s.col) s.col = ip.col;
+        if (fg * ip.ldc > s.tmp) s.tmp = fg * ip.ldc;
     }
     if (conv_interleaved(g, ph, n, compact)) s.tmp *= n;
     DirectPad dp = conv_direct_pad(g, tr, ph, n, compact);

@@ -82,7 +82,7 @@ static int gemm_mr(int64_t M) { return M >= GEMM_WIDE_ROWS ? 6 : GEMM_MR; }
 /* How a GEMM reads its operands (see gemm_name), and its blocking: panels of `mr`
  * rows (packed A's, and the portable blocks'), vector blocks of `mb` rows by `nv`
  * vectors, `kc` deep slices. */
-typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; } GemmOpt;
+typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; } GemmOpt;
 
 /* The column-panel loop of a slice: in a threaded GEMM (`par`, one parallel region
  * round all its slices) the panels are shared out without a barrier, each thread
@@ -103,7 +103,8 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
         emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) c[i][j] = %s ? 0.0f : C[(%s + i) * %lld + %s + j];",
              LL(mr), LL(nr), first, m, LL(o->ldc), n);
     emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
-    emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(o->ldb), n);
+    if (o->boff) emit(w, "const float *restrict b = B + bo[%s + k] + %s;", k0, n);
+    else emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(o->ldb), n);
     emit(w, "for (int i = 0; i < %lld; i++) {", LL(mr));
     if (o->packed) emit(w, "const float a = A[%s * %lld + (%s + k) * %lld + i];", m, LL(K), k0, LL(mr));
     else emit(w, "const float a = A[(%s + i) * %lld + %s + k];", m, LL(o->lda), k0);
@@ -171,8 +172,13 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
                       first, m, LL(i), LL(o->ldc), n, LL(v * VEC_W));
         }
     }
-    emit(w, "const float *restrict b = B + %s * %lld + %s;", k0, LL(o->ldb), n);
-    emit(w, "for (int k = 0; k < %lld; k++, b += %lld) {", LL(kc), LL(o->ldb));
+    if (o->boff) {
+        emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
+        emit(w, "const float *restrict b = B + bo[%s + k] + %s;", k0, n);
+    } else {
+        emit(w, "const float *restrict b = B + %s * %lld + %s;", k0, LL(o->ldb), n);
+        emit(w, "for (int k = 0; k < %lld; k++, b += %lld) {", LL(kc), LL(o->ldb));
+    }
     for (int64_t v = 0; v < nv; v++) emit(w, "const netc_vf b%lld = *(const netc_vf *)(b + %lld);", LL(v), LL(v * VEC_W));
     for (int64_t i = 0; i < mr; i++) {
         emit(w, "{");
@@ -249,20 +255,23 @@ static void gemm_slices(Emitter *w, const GemmOpt *opt, int64_t M, int64_t K, in
  * A is stored as panels of MR = gemm_mr(M) rows, [M / MR][K][MR], then the M % MR
  * last rows as [K][M % MR], so that a register block reads A in one sequential
  * stream (the convolutions pack their weights so; see emit_pack_a).  B's rows are
- * `ldb` floats apart (0: N).  The vector path's blocks: in a GEMM of 24 rows or
+ * `ldb` floats apart (0: N), or with `boff` row k starts at B + bo[k], bo a table of
+ * K offsets passed as a fourth argument (the implicit GEMM's taps, ConvImplicit).  The vector path's blocks: in a GEMM of 24 rows or
  * more, 6 rows by 4 vectors over KC = 128 (a 32 KiB panel of B), unless it is
  * threaded and only panels of 2 vectors would share it out; otherwise 2 vectors by
  * 12 rows (two 6-row panels of packed A) or 8, over KC = 256. */
-static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc) {
+static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc,
+                           bool boff) {
     static char name[160];
-    GemmOpt o = {packed, ldb ? ldb : N, acc, false, ldc ? ldc : N, lda ? lda : K, packed ? gemm_mr(M) : GEMM_MR, 0, 1, GEMM_KC};
-    char pre[4];
-    snprintf(pre, sizeof pre, "%s%s", packed ? "p" : "", acc ? "a" : "");
+    GemmOpt o = {packed, ldb && !boff ? ldb : N, acc, false, ldc ? ldc : N, lda ? lda : K, packed ? gemm_mr(M) : GEMM_MR, 0, 1, GEMM_KC,
+                 boff};
+    char pre[8];
+    snprintf(pre, sizeof pre, "%s%s%s", packed ? "p" : "", acc ? "a" : "", boff ? "o" : "");
     snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", pre, LL(M), LL(K), LL(N));
     if (o.ldb != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldb%lld", LL(o.ldb));
     if (o.ldc != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldc%lld", LL(o.ldc));
     if (o.lda != K) snprintf(name + strlen(name), sizeof name - strlen(name), "_lda%lld", LL(o.lda));
-    int64_t kind = packed + 2 * acc;
+    int64_t kind = packed + 2 * acc + 4 * boff;
     for (int i = 0; i < c->ngemms; i++)
         if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == kind && c->gemms[i][4] == o.ldb
             && c->gemms[i][5] == o.ldc && c->gemms[i][6] == o.lda)
@@ -272,10 +281,11 @@ static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packe
         e[0] = M; e[1] = K; e[2] = N; e[3] = kind; e[4] = o.ldb; e[5] = o.ldc; e[6] = o.lda;
     }
     Emitter *w = c->g;
-    emit(w, "/* C[%lld][%lld] %s= A[%lld][%lld] . B[%lld][%lld]%s%s%s%s */", LL(M), LL(N), acc ? "+" : "", LL(M), LL(K), LL(K), LL(N),
+    emit(w, "/* C[%lld][%lld] %s= A[%lld][%lld] . B[%lld][%lld]%s%s%s%s%s */", LL(M), LL(N), acc ? "+" : "", LL(M), LL(K), LL(K), LL(N),
          packed ? ", A in panels of rows" : "", o.ldb != N ? ", B's rows further apart" : "",
-         o.ldc != N ? ", C's rows further apart" : "", o.lda != K ? ", A's rows further apart" : "");
-    emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C)", name);
+         boff ? ", B's row k at B + bo[k]" : "", o.ldc != N ? ", C's rows further apart" : "", o.lda != K ? ", A's rows further apart" : "");
+    emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C%s)", name,
+         boff ? ", const int *restrict bo" : "");
     emit(w, "{");
     if (N >= VEC_W) {
         GemmOpt v = o;
@@ -295,6 +305,10 @@ static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packe
     emit(w, "}");
     emit_raw(w, "\n");
     return name;
+}
+
+static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc) {
+    return gemm_fn(c, M, K, N, packed, lda, ldb, acc, ldc, false);
 }
 
 /* ---- convolutions: im2col per phase, GEMM, fused bias + activation ---- */
@@ -347,6 +361,7 @@ typedef struct ConvCall {
     bool par;              /* printing inside a call's parallel loop: no inner threads */
     int64_t r0;            /* a row block's first row (conv_rows; x and y point at it) */
     bool block;            /* printing one row block (conv_rows) */
+    const ConvImplicit *ip;   /* the GEMM phases read a padded copy of x (conv_implicit), or NULL */
 } ConvCall;
 
 /* The per-tap valid ranges of q (see schedule.h): x index = q * mul + add. */
@@ -730,6 +745,65 @@ static const char *signed_term(char *buf, size_t n, int64_t v) {
     return buf;
 }
 
+/* "(p + a) * m + r" (or "p + a" when m is 1) for the x index of copy index p. */
+static void pad_src(char *out, size_t n, const char *p, int64_t a, int64_t m, int64_t r) {
+    char t[32], t2[32];
+    if (m == 1) snprintf(out, n, "%s%s", p, signed_term(t, sizeof t, a + r));
+    else if (a) snprintf(out, n, "(%s%s) * %lld%s", p, signed_term(t, sizeof t, a), LL(m), signed_term(t2, sizeof t2, r));
+    else snprintf(out, n, "%s * %lld%s", p, LL(m), signed_term(t2, sizeof t2, r));
+}
+
+/* A zero-padded copy of one input channel: xq[p] (axis i of p in [0, ext[i])) =
+ * xs[(p + amin) * mul + res] where that lies in x, else 0 (mul, res: NULL for 1 and
+ * 0, a plain shifted copy); r0: the first row (in units of mul[0]) of the row block
+ * xs points into (0 for a whole sample), for which rows are checked against x. */
+static void emit_pad_rows(Emitter *w, const ConvGeom *g, const int64_t *amin, const int64_t *ext, int64_t r0, const int64_t *mul,
+                          const int64_t *res) {
+    int nsp = g->nsp, L = nsp - 1;
+    int64_t vlo[MAX_SPATIAL], vhi[MAX_SPATIAL], m[MAX_SPATIAL], rs[MAX_SPATIAL];   /* the copy's indices that hold x */
+    for (int i = 0; i < nsp; i++) {
+        m[i] = mul ? mul[i] : 1;
+        rs[i] = res ? res[i] : 0;
+        /* x index (p + a) * m + r in [0, in): p >= -a and p <= (in - 1 - r) / m - a */
+        int64_t a = amin[i] + (i == 0 ? r0 : 0), top = g->in[i] - 1 - rs[i];
+        vlo[i] = a < 0 ? -a : 0;
+        vhi[i] = top < 0 ? 0 : top / m[i] - a + 1;
+        if (vhi[i] > ext[i]) vhi[i] = ext[i];
+        if (vhi[i] < vlo[i]) vhi[i] = vlo[i];
+    }
+    if (nsp > 1) {
+        char cond[512] = "", ridx[512] = "", sidx[512] = "";
+        for (int i = 0; i < L; i++) {
+            emit(w, "for (int p%d = 0; p%d < %lld; p%d++) {", i, i, LL(ext[i]), i);
+            snprintf(cond + strlen(cond), sizeof cond - strlen(cond), "%sp%d < %lld || p%d >= %lld", i ? " || " : "", i, LL(vlo[i]), i, LL(vhi[i]));
+            char r2[512], s2[600], pv[8], src[96];
+            snprintf(pv, sizeof pv, "p%d", i);
+            pad_src(src, sizeof src, pv, amin[i], m[i], rs[i]);
+            if (i == 0) {
+                snprintf(r2, sizeof r2, "p0");
+                snprintf(s2, sizeof s2, "%s", src);
+            } else {
+                snprintf(r2, sizeof r2, "(%s) * %lld + p%d", ridx, LL(ext[i]), i);
+                snprintf(s2, sizeof s2, "(%s) * %lld + %s", sidx, LL(g->in[i]), src);
+            }
+            snprintf(ridx, sizeof ridx, "%s", r2);
+            snprintf(sidx, sizeof sidx, "%s", s2);
+        }
+        emit(w, "float *restrict r = xq + (%s) * %lld;", ridx, LL(ext[L]));
+        emit(w, "if (%s) { for (int l = 0; l < %lld; l++) r[l] = 0.0f; continue; }", cond, LL(ext[L]));
+        emit(w, "const float *restrict src = xs + (%s) * %lld;", sidx, LL(g->in[L]));
+    } else {
+        emit(w, "float *restrict r = xq;");
+        emit(w, "const float *restrict src = xs;");
+    }
+    if (vlo[L] > 0) emit(w, "for (int l = 0; l < %lld; l++) r[l] = 0.0f;", LL(vlo[L]));
+    char src[96];
+    pad_src(src, sizeof src, "l", amin[L], m[L], rs[L]);
+    if (vhi[L] > vlo[L]) emit(w, "for (int l = %lld; l < %lld; l++) r[l] = src[%s];", LL(vlo[L]), LL(vhi[L]), src);
+    if (ext[L] > vhi[L]) emit(w, "for (int l = %lld; l < %lld; l++) r[l] = 0.0f;", LL(vhi[L]), LL(ext[L]));
+    close_loops(w, L);
+}
+
 /* The direct phases of one group from a zero-padded copy of each sample's input
  * channels in col (see DirectPad): per sample, the copy, then per phase tmp[co][q]
  * accumulates over blocks of CB input channels, each one loop over the phase's whole
@@ -741,12 +815,6 @@ static void emit_direct_padded(Ctx *c, const ConvCall *cc, int64_t grp, const Di
     int nsp = g->nsp, L = nsp - 1;
     int64_t Cg = g->cin / g->groups, Fg = g->cout / g->groups, invol = 1, kvol = 1;
     for (int i = 0; i < nsp; i++) { invol *= g->in[i]; kvol *= g->k[i]; }
-    int64_t vlo[MAX_SPATIAL], vhi[MAX_SPATIAL];   /* the copy's indices that hold x */
-    for (int i = 0; i < nsp; i++) {
-        vlo[i] = dp->amin[i] < 0 ? -dp->amin[i] : 0;
-        vhi[i] = g->in[i] - dp->amin[i] < dp->ext[i] ? g->in[i] - dp->amin[i] : dp->ext[i];
-        if (vhi[i] < vlo[i]) vhi[i] = vlo[i];
-    }
     emit(w, "/* group %lld: the direct phases, from a zero-padded copy of each sample's input channels */", LL(grp));
     emit(w, "{");
     if (cs->slots > 1) emit(w, "NETC_PARALLEL_SLOTS(%d)", cs->slots);
@@ -758,34 +826,7 @@ static void emit_direct_padded(Ctx *c, const ConvCall *cc, int64_t grp, const Di
     emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
     emit(w, "const float *restrict xs = x + (n * %lld + %lld + ci) * %lld;", LL(g->cin), LL(grp * Cg), LL(invol));
     emit(w, "float *restrict xq = col + ci * %lld;", LL(dp->vol));
-    if (nsp > 1) {
-        char cond[512] = "", ridx[512] = "", sidx[512] = "";
-        for (int i = 0; i < L; i++) {
-            emit(w, "for (int p%d = 0; p%d < %lld; p%d++) {", i, i, LL(dp->ext[i]), i);
-            snprintf(cond + strlen(cond), sizeof cond - strlen(cond), "%sp%d < %lld || p%d >= %lld", i ? " || " : "", i, LL(vlo[i]), i, LL(vhi[i]));
-            char r2[512], s2[512], o0[32];
-            if (i == 0) {
-                snprintf(r2, sizeof r2, "p0");
-                snprintf(s2, sizeof s2, "p0%s", signed_term(o0, sizeof o0, dp->amin[0]));
-            } else {
-                snprintf(r2, sizeof r2, "(%s) * %lld + p%d", ridx, LL(dp->ext[i]), i);
-                snprintf(s2, sizeof s2, "(%s) * %lld + p%d%s", sidx, LL(g->in[i]), i, signed_term(o0, sizeof o0, dp->amin[i]));
-            }
-            snprintf(ridx, sizeof ridx, "%s", r2);
-            snprintf(sidx, sizeof sidx, "%s", s2);
-        }
-        emit(w, "float *restrict r = xq + (%s) * %lld;", ridx, LL(dp->ext[L]));
-        emit(w, "if (%s) { for (int l = 0; l < %lld; l++) r[l] = 0.0f; continue; }", cond, LL(dp->ext[L]));
-        emit(w, "const float *restrict src = xs + (%s) * %lld;", sidx, LL(g->in[L]));
-    } else {
-        emit(w, "float *restrict r = xq;");
-        emit(w, "const float *restrict src = xs;");
-    }
-    if (vlo[L] > 0) emit(w, "for (int l = 0; l < %lld; l++) r[l] = 0.0f;", LL(vlo[L]));
-    char oL[32];
-    if (vhi[L] > vlo[L]) emit(w, "for (int l = %lld; l < %lld; l++) r[l] = src[l%s];", LL(vlo[L]), LL(vhi[L]), signed_term(oL, sizeof oL, dp->amin[L]));
-    if (dp->ext[L] > vhi[L]) emit(w, "for (int l = %lld; l < %lld; l++) r[l] = 0.0f;", LL(vhi[L]), LL(dp->ext[L]));
-    close_loops(w, L);
+    emit_pad_rows(w, g, dp->amin, dp->ext, 0, NULL, NULL);
     emit(w, "}");
     for (int p = 0; p < cc->nphases; p++) {
         const Phase *ph = &cc->phases[p];
@@ -939,10 +980,17 @@ static void emit_chunk_store(Ctx *c, const ConvCall *cc, const Phase *ph, int ns
     for (int i = 0; i < g->nsp; i++) outvol *= g->out[i];
     char yidx[CONV_INTERLEAVE_MAX][512], tidx[512];
     const char *yp[CONV_INTERLEAVE_MAX];
+    const ConvImplicit *ip = cc->ip;
+    int64_t ldc = ip ? ip->ldc : ch->ncpad;
     for (int p = 0; p < nst; p++) {
         phase_exprs(cc, &ph[p], yidx[p], tidx);
         yp[p] = yidx[p];
-        toff[p] = p * Fg * ch->ncpad;
+        toff[p] = p * Fg * ldc;
+    }
+    if (ip) {   /* the results lie at the padded copy's positions */
+        int64_t one[MAX_SPATIAL], zero[MAX_SPATIAL] = {0};
+        for (int i = 0; i < g->nsp; i++) one[i] = 1;
+        index_expr(tidx, sizeof tidx, g->nsp, one, zero, ip->ext);
     }
     if (!cc->par && threaded(Fg * ch->ncol * 4 * nst)) emit(w, "NETC_PARALLEL_FOR");
     emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
@@ -951,7 +999,7 @@ static void emit_chunk_store(Ctx *c, const ConvCall *cc, const Phase *ph, int ns
         else emit(w, "const float bv = 0.0f;");
     }
     emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch->nbk));
-    emit(w, "const float *restrict ts = tmp + co * %lld + n * %lld;", LL(ch->ncpad), LL(ph->qtot));
+    emit(w, "const float *restrict ts = tmp + co * %lld + n * %lld;", LL(ldc), LL(ip ? ip->vol : ph->qtot));
     emit(w, "float *restrict yo = y + ((%s + n) * %lld + %lld + co) * %lld;", n0, LL(g->cout), LL(grp * Fg), LL(outvol));
     emit_store(w, cc, ph->nq, nst, yp, toff, tidx);
     emit(w, "}");
@@ -990,6 +1038,32 @@ static bool conv_gemm_into_y(const ConvCall *cc, const Phase *ph) {
     return strcmp(yidx, tidx) == 0;
 }
 
+/* The implicit GEMM's copy (see ConvImplicit): the chunk's input channels of group
+ * grp, zero-padded, into col as [ci][plane][n][vol]; then zeros up to the last
+ * float the GEMMs' columns past the last position read, so that those columns
+ * (which nothing stores) never meet a stray NaN or denormal. */
+static void emit_implicit_copy(Emitter *w, const ConvCall *cc, int64_t grp, int64_t nbk, const char *n0) {
+    const ConvImplicit *ip = cc->ip;
+    const ConvGeom *g = &cc->g;
+    int64_t Cg = g->cin / g->groups, invol = 1, chan = ip->nplanes * nbk * ip->vol;
+    for (int i = 0; i < g->nsp; i++) invol *= g->in[i];
+    emit(w, "/* group %lld: the chunk's input channels, zero-padded%s; each tap's GEMM rows read them in place */", LL(grp),
+         ip->nplanes > 1 ? ", one plane per stride residue" : "");
+    if (!cc->par && threaded(Cg * chan)) emit(w, "NETC_PARALLEL_FOR2");
+    emit(w, "for (int n = 0; n < %lld; n++) {", LL(nbk));
+    emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+    emit(w, "const float *restrict xs = x + ((%s + n) * %lld + %lld + ci) * %lld;", n0, LL(g->cin), LL(grp * Cg), LL(invol));
+    for (int pl = 0; pl < ip->nplanes; pl++) {
+        emit(w, "{");
+        emit(w, "float *restrict xq = col + ci * %lld + %lld + n * %lld;", LL(chan), LL(pl * nbk * ip->vol), LL(ip->vol));
+        emit_pad_rows(w, g, ip->umin, ip->ext, cc->r0, ip->mul, ip->res[pl]);
+        emit(w, "}");
+    }
+    emit(w, "}");
+    emit(w, "}");
+    if (ip->col > Cg * chan) emit(w, "netc_memset(col + %lld, 0, sizeof(float) * %lld);", LL(Cg * chan), LL(ip->col - Cg * chan));
+}
+
 /* One chunk of samples (n0 + [0, nbk)) of one group and phase on the GEMM path:
  * im2col and the GEMM against the packed weights at pack + off into tmp + toff;
  * then, unless the call is interleaved, the phase's store. */
@@ -1001,8 +1075,24 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
     for (int i = 0; i < g->nsp; i++) { invol *= g->in[i]; outvol *= g->out[i]; }
     phase_comment(w, cc, ph, grp);
     emit(w, "{");
-    bool into_y = store && conv_gemm_into_y(cc, ph);
-    if (conv_reads_x(cc, ph, ch)) {
+    bool into_y = store && !cc->ip && conv_gemm_into_y(cc, ph);
+    if (cc->ip) {
+        /* B's row (ci, tap): the padded copy of channel ci (emit_implicit_copy) from
+         * the tap's offset */
+        const ConvImplicit *ip = cc->ip;
+        int64_t cols = conv_implicit_cols(ip, g->nsp, ph, ch->nbk), gc = (cols + VEC_W - 1) / VEC_W * VEC_W;
+        emit(w, "static const int bo[%lld] = {", LL(ph->K));
+        for (int64_t ci = 0; ci < Cg; ci++) {
+            char line[1024] = "";
+            for (int j = 0; j < ph->ntaps; j++)
+                snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld,", j ? " " : "",
+                         LL(ci * ip->nplanes * ch->nbk * ip->vol + conv_implicit_off(ip, g, cc->tr, &ph->taps[j], ch->nbk)));
+            emit(w, "%s", line);
+        }
+        emit(w, "};");
+        emit(w, "%s(pack + %lld, col, tmp + %lld, bo);", gemm_fn(c, Fg, ph->K, gc <= ip->ldc ? gc : cols, true, 0, 0, false, ip->ldc, true),
+             LL(off), LL(toff));
+    } else if (conv_reads_x(cc, ph, ch)) {
         emit(w, "/* one tap reading x as it lies: the GEMM's B is the sample's channels */");
         if (into_y)
             emit(w, "%s(pack + %lld, x + (%s * %lld + %lld) * %lld, y + (%s * %lld + %lld) * %lld);",
@@ -1041,15 +1131,17 @@ static void emit_chunk_phases(Ctx *c, const ConvCall *cc, int64_t nbk, int64_t R
     Phase *views = arena_alloc(c->a, sizeof(Phase) * (size_t)cc->nphases);
     for (int p = 0; p < cc->nphases; p++) views[p] = conv_row_view(&cc->phases[p], cc->phases[p].ntaps > 0 ? R : 0);
     for (int64_t grp = 0; grp < g->groups; grp++)
-        for (int p = 0; p < cc->nphases; p++) {
+        for (int p = 0, copied = 0; p < cc->nphases; p++) {
             const Phase *ph = &views[p];
             ConvChunk ch = conv_chunk(ph, NB, Fg, R ? 1 : nbk);
             if (ph->ntaps == 0 || ch.direct) continue;
+            if (cc->ip && !copied++) emit_implicit_copy(w, &rc, grp, ch.nbk, chunked ? "n0" : "0");
             if (!chunked) {
                 const int64_t at = 0;
                 emit_pack_phases(w, &rc, &ph, &at, 1, grp);
             }
-            emit_gemm_chunk(c, &rc, ph, grp, &ch, chunked ? "n0" : "0", chunked ? off : 0, inter ? p * Fg * ch.ncpad : 0, !inter);
+            emit_gemm_chunk(c, &rc, ph, grp, &ch, chunked ? "n0" : "0", chunked ? off : 0, inter ? p * Fg * (cc->ip ? cc->ip->ldc : ch.ncpad) : 0,
+                            !inter);
             off += Fg * ph->K;
             if (inter && p == cc->nphases - 1) {
                 emit(w, "/* group %lld: every phase's results into y, interleaved */", LL(grp));
@@ -1152,6 +1244,8 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
          * for a call whose only chunk leaves the slots to its direct phases */
         ConvCall pc = *cc;
         pc.par = cs.slots > 1 && chunked;
+        ConvImplicit ip = conv_implicit(g, cc->tr, cc->phases, cc->nphases, NB, c->s->compact);
+        pc.ip = ip.vol ? &ip : NULL;
         cc = &pc;
         int64_t nch = R ? NB * nrb : NB / nbk;
         if (pc.par) {

@@ -99,6 +99,43 @@ ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg, int64_t nbk);
 enum { CONV_PAD_FLOATS = 1 << 18, CONV_PAD_MIN = 1024 };
 typedef struct DirectPad { int64_t amin[MAX_SPATIAL], ext[MAX_SPATIAL], vol; } DirectPad;
 DirectPad conv_direct_pad(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact);
+/* The implicit GEMM (host schedules).  A call's GEMM phases may skip im2col: each
+ * chunk (nbk samples, or a row block) copies its input channels once, zero-padded,
+ * into col, and every phase's GEMM reads row (ci, tap) of its B straight from the
+ * copy, at that tap's offset (a table of K offsets), over the padded positions.
+ * Output q of a phase reads x at q * mul + a on each axis (mul: the stride of a
+ * convolution, 1 for a transposed one); with a = mul * u + r (0 <= r < mul), that
+ * is position q + u of the plane of x indices = r mod mul.  The copy holds each
+ * residue tuple r that some tap reads as a plane (res[0 .. nplanes)): [ci][plane][n]
+ * [vol], axis i of a plane holding the x indices (umin[i] + m) * mul[i] + r[i], m in
+ * [0, ext[i]) from the chunk's start (those outside x zero), so that every tap reads
+ * its plane at unit stride: column n * vol + sum_i q_i * pstride_i (pstride: the
+ * plane's strides) of the GEMM; each row of outputs carries ext[L] - nq[L] columns
+ * the store skips.  Only with few output channels per group (at most
+ * CONV_IMPLICIT_MAX_FG), where each im2col float feeds so few multiply-adds that
+ * copying it costs as much as the GEMM (16 -> 8 at 8 x 8, k4 s2: the forward 29%
+ * faster; 16 -> 8 at 128, k5 s2: 21%); with more, the extra columns and the
+ * GEMM's ragged last panel cost more than im2col's vectorised copies (64 output
+ * channels at 16 x 16: 20% slower; 32 at 128 x 128: 4%).  And only when the copy
+ * is at most half of im2col's floats (K per output position; the input gradient of
+ * 8 -> 4 at 16 x 16, k3 s2, whose four planes are half, ran 2% slower), and the
+ * copies saved outweigh the extra multiply-adds at CONV_IMPLICIT_MACS of them per
+ * copy (that of 16 -> 8 at 8 x 8, k4 s2, 7% faster with this weight, refused with
+ * 4), for unrolled taps, and when some phase has more than one (a phase of one
+ * whole tap already reads x in place).  ldc: the GEMM results' row length (tmp); col: the
+ * floats the copy and the GEMMs' reads past its last channel need (vol 0: the call
+ * does not qualify). */
+enum { CONV_IMPLICIT_MAX_FG = 16, CONV_IMPLICIT_MACS = 16, CONV_IMPLICIT_PLANES = 16 };
+typedef struct ConvImplicit {
+    int64_t mul[MAX_SPATIAL], umin[MAX_SPATIAL], ext[MAX_SPATIAL], vol, ldc, col;
+    int nplanes;
+    int64_t res[CONV_IMPLICIT_PLANES][MAX_SPATIAL];
+} ConvImplicit;
+ConvImplicit conv_implicit(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact);
+/* The GEMM columns of phase view v (its results' last column + 1) in a chunk of nbk
+ * samples; and tap t's offset in a channel's copy. */
+int64_t conv_implicit_cols(const ConvImplicit *ip, int nsp, const Phase *v, int64_t nbk);
+int64_t conv_implicit_off(const ConvImplicit *ip, const ConvGeom *g, bool tr, const PhaseTap *t, int64_t nbk);
 /* Row length for a matrix of k-float rows that a GEMM streams down: 16 times an odd
  * number (rows land in different L1 sets), or k itself when below 16. */
 static inline int64_t pad_rows(int64_t k) {

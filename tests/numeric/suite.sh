@@ -18,20 +18,22 @@ run() {
     fail=$((fail + $(echo "$line" | cut -d' ' -f3)))
     [ -n "$line" ] || fail=$((fail + 1))
 }
-run nchw --count "$count" --seed 1 --layout nchw
+run nchw --count "$count" --seed 1 --layout nchw --expect-implicit
 run nhwc --count "$count_nhwc" --seed 2 --layout nhwc
 # GEMM-sized layers, compiled as a host build would be: on an AVX-512 machine this
 # is the vector path (NETC_VEC), and -DNETC_PORTABLE checks the portable loops on
 # the same layers
-run wide --count "$count_wide" --seed 3 --layout nchw --wide --per-net 20 --cflags "-O2 -march=native"
+run wide --count "$count_wide" --seed 3 --layout nchw --wide --per-net 20 --expect-implicit --cflags "-O2 -march=native"
 run wide-portable --count "$((count_wide / 4))" --seed 4 --layout nchw --wide --per-net 25 --cflags "-O1 -DNETC_PORTABLE"
 # host builds with OpenMP at batch 8: convolutions that run their chunks (or samples)
 # on threads, each in its own scratch slot, and GEMMs that share out their panels;
 # each program runs on 1, 2 and 3 threads and must give the same bits every time
-run threads --count "$((count_wide / 4))" --seed 5 --layout nchw --wide --per-net 10 --batch 8 --threads 1,2,3 --cflags "-O1 -march=native -fopenmp"
+run threads --count "$((count_wide / 4))" --seed 5 --layout nchw --wide --per-net 10 --batch 8 --threads 1,2,3 --expect-implicit --cflags "-O1 -march=native -fopenmp"
 run threads-portable --count "$((count_wide / 10))" --seed 6 --layout nchw --wide --per-net 10 --batch 8 --threads 1,3 --cflags "-O1 -fopenmp -DNETC_PORTABLE"
 # batch-1 large images: one sample's im2col over the chunk, so the calls work on
-# blocks of rows (first, middle and last bodies), on 1 and 2 threads
-run large --count "$((count_wide * 3 / 10))" --seed 7 --layout nchw --large --per-net 10 --batch 1 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
+# blocks of rows (first, middle and last bodies), on 1 and 2 threads.
+# --expect-implicit: the run must include layers on the implicit GEMM (few output
+# channels: a padded copy of x whose rows every tap's GEMM reads in place)
+run large --count "$((count_wide * 3 / 10))" --seed 7 --layout nchw --large --per-net 10 --batch 1 --threads 1,2 --expect-implicit --cflags "-O1 -march=native -fopenmp"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -170,6 +170,8 @@ def main():
     ap.add_argument("--batch", type=int, default=2, help="the networks' batch (3 samples are fed: two chunks)")
     ap.add_argument("--threads", default="", help="comma-separated OMP_NUM_THREADS values: run the program "
                     "once per value and require the same bits from each (the host build's threads)")
+    ap.add_argument("--expect-implicit", action="store_true", help="fail unless some layer runs the implicit GEMM "
+                    "(a padded copy of x that every tap's GEMM rows read in place, no im2col)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     cfgs = []
@@ -253,6 +255,16 @@ def main():
         return job, r, "run"
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(build_and_run, jobs))
+    # the layers whose generated function runs the implicit GEMM (its offset tables)
+    implicit = 0
+    for (net, d, src, args, chunk, expect), r, what in results:
+        path = os.path.join(d, net + ".c")
+        if what != "build" and os.path.exists(path):
+            implicit += sum("static const int bo[" in f for f in open(path).read().split("static void layer_")[1:])
+    print("%d layers on the implicit GEMM" % implicit)
+    if a.expect_implicit and implicit == 0:
+        print("FAIL no layer took the implicit GEMM (--expect-implicit)")
+        failed += 1
     for (net, d, src, args, chunk, expect), r, what in results:
         if what == "build":
             print("FAIL build %s: %s" % (net, r.stderr[-2000:]))
