@@ -1289,17 +1289,20 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "}");
 }
 
+/* Whether an interface array of L is laid out as the state holds it (nchw, or no
+ * channel axis to move): its copy is a plain memcpy. */
+static bool copy_is_plain(const Net *net, const Layer *L) { return net->layout == LAYOUT_NCHW || L->shape.rank - (L->td ? 1 : 0) < 2; }
+
 /* Interface buffers a forward call uses in place: a network input whose every
  * reader is a convolution (it reads its x through the pointer it is given) is read
  * from the caller's array, not copied into the arena first; an output that a
  * convolution computes and no kernel reads is written straight into the caller's.
  * Only where the copy would be a plain memcpy (nchw, or no spatial axes).  Returns
  * the index in s->inputs (net->outputs), or -1. */
-static bool plain_copy(const Net *net, const Layer *L) { return net->layout == LAYOUT_NCHW || L->shape.rank - (L->td ? 1 : 0) < 2; }
 static int in_place_input(const Schedule *s, int b) {
     for (int j = 0; j < s->inputs.n; j++) {
         const Layer *I = s->inputs.v[j];
-        if (s->value_buf[I->id] != b || !plain_copy(s->net, I)) continue;
+        if (s->value_buf[I->id] != b || !copy_is_plain(s->net, I)) continue;
         for (int i = 0; i < s->nk; i++) {
             const Kernel *k = &s->k[i];
             bool conv = k->L->kind->op == OP_CONV || k->L->kind->op == OP_TCONV;
@@ -1316,7 +1319,7 @@ static int in_place_output(const Schedule *s, int b) {
     for (int j = 0; j < net->outputs.n; j++) {
         const Layer *O = net->outputs.v[j];
         if (s->value_buf[O->id] != b) continue;
-        if (found >= 0 || O->is_input || !plain_copy(net, O) || (O->kind->op != OP_CONV && O->kind->op != OP_TCONV)) return -1;
+        if (found >= 0 || O->is_input || !copy_is_plain(net, O) || (O->kind->op != OP_CONV && O->kind->op != OP_TCONV)) return -1;
         found = j;
     }
     if (found < 0) return -1;
@@ -1948,10 +1951,6 @@ static void print_grad_clear(Ctx *c) {
  * a target no layer reads, whose copy into the arena would be a plain memcpy (nchw,
  * or no channel axis to move).  The arena keeps its place (the CUDA step copies
  * the target to the device there). */
-/* Whether an interface array of L is laid out as the state holds it (nchw, or no
- * channel axis to move): its copy is a plain memcpy. */
-static bool copy_is_plain(const Net *net, const Layer *L) { return net->layout == LAYOUT_NCHW || L->shape.rank - (L->td ? 1 : 0) < 2; }
-
 static bool target_in_place(const Net *net, const Layer *T) { return T->is_input && T->target_only && copy_is_plain(net, T); }
 
 static void print_loss(Ctx *c) {
