@@ -1536,11 +1536,13 @@ static void print_elementwise(Ctx *c, const Kernel *k) {
     if (L->kind->op == OP_ADD) {
         char sum[1024] = "x0[i]";
         for (int j = 1; j < L->nin; j++) snprintf(sum + strlen(sum), sizeof sum - strlen(sum), " + x%d[i]", j);
+        if (threaded(n)) emit(w, "NETC_PARALLEL_FOR");
         emit(w, "for (int i = 0; i < %lld; i++) y[i] = %s;", LL(n), sum);
     } else {
         Activation act = {L->kind->act, L->kind->act == ACT_LEAKY_RELU || L->kind->act == ACT_ELU ? L->a[A_ALPHA].r : 0};
         char e[256];
         act_expr(e, sizeof e, act, "v");
+        if (threaded(n)) emit(w, "NETC_PARALLEL_FOR");
         emit(w, "for (int i = 0; i < %lld; i++) { const float v = x0[i]; y[i] = %s; }", LL(n), e);
     }
 }
@@ -1637,6 +1639,7 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
         emit(w, "{");
         emit(w, "float *restrict gy = s->arena + %lld;", LL(gy));
         emit(w, "const float *restrict y = s->arena + %lld;", LL(y));
+        if (threaded(NB * g->cout * outvol)) emit(w, "NETC_PARALLEL_FOR");
         emit(w, "for (int i = 0; i < %lld; i++) gy[i] *= %s;", LL(NB * g->cout * outvol), e);
         emit(w, "}");
     }
@@ -1880,9 +1883,11 @@ static void tb_simple(Ctx *c, const TrainStep *st) {
     int64_t gy = tp->gr[L->id];
     if (L->kind->op == OP_ADD) {
         for (int j = 0; j < L->nin; j++)
-            if (st->want_dx[j])
+            if (st->want_dx[j]) {
+                if (threaded(n)) emit(w, "NETC_PARALLEL_FOR");
                 emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] %s s->arena[%lld + i];", LL(n), LL(tp->gr[L->in[j]->id]),
                      st->set_dx[j] ? "=" : "+=", LL(gy));
+            }
     } else if (L->kind->op == OP_ACT) {
         if (!st->want_dx[0]) return;
         Activation act = {L->kind->act, L->kind->act == ACT_LEAKY_RELU || L->kind->act == ACT_ELU ? L->a[A_ALPHA].r : 0};
@@ -1891,6 +1896,7 @@ static void tb_simple(Ctx *c, const TrainStep *st) {
         emit(w, "{");
         emit(w, "const float *restrict y = s->arena + %lld;", LL(tp->v[L->id]));
         if (act.kind == ACT_IDENTITY) emit(w, "(void)y;");
+        if (threaded(n)) emit(w, "NETC_PARALLEL_FOR");
         emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] %s s->arena[%lld + i] * %s;", LL(n), LL(tp->gr[L->in[0]->id]),
              st->set_dx[0] ? "=" : "+=", LL(gy), e);
         emit(w, "}");
