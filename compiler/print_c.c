@@ -82,7 +82,7 @@ static int gemm_mr(int64_t M) { return M >= GEMM_WIDE_ROWS ? 6 : GEMM_MR; }
 /* How a GEMM reads its operands (see gemm_name), and its blocking: panels of `mr`
  * rows (packed A's, and the portable blocks'), vector blocks of `mb` rows by `nv`
  * vectors, `kc` deep slices. */
-typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; } GemmOpt;
+typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; } GemmOpt;
 
 /* The column-panel loop of a slice: in a threaded GEMM (`par`, one parallel region
  * round all its slices) the panels are shared out without a barrier, each thread
@@ -106,7 +106,8 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
     if (o->boff) emit(w, "const float *restrict b = B + bo[%s + k] + %s;", k0, n);
     else emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(o->ldb), n);
     emit(w, "for (int i = 0; i < %lld; i++) {", LL(mr));
-    if (o->packed) emit(w, "const float a = A[%s * %lld + (%s + k) * %lld + i];", m, LL(K), k0, LL(mr));
+    if (o->ars) emit(w, "const float a = A[ao[%s + k] + (%s + i) * %lld];", k0, m, LL(o->ars));
+    else if (o->packed) emit(w, "const float a = A[%s * %lld + (%s + k) * %lld + i];", m, LL(K), k0, LL(mr));
     else emit(w, "const float a = A[(%s + i) * %lld + %s + k];", m, LL(o->lda), k0);
     emit(w, "for (int j = 0; j < %lld; j++) c[i][j] += a * b[j];", LL(nr));
     emit(w, "}");
@@ -163,9 +164,9 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
     /* packed: a block of whole panels reads each panel's stream (P rows), the last
      * rows their own */
     const int64_t P = mr % o->mr ? mr : o->mr;
-    if (o->packed) emit(w, "const float *restrict a = A + %s * %lld + %s * %lld;", m, LL(K), k0, LL(P));
+    if (o->packed && !o->ars) emit(w, "const float *restrict a = A + %s * %lld + %s * %lld;", m, LL(K), k0, LL(P));
     for (int64_t i = 0; i < mr; i++) {
-        if (!o->packed) emit(w, "const float *restrict a%lld = A + (%s + %lld) * %lld + %s;", LL(i), m, LL(i), LL(o->lda), k0);
+        if (!o->packed && !o->ars) emit(w, "const float *restrict a%lld = A + (%s + %lld) * %lld + %s;", LL(i), m, LL(i), LL(o->lda), k0);
         for (int64_t v = 0; v < nv; v++) {
             if (!strcmp(first, "1")) emit(w, "netc_vf c%lld_%lld = {0};", LL(i), LL(v));
             else emit(w, "netc_vf c%lld_%lld = %s ? (netc_vf){0} : *(const netc_vf *)(C + (%s + %lld) * %lld + %s + %lld);", LL(i), LL(v),
@@ -179,10 +180,12 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
         emit(w, "const float *restrict b = B + %s * %lld + %s;", k0, LL(o->ldb), n);
         emit(w, "for (int k = 0; k < %lld; k++, b += %lld) {", LL(kc), LL(o->ldb));
     }
+    if (o->ars) emit(w, "const float *restrict a = A + ao[%s + k] + %s * %lld;", k0, m, LL(o->ars));
     for (int64_t v = 0; v < nv; v++) emit(w, "const netc_vf b%lld = *(const netc_vf *)(b + %lld);", LL(v), LL(v * VEC_W));
     for (int64_t i = 0; i < mr; i++) {
         emit(w, "{");
-        if (o->packed) emit(w, "const float ai = a[k * %lld + %lld];", LL(P), LL(i / P * P * K + i % P));
+        if (o->ars) emit(w, "const float ai = a[%lld];", LL(i * o->ars));
+        else if (o->packed) emit(w, "const float ai = a[k * %lld + %lld];", LL(P), LL(i / P * P * K + i % P));
         else emit(w, "const float ai = a%lld[k];", LL(i));
         for (int64_t v = 0; v < nv; v++) emit(w, "c%lld_%lld += ai * b%lld;", LL(i), LL(v), LL(v));
         emit(w, "}");
@@ -261,17 +264,18 @@ static void gemm_slices(Emitter *w, const GemmOpt *opt, int64_t M, int64_t K, in
  * threaded and only panels of 2 vectors would share it out; otherwise 2 vectors by
  * 12 rows (two 6-row panels of packed A) or 8, over KC = 256. */
 static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc,
-                           bool boff) {
+                           bool boff, int64_t ars) {
     static char name[160];
+    if (ars) packed = false, lda = ars;
     GemmOpt o = {packed, ldb && !boff ? ldb : N, acc, false, ldc ? ldc : N, lda ? lda : K, packed ? gemm_mr(M) : GEMM_MR, 0, 1, GEMM_KC,
-                 boff};
+                 boff, ars};
     char pre[8];
-    snprintf(pre, sizeof pre, "%s%s%s", packed ? "p" : "", acc ? "a" : "", boff ? "o" : "");
+    snprintf(pre, sizeof pre, "%s%s%s%s", packed ? "p" : "", ars ? "w" : "", acc ? "a" : "", boff ? "o" : "");
     snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", pre, LL(M), LL(K), LL(N));
     if (o.ldb != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldb%lld", LL(o.ldb));
     if (o.ldc != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldc%lld", LL(o.ldc));
-    if (o.lda != K) snprintf(name + strlen(name), sizeof name - strlen(name), "_lda%lld", LL(o.lda));
-    int64_t kind = packed + 2 * acc + 4 * boff;
+    if (o.lda != K) snprintf(name + strlen(name), sizeof name - strlen(name), ars ? "_ars%lld" : "_lda%lld", LL(o.lda));
+    int64_t kind = packed + 2 * acc + 4 * boff + 8 * (ars != 0);
     for (int i = 0; i < c->ngemms; i++)
         if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == kind && c->gemms[i][4] == o.ldb
             && c->gemms[i][5] == o.ldc && c->gemms[i][6] == o.lda)
@@ -283,9 +287,10 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
     Emitter *w = c->g;
     emit(w, "/* C[%lld][%lld] %s= A[%lld][%lld] . B[%lld][%lld]%s%s%s%s%s */", LL(M), LL(N), acc ? "+" : "", LL(M), LL(K), LL(K), LL(N),
          packed ? ", A in panels of rows" : "", o.ldb != N ? ", B's rows further apart" : "",
-         boff ? ", B's row k at B + bo[k]" : "", o.ldc != N ? ", C's rows further apart" : "", o.lda != K ? ", A's rows further apart" : "");
-    emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C%s)", name,
-         boff ? ", const int *restrict bo" : "");
+         boff ? ", B's row k at B + bo[k]" : "", o.ldc != N ? ", C's rows further apart" : "",
+         ars ? ", A[i][k] at A + ao[k] + i * ars" : o.lda != K ? ", A's rows further apart" : "");
+    emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C%s%s)", name,
+         ars ? ", const int *restrict ao" : "", boff ? ", const int *restrict bo" : "");
     emit(w, "{");
     if (N >= VEC_W) {
         GemmOpt v = o;
@@ -308,7 +313,7 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
 }
 
 static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc) {
-    return gemm_fn(c, M, K, N, packed, lda, ldb, acc, ldc, false);
+    return gemm_fn(c, M, K, N, packed, lda, ldb, acc, ldc, false, 0);
 }
 
 /* ---- convolutions: im2col per phase, GEMM, fused bias + activation ---- */
@@ -1081,6 +1086,18 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
          * the tap's offset */
         const ConvImplicit *ip = cc->ip;
         int64_t cols = conv_implicit_cols(ip, g->nsp, ph, ch->nbk), gc = (cols + VEC_W - 1) / VEC_W * VEC_W;
+        int64_t kvol = 1;
+        for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
+        /* A: the weights where they lie, row co at w + ao[k] + co * ars (no packing) */
+        emit(w, "static const int ao[%lld] = {", LL(ph->K));
+        for (int64_t ci = 0; ci < Cg; ci++) {
+            char line[1024] = "";
+            for (int j = 0; j < ph->ntaps; j++)
+                snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld,", j ? " " : "",
+                         LL(direct_widx(cc, ph, grp, 0, j, kvol) + ci * direct_wstride(cc, kvol)));
+            emit(w, "%s", line);
+        }
+        emit(w, "};");
         emit(w, "static const int bo[%lld] = {", LL(ph->K));
         for (int64_t ci = 0; ci < Cg; ci++) {
             char line[1024] = "";
@@ -1090,8 +1107,9 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
             emit(w, "%s", line);
         }
         emit(w, "};");
-        emit(w, "%s(pack + %lld, col, tmp + %lld, bo);", gemm_fn(c, Fg, ph->K, gc <= ip->ldc ? gc : cols, true, 0, 0, false, ip->ldc, true),
-             LL(off), LL(toff));
+        (void)off;
+        emit(w, "%s(w, col, tmp + %lld, ao, bo);", gemm_fn(c, Fg, ph->K, gc <= ip->ldc ? gc : cols, false, 0, 0, false, ip->ldc, true,
+                                                         direct_widx(cc, ph, grp, 1, 0, kvol) - direct_widx(cc, ph, grp, 0, 0, kvol)), LL(toff));
     } else if (conv_reads_x(cc, ph, ch)) {
         emit(w, "/* one tap reading x as it lies: the GEMM's B is the sample's channels */");
         if (into_y)
@@ -1136,7 +1154,7 @@ static void emit_chunk_phases(Ctx *c, const ConvCall *cc, int64_t nbk, int64_t R
             ConvChunk ch = conv_chunk(ph, NB, Fg, R ? 1 : nbk);
             if (ph->ntaps == 0 || ch.direct) continue;
             if (cc->ip && !copied++) emit_implicit_copy(w, &rc, grp, ch.nbk, chunked ? "n0" : "0");
-            if (!chunked) {
+            if (!chunked && !cc->ip) {   /* (the implicit GEMM reads the weights in place) */
                 const int64_t at = 0;
                 emit_pack_phases(w, &rc, &ph, &at, 1, grp);
             }
@@ -1227,7 +1245,8 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
             if (cc->phases[p].ntaps > 0) { N0 = cc->phases[p].nq[0]; nrb = N0 / R; break; }
         bool chunked = nbk < NB || R;
         int64_t off = 0;
-        for (int64_t grp = 0; grp < g->groups && chunked; grp++) {
+        ConvImplicit ip = conv_implicit(g, cc->tr, cc->phases, cc->nphases, NB, c->s->compact);
+        for (int64_t grp = 0; grp < g->groups && chunked && !ip.vol; grp++) {
             const Phase **gp = arena_alloc(c->a, sizeof *gp * (size_t)cc->nphases);
             int64_t *goff = arena_alloc(c->a, sizeof *goff * (size_t)cc->nphases);
             int ng = 0;
@@ -1244,7 +1263,6 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
          * for a call whose only chunk leaves the slots to its direct phases */
         ConvCall pc = *cc;
         pc.par = cs.slots > 1 && chunked;
-        ConvImplicit ip = conv_implicit(g, cc->tr, cc->phases, cc->nphases, NB, c->s->compact);
         pc.ip = ip.vol ? &ip : NULL;
         cc = &pc;
         int64_t nch = R ? NB * nrb : NB / nbk;
