@@ -7,7 +7,8 @@
 # backward pass sets; the header's STATE_BYTES is sizeof(state) and
 # what `netc check --json` reports; --weights embeds a checkpoint so that the
 # program gives bit-identical outputs to loading it at run time; bad --weights
-# files are named and leave no generated file behind.
+# files are named and leave no generated file behind; a training step through a
+# saturated sigmoid leaves no subnormal float in the state.
 set -uo pipefail
 root=${NETC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -186,5 +187,12 @@ else ok "bench/ab with a revision: skipped, $root is not a git checkout"; fi
 out=$("$root/bench/ab" "$root/build/netc" "$work/no-netc" fw2dk3 2>&1); rc=$?
 if [ $rc -eq 2 ] && grep -q "neither a netc binary nor a git revision" <<<"$out"; then ok "bench/ab: a B that is no binary and no revision: exit 2"
 else bad "bench/ab bad B: rc $rc, '$out'"; fi
+# a gradient through a saturated sigmoid is flushed to zero, not left subnormal (every
+# later multiply-add meeting a subnormal takes a microcode assist on x86)
+out=""
+if "$netc" build "$root/tests/build/subnormal.net" -o "$work/subn" > /dev/null \
+   && gcc -std=c99 -O2 -I"$work/subn" "$root/tests/build/subnormal.c" "$work/subn/sub.c" -o "$work/subn/t" -lm \
+   && out=$("$work/subn/t"); then ok "training step through a saturated sigmoid: $out"
+else bad "training step through a saturated sigmoid: ${out:-build failed}"; fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
