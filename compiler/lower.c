@@ -439,8 +439,7 @@ ConvImplicit conv_implicit(const ConvGeom *g, bool tr, const Phase *ph, int n, i
         }
     }
     if (2 * cg * chan > im2col || cg * chan + extra / CONV_IMPLICIT_MACS >= im2col) return none;
-    d.ldc = round_vec(cols);
-    if (d.ldc / 16 % 2 == 0) d.ldc += 16;   /* as a chunk's ncpad */
+    d.ldc = pad_rows(cols);
     d.col = (cg - 1) * chan + maxoff + round_vec(cols);
     if (d.col < cg * chan) d.col = cg * chan;
     return d;

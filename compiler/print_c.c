@@ -318,12 +318,12 @@ static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packe
 
 /* ---- convolutions: im2col per phase, GEMM, fused bias + activation ---- */
 
-/* The columns a chunk's GEMM computes: its ncol rounded up to a whole vector, not
- * the row length ncpad (whose extra odd 16 only spreads the rows over the L1 sets;
- * nothing reads the results there). */
-static int64_t conv_gemm_cols(const ConvChunk *ch) {
-    int64_t n = (ch->ncol + VEC_W - 1) / VEC_W * VEC_W;
-    return n < ch->ncpad ? n : ch->ncpad;
+/* The columns a convolution's GEMM computes: its n columns rounded up to a whole
+ * vector, but not past the results' row length ld (whose extra odd 16 only spreads
+ * the rows over the L1 sets; nothing reads the results there). */
+static int64_t gemm_cols(int64_t n, int64_t ld) {
+    n = (n + VEC_W - 1) / VEC_W * VEC_W;
+    return n < ld ? n : ld;
 }
 
 /* Nested loops over the spatial axes of one phase: q<i> from lo[i] to hi[i]. */
@@ -976,6 +976,9 @@ static void emit_pack_phases(Emitter *w, const ConvCall *cc, const Phase *const 
     if (Fg % mr) emit_pack_panels(w, cc, gp, goff, ng, grp, Fg / mr * mr, 1, Fg % mr);
 }
 
+/* The row length of a chunk's GEMM results in tmp. */
+static int64_t results_ld(const ConvCall *cc, const ConvChunk *ch) { return cc->ip ? cc->ip->ldc : ch->ncpad; }
+
 /* Bias, activation and the store (or accumulation) into y of one chunk's GEMM
  * results: of the phase ph[0], or of all `nst` phases, interleaved. */
 static void emit_chunk_store(Ctx *c, const ConvCall *cc, const Phase *ph, int nst, int64_t grp, const ConvChunk *ch, const char *n0) {
@@ -986,7 +989,7 @@ static void emit_chunk_store(Ctx *c, const ConvCall *cc, const Phase *ph, int ns
     char yidx[CONV_INTERLEAVE_MAX][512], tidx[512];
     const char *yp[CONV_INTERLEAVE_MAX];
     const ConvImplicit *ip = cc->ip;
-    int64_t ldc = ip ? ip->ldc : ch->ncpad;
+    int64_t ldc = results_ld(cc, ch);
     for (int p = 0; p < nst; p++) {
         phase_exprs(cc, &ph[p], yidx[p], tidx);
         yp[p] = yidx[p];
@@ -1069,6 +1072,17 @@ static void emit_implicit_copy(Emitter *w, const ConvCall *cc, int64_t grp, int6
     if (ip->col > Cg * chan) emit(w, "netc_memset(col + %lld, 0, sizeof(float) * %lld);", LL(Cg * chan), LL(ip->col - Cg * chan));
 }
 
+/* A static table of K = rows x taps ints, one input channel's taps a line. */
+static void emit_tap_table(Emitter *w, const char *name, const int64_t *v, int64_t rows, int taps) {
+    emit(w, "static const int %s[%lld] = {", name, LL(rows * taps));
+    for (int64_t r = 0; r < rows; r++) {
+        char line[1024] = "";
+        for (int j = 0; j < taps; j++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld,", j ? " " : "", LL(v[r * taps + j]));
+        emit(w, "%s", line);
+    }
+    emit(w, "};");
+}
+
 /* One chunk of samples (n0 + [0, nbk)) of one group and phase on the GEMM path:
  * im2col and the GEMM against the packed weights at pack + off into tmp + toff;
  * then, unless the call is interleaved, the phase's store. */
@@ -1085,31 +1099,19 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
         /* B's row (ci, tap): the padded copy of channel ci (emit_implicit_copy) from
          * the tap's offset */
         const ConvImplicit *ip = cc->ip;
-        int64_t cols = conv_implicit_cols(ip, g->nsp, ph, ch->nbk), gc = (cols + VEC_W - 1) / VEC_W * VEC_W;
-        int64_t kvol = 1;
+        int64_t kvol = 1, *ao = arena_alloc(c->a, sizeof(int64_t) * (size_t)ph->K), *bo = arena_alloc(c->a, sizeof(int64_t) * (size_t)ph->K);
         for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
-        /* A: the weights where they lie, row co at w + ao[k] + co * ars (no packing) */
-        emit(w, "static const int ao[%lld] = {", LL(ph->K));
-        for (int64_t ci = 0; ci < Cg; ci++) {
-            char line[1024] = "";
-            for (int j = 0; j < ph->ntaps; j++)
-                snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld,", j ? " " : "",
-                         LL(direct_widx(cc, ph, grp, 0, j, kvol) + ci * direct_wstride(cc, kvol)));
-            emit(w, "%s", line);
-        }
-        emit(w, "};");
-        emit(w, "static const int bo[%lld] = {", LL(ph->K));
-        for (int64_t ci = 0; ci < Cg; ci++) {
-            char line[1024] = "";
-            for (int j = 0; j < ph->ntaps; j++)
-                snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld,", j ? " " : "",
-                         LL(ci * ip->nplanes * ch->nbk * ip->vol + conv_implicit_off(ip, g, cc->tr, &ph->taps[j], ch->nbk)));
-            emit(w, "%s", line);
-        }
-        emit(w, "};");
-        (void)off;
-        emit(w, "%s(w, col, tmp + %lld, ao, bo);", gemm_fn(c, Fg, ph->K, gc <= ip->ldc ? gc : cols, false, 0, 0, false, ip->ldc, true,
-                                                         direct_widx(cc, ph, grp, 1, 0, kvol) - direct_widx(cc, ph, grp, 0, 0, kvol)), LL(toff));
+        for (int64_t ci = 0; ci < Cg; ci++)
+            for (int j = 0; j < ph->ntaps; j++) {
+                /* A: the weights where they lie, row co at w + ao[k] + co * ars (no packing) */
+                ao[ci * ph->ntaps + j] = direct_widx(cc, ph, grp, 0, j, kvol) + ci * direct_wstride(cc, kvol);
+                bo[ci * ph->ntaps + j] = ci * ip->nplanes * ch->nbk * ip->vol + conv_implicit_off(ip, g, cc->tr, &ph->taps[j], ch->nbk);
+            }
+        emit_tap_table(w, "ao", ao, Cg, ph->ntaps);
+        emit_tap_table(w, "bo", bo, Cg, ph->ntaps);
+        emit(w, "%s(w, col, tmp + %lld, ao, bo);",
+             gemm_fn(c, Fg, ph->K, gemm_cols(conv_implicit_cols(ip, g->nsp, ph, ch->nbk), ip->ldc), false, 0, 0, false, ip->ldc, true,
+                     direct_widx(cc, ph, grp, 1, 0, kvol) - direct_widx(cc, ph, grp, 0, 0, kvol)), LL(toff));
     } else if (conv_reads_x(cc, ph, ch)) {
         emit(w, "/* one tap reading x as it lies: the GEMM's B is the sample's channels */");
         if (into_y)
@@ -1128,7 +1130,7 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
                  gemm_name(c, Fg, ph->K, ph->qtot, true, 0, ch->ncpad, cc->accumulate, outvol), LL(off), LL(ph->qtot), n0, LL(g->cout),
                  LL(grp * Fg), LL(outvol));
         } else
-            emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, conv_gemm_cols(ch), true, 0, ch->ncpad, false, ch->ncpad), LL(off), LL(toff));
+            emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, gemm_cols(ch->ncol, ch->ncpad), true, 0, ch->ncpad, false, ch->ncpad), LL(off), LL(toff));
     }
     if (store && !into_y) emit_chunk_store(c, cc, ph, 1, grp, ch, n0);
     emit(w, "}");
@@ -1158,8 +1160,7 @@ static void emit_chunk_phases(Ctx *c, const ConvCall *cc, int64_t nbk, int64_t R
                 const int64_t at = 0;
                 emit_pack_phases(w, &rc, &ph, &at, 1, grp);
             }
-            emit_gemm_chunk(c, &rc, ph, grp, &ch, chunked ? "n0" : "0", chunked ? off : 0, inter ? p * Fg * (cc->ip ? cc->ip->ldc : ch.ncpad) : 0,
-                            !inter);
+            emit_gemm_chunk(c, &rc, ph, grp, &ch, chunked ? "n0" : "0", chunked ? off : 0, inter ? p * Fg * results_ld(cc, &ch) : 0, !inter);
             off += Fg * ph->K;
             if (inter && p == cc->nphases - 1) {
                 emit(w, "/* group %lld: every phase's results into y, interleaved */", LL(grp));
@@ -1635,7 +1636,6 @@ static void print_kernel(Ctx *c, const Kernel *k) {
 static bool dact_flushes(Activation act) {
     return act.kind == ACT_SIGMOID || act.kind == ACT_TANH || act.kind == ACT_SOFTPLUS || act.kind == ACT_ELU;
 }
-#define FLUSH_EXPR "v < 1.17549435e-38f && v > -1.17549435e-38f ? 0.0f : v"
 
 static void dact_expr(char *out, size_t n, Activation act, const char *y) {
     char a[48];
@@ -1648,6 +1648,18 @@ static void dact_expr(char *out, size_t n, Activation act, const char *y) {
     case ACT_LEAKY_RELU: snprintf(out, n, "(%s > 0.0f ? 1.0f : %s)", y, flit(a, sizeof a, act.alpha)); break;
     case ACT_ELU: snprintf(out, n, "(%s > 0.0f ? 1.0f : %s + %s)", y, y, flit(a, sizeof a, act.alpha)); break;
     }
+}
+
+/* dst (op) src * dact(y[i]) over i < n: op "=" or "+="; src NULL scales dst in place
+ * (dst *= ...).  Flushed where dact_flushes. */
+static void emit_dact_loop(Emitter *w, int64_t n, const char *dst, const char *op, const char *src, Activation act) {
+    char e[256];
+    dact_expr(e, sizeof e, act, "y[i]");
+    if (dact_flushes(act))
+        emit(w, "for (int i = 0; i < %lld; i++) { const float v = %s * %s; %s %s v < 1.17549435e-38f && v > -1.17549435e-38f ? 0.0f : v; }",
+             LL(n), src ? src : dst, e, dst, src ? op : "=");
+    else if (src) emit(w, "for (int i = 0; i < %lld; i++) %s %s %s * %s;", LL(n), dst, op, src, e);
+    else emit(w, "for (int i = 0; i < %lld; i++) %s *= %s;", LL(n), dst, e);
 }
 
 static void tb_conv(Ctx *c, const TrainStep *st) {
@@ -1664,14 +1676,11 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
     int64_t gy = tp->gr[L->id], y = tp->v[L->id], x = tp->v[L->in[0]->id];
     Activation act = L->a[A_ACTIVATION].act;
     if (act.kind != ACT_IDENTITY) {
-        char e[256];
-        dact_expr(e, sizeof e, act, "y[i]");
         emit(w, "{");
         emit(w, "float *restrict gy = s->arena + %lld;", LL(gy));
         emit(w, "const float *restrict y = s->arena + %lld;", LL(y));
         if (threaded(NB * g->cout * outvol)) emit(w, "NETC_PARALLEL_FOR");
-        if (dact_flushes(act)) emit(w, "for (int i = 0; i < %lld; i++) { const float v = gy[i] * %s; gy[i] = " FLUSH_EXPR "; }", LL(NB * g->cout * outvol), e);
-        else emit(w, "for (int i = 0; i < %lld; i++) gy[i] *= %s;", LL(NB * g->cout * outvol), e);
+        emit_dact_loop(w, NB * g->cout * outvol, "gy[i]", "=", NULL, act);
         emit(w, "}");
     }
     if (st->want_dw) {
@@ -1787,14 +1796,9 @@ static void tb_dense(Ctx *c, const TrainStep *st) {
     int64_t gy = tp->gr[L->id], y = tp->v[L->id], x = tp->v[L->in[0]->id];
     Activation act = L->a[A_ACTIVATION].act;
     if (act.kind != ACT_IDENTITY) {
-        char e[256];
-        dact_expr(e, sizeof e, act, "y[i]");
         emit(w, "{");
         emit(w, "const float *restrict y = s->arena + %lld;", LL(y));
-        if (dact_flushes(act))
-            emit(w, "for (int i = 0; i < %lld; i++) { const float v = s->arena[%lld + i] * %s; s->arena[%lld + i] = " FLUSH_EXPR "; }", LL(NB * U),
-                 LL(gy), e, LL(gy));
-        else emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] *= %s;", LL(NB * U), LL(gy), e);
+        emit_dact_loop(w, NB * U, arena_printf(c->a, "s->arena[%lld + i]", LL(gy)), "=", NULL, act);
         emit(w, "}");
     }
     const Param *wp = &s->params[k->param[P_WEIGHT]];
@@ -1925,18 +1929,12 @@ static void tb_simple(Ctx *c, const TrainStep *st) {
     } else if (L->kind->op == OP_ACT) {
         if (!st->want_dx[0]) return;
         Activation act = {L->kind->act, L->kind->act == ACT_LEAKY_RELU || L->kind->act == ACT_ELU ? L->a[A_ALPHA].r : 0};
-        char e[256];
-        dact_expr(e, sizeof e, act, "y[i]");
         emit(w, "{");
         emit(w, "const float *restrict y = s->arena + %lld;", LL(tp->v[L->id]));
         if (act.kind == ACT_IDENTITY) emit(w, "(void)y;");
         if (threaded(n)) emit(w, "NETC_PARALLEL_FOR");
-        if (dact_flushes(act))
-            emit(w, "for (int i = 0; i < %lld; i++) { const float v = s->arena[%lld + i] * %s; s->arena[%lld + i] %s " FLUSH_EXPR "; }", LL(n),
-                 LL(gy), e, LL(tp->gr[L->in[0]->id]), st->set_dx[0] ? "=" : "+=");
-        else
-            emit(w, "for (int i = 0; i < %lld; i++) s->arena[%lld + i] %s s->arena[%lld + i] * %s;", LL(n), LL(tp->gr[L->in[0]->id]),
-                 st->set_dx[0] ? "=" : "+=", LL(gy), e);
+        emit_dact_loop(w, n, arena_printf(c->a, "s->arena[%lld + i]", LL(tp->gr[L->in[0]->id])), st->set_dx[0] ? "=" : "+=",
+                       arena_printf(c->a, "s->arena[%lld + i]", LL(gy)), act);
         emit(w, "}");
     } else if (L->kind->op == OP_CONCAT) {
         int64_t T = L->td ? L->shape.d[0] : 1, outper = shape_count(&L->shape) / T, off = 0;

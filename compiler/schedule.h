@@ -122,9 +122,9 @@ DirectPad conv_direct_pad(const ConvGeom *g, bool tr, const Phase *ph, int n, bo
  * copies saved outweigh the extra multiply-adds at CONV_IMPLICIT_MACS of them per
  * copy (that of 16 -> 8 at 8 x 8, k4 s2, 7% faster with this weight, refused with
  * 4), for unrolled taps, and when some phase has more than one (a phase of one
- * whole tap already reads x in place).  ldc: the GEMM results' row length (tmp); col: the
- * floats the copy and the GEMMs' reads past its last channel need (vol 0: the call
- * does not qualify). */
+ * whole tap already reads x in place).  ldc: the GEMM results' row length (tmp,
+ * pad_rows of the widest phase's columns); col: the floats the copy and the GEMMs'
+ * reads past its last channel need (vol 0: the call does not qualify). */
 enum { CONV_IMPLICIT_MAX_FG = 16, CONV_IMPLICIT_MACS = 16, CONV_IMPLICIT_PLANES = 16 };
 typedef struct ConvImplicit {
     int64_t mul[MAX_SPATIAL], umin[MAX_SPATIAL], ext[MAX_SPATIAL], vol, ldc, col;
