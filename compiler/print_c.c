@@ -82,7 +82,7 @@ static int gemm_mr(int64_t M) { return M >= GEMM_WIDE_ROWS ? 6 : GEMM_MR; }
 /* How a GEMM reads its operands (see gemm_name), and its blocking: panels of `mr`
  * rows (packed A's, and the portable blocks'), vector blocks of `mb` rows by `nv`
  * vectors, `kc` deep slices. */
-typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; } GemmOpt;
+typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; bool stream; } GemmOpt;
 
 /* The column-panel loop of a slice: in a threaded GEMM (`par`, one parallel region
  * round all its slices) the panels are shared out without a barrier, each thread
@@ -192,7 +192,9 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
     }
     emit(w, "}");
     for (int64_t i = 0; i < mr; i++)
-        for (int64_t v = 0; v < nv; v++) emit(w, "*(netc_vf *)(C + (%s + %lld) * %lld + %s + %lld) = c%lld_%lld;", m, LL(i), LL(o->ldc), n, LL(v * VEC_W), LL(i), LL(v));
+        for (int64_t v = 0; v < nv; v++)
+            emit(w, o->stream ? "NETC_STREAM(C + (%s + %lld) * %lld + %s + %lld, c%lld_%lld);" : "*(netc_vf *)(C + (%s + %lld) * %lld + %s + %lld) = c%lld_%lld;",
+                 m, LL(i), LL(o->ldc), n, LL(v * VEC_W), LL(i), LL(v));
     emit(w, "}");
 }
 
@@ -251,6 +253,7 @@ static void gemm_slices(Emitter *w, const GemmOpt *opt, int64_t M, int64_t K, in
         snprintf(k0, sizeof k0, "%lld", LL(full * kc));
         slice(w, o, M, K, N, k0, rem, full || o->acc ? "0" : "1");
     }
+    if (o->stream) emit(w, "NETC_SFENCE();");
     if (po.par) emit(w, "}");
 }
 
@@ -264,18 +267,19 @@ static void gemm_slices(Emitter *w, const GemmOpt *opt, int64_t M, int64_t K, in
  * threaded and only panels of 2 vectors would share it out; otherwise 2 vectors by
  * 12 rows (two 6-row panels of packed A) or 8, over KC = 256. */
 static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc,
-                           bool boff, int64_t ars) {
+                           bool boff, int64_t ars, bool stream) {
     static char name[160];
     if (ars) packed = false, lda = ars;
     GemmOpt o = {packed, ldb && !boff ? ldb : N, acc, false, ldc ? ldc : N, lda ? lda : K, packed ? gemm_mr(M) : GEMM_MR, 0, 1, GEMM_KC,
-                 boff, ars};
+                 boff, ars, false};
+    stream = stream && !acc && N >= VEC_W;
     char pre[8];
-    snprintf(pre, sizeof pre, "%s%s%s%s", packed ? "p" : "", ars ? "w" : "", acc ? "a" : "", boff ? "o" : "");
+    snprintf(pre, sizeof pre, "%s%s%s%s%s", stream ? "s" : "", packed ? "p" : "", ars ? "w" : "", acc ? "a" : "", boff ? "o" : "");
     snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", pre, LL(M), LL(K), LL(N));
     if (o.ldb != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldb%lld", LL(o.ldb));
     if (o.ldc != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldc%lld", LL(o.ldc));
     if (o.lda != K) snprintf(name + strlen(name), sizeof name - strlen(name), ars ? "_ars%lld" : "_lda%lld", LL(o.lda));
-    int64_t kind = packed + 2 * acc + 4 * boff + 8 * (ars != 0);
+    int64_t kind = packed + 2 * acc + 4 * boff + 8 * (ars != 0) + 16 * stream;
     for (int i = 0; i < c->ngemms; i++)
         if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == kind && c->gemms[i][4] == o.ldb
             && c->gemms[i][5] == o.ldc && c->gemms[i][6] == o.lda)
@@ -301,6 +305,7 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
             v.mb = v.mr = 6;
             v.kc = GEMM_WIDE_KC;
         }
+        v.stream = stream && K <= v.kc;   /* one slice: every store is final (conv_streams) */
         emit_raw(w, "#if NETC_VEC\n");
         gemm_slices(w, &v, M, K, N, v.nv * VEC_W, vgemm_slice);
         emit_raw(w, "#else\n");
@@ -313,7 +318,7 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
 }
 
 static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc) {
-    return gemm_fn(c, M, K, N, packed, lda, ldb, acc, ldc, false, 0);
+    return gemm_fn(c, M, K, N, packed, lda, ldb, acc, ldc, false, 0, false);
 }
 
 /* ---- convolutions: im2col per phase, GEMM, fused bias + activation ---- */
@@ -1046,6 +1051,21 @@ static bool conv_gemm_into_y(const ConvCall *cc, const Phase *ph) {
     return strcmp(yidx, tidx) == 0;
 }
 
+/* Whether a phase's GEMM writing into y stores past the caches (NETC_STREAM): a
+ * shallow GEMM (K within one slice), whose stores are as many as a tenth of its
+ * multiply-adds, filling a y of at least twice a core's L2, which would otherwise
+ * read every line it overwrites from memory.  bench/ab, one thread: the input
+ * gradient of DCGAN's 64 -> 3 layer (K = 48, 16 MiB) 5.9 -> 4.6 ms; a conv 8 -> 64
+ * k3 read by a second conv, 0.91-0.94 at 4 and 8 MiB of y, but 1.01, 1.025 and
+ * 1.13 at 2, 1 and 1/4 MiB (the next layer would have found y in L2); U-Net's
+ * deeper GEMMs (K = 256 and 288, streaming their last slice) gained nothing. */
+enum { CONV_STREAM_MAX_K = GEMM_WIDE_KC, CONV_STREAM_MIN_BYTES = 4 << 20 };
+static bool conv_streams(const ConvCall *cc, const Phase *ph) {
+    int64_t outvol = 1;
+    for (int i = 0; i < cc->g.nsp; i++) outvol *= cc->g.out[i];
+    return ph->K <= CONV_STREAM_MAX_K && cc->nb * cc->g.cout * outvol * (int64_t)sizeof(float) >= CONV_STREAM_MIN_BYTES;
+}
+
 /* The implicit GEMM's copy (see ConvImplicit): the chunk's input channels of group
  * grp, zero-padded, into col as [ci][plane][n][vol]; then zeros up to the last
  * float the GEMMs' columns past the last position read, so that those columns
@@ -1111,12 +1131,12 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
         emit_tap_table(w, "bo", bo, Cg, ph->ntaps);
         emit(w, "%s(w, col, tmp + %lld, ao, bo);",
              gemm_fn(c, Fg, ph->K, gemm_cols(conv_implicit_cols(ip, g->nsp, ph, ch->nbk), ip->ldc), false, 0, 0, false, ip->ldc, true,
-                     direct_widx(cc, ph, grp, 1, 0, kvol) - direct_widx(cc, ph, grp, 0, 0, kvol)), LL(toff));
+                     direct_widx(cc, ph, grp, 1, 0, kvol) - direct_widx(cc, ph, grp, 0, 0, kvol), false), LL(toff));
     } else if (conv_reads_x(cc, ph, ch)) {
         emit(w, "/* one tap reading x as it lies: the GEMM's B is the sample's channels */");
         if (into_y)
             emit(w, "%s(pack + %lld, x + (%s * %lld + %lld) * %lld, y + (%s * %lld + %lld) * %lld);",
-                 gemm_name(c, Fg, ph->K, ch->ncol, true, 0, invol, cc->accumulate, outvol), LL(off), n0, LL(g->cin), LL(grp * Cg), LL(invol),
+                 gemm_fn(c, Fg, ph->K, ch->ncol, true, 0, invol, cc->accumulate, outvol, false, 0, conv_streams(cc, ph)), LL(off), n0, LL(g->cin), LL(grp * Cg), LL(invol),
                  n0, LL(g->cout), LL(grp * Fg), LL(outvol));
         else
             emit(w, "%s(pack + %lld, x + (%s * %lld + %lld) * %lld, tmp + %lld);",
@@ -1127,7 +1147,7 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
             /* a sample's results are its output channels' rows as they lie in y */
             emit(w, "for (int n = 0; n < %lld; n++)", LL(ch->nbk));
             emit(w, "    %s(pack + %lld, col + n * %lld, y + ((%s + n) * %lld + %lld) * %lld);",
-                 gemm_name(c, Fg, ph->K, ph->qtot, true, 0, ch->ncpad, cc->accumulate, outvol), LL(off), LL(ph->qtot), n0, LL(g->cout),
+                 gemm_fn(c, Fg, ph->K, ph->qtot, true, 0, ch->ncpad, cc->accumulate, outvol, false, 0, conv_streams(cc, ph)), LL(off), LL(ph->qtot), n0, LL(g->cout),
                  LL(grp * Fg), LL(outvol));
         } else
             emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, gemm_cols(ch->ncol, ch->ncpad), true, 0, ch->ncpad, false, ch->ncpad), LL(off), LL(toff));
@@ -2588,6 +2608,16 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#if !defined(NETC_PORTABLE) && defined(__GNUC__) && defined(__AVX512F__)");
     emit(w, "#define NETC_VEC 1");
     emit(w, "typedef float netc_vf __attribute__((vector_size(16 * sizeof(float)), aligned(sizeof(float)), may_alias));");
+    emit(w, "/* NETC_STREAM: a GEMM writing a large output once stores its whole vectors past the");
+    emit(w, " * caches (no read of the line it overwrites) where they are aligned; NETC_SFENCE");
+    emit(w, " * orders those stores before the thread's later ones.  (Clang merges the two");
+    emit(w, " * branches' stores into one and drops the hint: a plain store there.) */");
+    emit(w, "#if defined(__clang__)");
+    emit(w, "#define NETC_STREAM(p, v) (*(netc_vf *)(p) = (v))");
+    emit(w, "#else");
+    emit(w, "#define NETC_STREAM(p, v) do { float *netc_p_ = (p); if (((__UINTPTR_TYPE__)netc_p_ & 63) == 0) __builtin_ia32_movntps512(netc_p_, (v)); else *(netc_vf *)netc_p_ = (v); } while (0)");
+    emit(w, "#endif");
+    emit(w, "#define NETC_SFENCE() __builtin_ia32_sfence()");
     emit(w, "#else");
     emit(w, "#define NETC_VEC 0");
     emit(w, "#endif");

@@ -35,5 +35,10 @@ run threads-portable --count "$((count_wide / 10))" --seed 6 --layout nchw --wid
 # --expect-implicit: the run must include layers on the implicit GEMM (few output
 # channels: a padded copy of x whose rows every tap's GEMM reads in place)
 run large --count "$((count_wide * 3 / 10))" --seed 7 --layout nchw --large --per-net 10 --batch 1 --threads 1,2 --expect-implicit --cflags "-O1 -march=native -fopenmp"
+# layers whose GEMM writes y in place past the caches (a shallow GEMM and a y of
+# 4 MiB or more; rows of whole vectors, whose stores stream, and rows that are not),
+# on 1 and 2 threads, and on the portable path
+run stream --count "$((count_wide / 10))" --seed 8 --layout nchw --stream --per-net 5 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
+run stream-portable --count 4 --seed 9 --layout nchw --stream --per-net 4 --cflags "-O1 -DNETC_PORTABLE"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -13,7 +13,7 @@ fails.  Prints one line per failure and ends with "N passed, N failed".
 
 usage: sweep.py NETC WORKDIR [--count N] [--seed S] [--layout nchw|nhwc]
 """
-import argparse, json, os, struct, subprocess, sys
+import argparse, json, os, re, struct, subprocess, sys
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -37,6 +37,29 @@ def save_safetensors(path, tensors):
     h += b" " * ((8 - len(h) % 8) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+
+
+def draw_stream(rng, kind):
+    """A layer whose GEMM writes y in place and streams its stores past the caches
+    (NETC_STREAM): no bias, no activation, one phase (a conv, or a stride-1 tconv),
+    a GEMM depth (input channels x taps) of at most 128, and a y of at least 4 MiB
+    over the batch of 2; rows of 16 floats and rows that are not, so that some
+    stores take the aligned path and others the plain one."""
+    nsp = int(rng.choice([1, 2, 2, 3]))
+    cin = int(rng.choice([1, 3, 8, 14]))
+    cout = int(rng.choice([17, 24, 40, 64]))
+    k = [int(rng.integers(1, 4)) for _ in range(nsp)]
+    while cin * int(np.prod(k)) > 128:
+        k = [max(1, v - 1) for v in k]
+    d = [int(rng.integers(1, 3)) for _ in range(nsp)]
+    per = 2 ** 19 // cout * 2    # floats of one sample's output: at least 4 MiB over 2 samples
+    side = int(np.ceil(per ** (1.0 / nsp)))
+    size = [side + int(rng.integers(0, 9)) for _ in range(nsp)]
+    if nsp >= 2 and rng.random() < 0.5:
+        size[-1] = 16 * ((size[-1] + 15) // 16)    # rows of whole vectors
+    pads = [[(d[i] * (k[i] - 1)) // 2, d[i] * (k[i] - 1) - (d[i] * (k[i] - 1)) // 2] for i in range(nsp)]
+    return dict(kind=kind, nsp=nsp, groups=1, cin=cin, cout=cout, k=k, s=[1] * nsp, d=d, size=size, pads=pads,
+                op=[0] * nsp, bias=False, act="identity")
 
 
 def draw(rng, kind, wide=False, large=False):
@@ -170,13 +193,16 @@ def main():
     ap.add_argument("--batch", type=int, default=2, help="the networks' batch (3 samples are fed: two chunks)")
     ap.add_argument("--threads", default="", help="comma-separated OMP_NUM_THREADS values: run the program "
                     "once per value and require the same bits from each (the host build's threads)")
+    ap.add_argument("--stream", action="store_true", help="only layers whose GEMMs may stream their stores (draw_stream); "
+                    "fails unless at least half of them do (a long 1-D row may still go through the results buffer)")
     ap.add_argument("--expect-implicit", action="store_true", help="fail unless some layer runs the implicit GEMM "
                     "(a padded copy of x that every tap's GEMM rows read in place, no im2col)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     cfgs = []
     while len(cfgs) < a.count:
-        c = draw(rng, "tconv" if len(cfgs) % 2 == 0 else "conv", a.wide or a.large, a.large)
+        kind = "tconv" if len(cfgs) % 2 == 0 else "conv"
+        c = draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large, a.large)
         if c:
             cfgs.append(c)
     os.makedirs(a.work, exist_ok=True)
@@ -262,6 +288,17 @@ def main():
         if what != "build" and os.path.exists(path):
             implicit += sum("static const int bo[" in f for f in open(path).read().split("static void layer_")[1:])
     print("%d layers on the implicit GEMM" % implicit)
+    if a.stream:
+        # every layer's GEMM must be a streaming one (its name starts s..gemm_)
+        streams = 0
+        for (net, d, src, args, chunk, expect), r, what in results:
+            path = os.path.join(d, net + ".c")
+            if what != "build" and os.path.exists(path):
+                streams += sum(bool(re.search(r"\bs[pwao]*gemm_", f)) for f in open(path).read().split("static void layer_")[1:])
+        print("%d layers stream their stores" % streams)
+        if 2 * streams < len(cfgs):
+            print("FAIL only %d of %d layers stream their stores (--stream)" % (streams, len(cfgs)))
+            failed += 1
     if a.expect_implicit and implicit == 0:
         print("FAIL no layer took the implicit GEMM (--expect-implicit)")
         failed += 1
