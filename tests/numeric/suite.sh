@@ -35,6 +35,10 @@ run threads-portable --count "$((count_wide / 10))" --seed 6 --layout nchw --wid
 # --expect-implicit: the run must include layers on the implicit GEMM (few output
 # channels: a padded copy of x whose rows every tap's GEMM reads in place)
 run large --count "$((count_wide * 3 / 10))" --seed 7 --layout nchw --large --per-net 10 --batch 1 --threads 1,2 --expect-implicit --cflags "-O1 -march=native -fopenmp"
+# few output channels and a long last axis: the direct path from a padded copy, whose
+# host build holds every output channel's sums in registers over whole vectors (and
+# a scalar tail), on 1 and 2 threads
+run direct --count "$((count_wide / 4))" --seed 10 --layout nchw --direct --per-net 10 --threads 1,2 --expect-direct-vec --cflags "-O2 -march=native -fopenmp"
 # layers whose GEMM writes y in place past the caches (a shallow GEMM and a y of
 # 4 MiB or more; rows of whole vectors, whose stores stream, and rows that are not),
 # on 1 and 2 threads, and on the portable path

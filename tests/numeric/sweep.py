@@ -62,7 +62,7 @@ def draw_stream(rng, kind):
                 op=[0] * nsp, bias=False, act="identity")
 
 
-def draw(rng, kind, wide=False, large=False):
+def draw(rng, kind, wide=False, large=False, direct=False):
     nsp = int(rng.integers(1, 4))
     groups = int(rng.choice([1, 1, 1, 2, 3]))
     # per-group channel counts both below and above the printer's direct-path limit (4)
@@ -83,6 +83,11 @@ def draw(rng, kind, wide=False, large=False):
             # from a zero-padded copy of the input once the layer is large enough
             cout = groups * int(rng.choice([1, 2, 3, 4]))
         size = [int(rng.integers(1, 10 if nsp == 3 else (400 if nsp == 1 else 40))) for _ in range(nsp)]
+        if direct:
+            # the direct path on vectors: few output channels, and a last axis whose
+            # phases are at least one vector long (whole vectors and a tail)
+            cout = groups * int(rng.choice([1, 2, 3, 4]))
+            size[-1] = int(rng.integers(16, 120 if nsp == 1 else 60))
     if large:
         # one sample's im2col over the printer's chunk (2^17 floats): the call works
         # on blocks of rows, whose first and last blocks clip their taps
@@ -193,6 +198,10 @@ def main():
     ap.add_argument("--batch", type=int, default=2, help="the networks' batch (3 samples are fed: two chunks)")
     ap.add_argument("--threads", default="", help="comma-separated OMP_NUM_THREADS values: run the program "
                     "once per value and require the same bits from each (the host build's threads)")
+    ap.add_argument("--direct", action="store_true", help="wide layers with at most 4 output channels per group "
+                    "and a long last axis: the direct path, on the vector path's register blocks in a host build")
+    ap.add_argument("--expect-direct-vec", action="store_true", help="fail unless some layer runs a direct phase "
+                    "(few output channels, from a padded copy) on the vector path's register blocks")
     ap.add_argument("--stream", action="store_true", help="only layers whose GEMMs may stream their stores (draw_stream); "
                     "fails unless at least half of them do (a long 1-D row may still go through the results buffer)")
     ap.add_argument("--expect-implicit", action="store_true", help="fail unless some layer runs the implicit GEMM "
@@ -202,7 +211,7 @@ def main():
     cfgs = []
     while len(cfgs) < a.count:
         kind = "tconv" if len(cfgs) % 2 == 0 else "conv"
-        c = draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large, a.large)
+        c = draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large or a.direct, a.large, a.direct)
         if c:
             cfgs.append(c)
     os.makedirs(a.work, exist_ok=True)
@@ -281,13 +290,19 @@ def main():
         return job, r, "run"
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(build_and_run, jobs))
-    # the layers whose generated function runs the implicit GEMM (its offset tables)
-    implicit = 0
+    # the layers whose generated function runs the implicit GEMM (its offset tables),
+    # and those with a direct phase on the vector path (sums in registers, emit_direct_vec)
+    implicit = direct_vec = 0
     for (net, d, src, args, chunk, expect), r, what in results:
         path = os.path.join(d, net + ".c")
         if what != "build" and os.path.exists(path):
-            implicit += sum("static const int bo[" in f for f in open(path).read().split("static void layer_")[1:])
-    print("%d layers on the implicit GEMM" % implicit)
+            fns = open(path).read().split("static void layer_")[1:]
+            implicit += sum("static const int bo[" in f for f in fns)
+            direct_vec += sum(" wv = wc[" in f for f in fns)
+    print("%d layers on the implicit GEMM, %d with direct phases on vectors" % (implicit, direct_vec))
+    if a.expect_direct_vec and direct_vec == 0:
+        print("FAIL no layer ran a direct phase on vectors (--expect-direct-vec)")
+        failed += 1
     if a.stream:
         # every layer's GEMM must be a streaming one (its name starts s..gemm_)
         streams = 0
