@@ -75,9 +75,17 @@ enum { GEMM_MR = 8, GEMM_NR = 16, GEMM_KC = 256 };
  * GEMM of 24 rows or more, whose vector blocks are then 6 rows by 4 vectors (24
  * accumulators, 10 loads per 24 multiply-adds, where 8 x 2 needs 10 per 16: the
  * DCGAN and U-Net forwards 7-11% faster); 8 below, where 6-row blocks would leave
- * a short tail (the firmware-sized layers have 8 or 16 output channels). */
+ * a short tail (the firmware-sized layers have 8 or 16 output channels).  A GEMM of
+ * 24 rows or more that is a multiple of 8 rows but not of 6, and whose last 6-row
+ * block would be short by at least 1/32 of M (32, 40, 56, 64, 80, 104 or 128
+ * rows: gemm_rows8), takes blocks of 8 rows by 3 vectors instead: the same 24
+ * accumulators, 11 loads per 24 multiply-adds, no short block.  bench/ab, one
+ * thread: U-Net k3 forward (32 rows) 0.98 (2 threads 0.96), DCGAN 16x16 forward
+ * (64 rows) 0.97, DCGAN 8x8 (128) 0.996; but DCGAN 4x4 (256 rows, short by 2)
+ * 1.055: the 8 x 3 block is the slower of the two. */
 enum { GEMM_WIDE_ROWS = 24, GEMM_WIDE_KC = 128 };
-static int gemm_mr(int64_t M) { return M >= GEMM_WIDE_ROWS ? 6 : GEMM_MR; }
+static bool gemm_rows8(int64_t M) { return M % 8 == 0 && M % 6 != 0 && (6 - M % 6) * 32 >= M; }
+static int gemm_mr(int64_t M) { return M >= GEMM_WIDE_ROWS && !gemm_rows8(M) ? 6 : GEMM_MR; }
 
 /* How a GEMM reads its operands (see gemm_name), and its blocking: panels of `mr`
  * rows (packed A's, and the portable blocks'), vector blocks of `mb` rows by `nv`
@@ -300,9 +308,10 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
         GemmOpt v = o;
         v.nv = 2;
         v.mb = o.mr == 6 ? 12 : GEMM_MR;
-        if (M >= GEMM_WIDE_ROWS && N >= 4 * VEC_W && !(gemm_par(M, K, N, 2 * VEC_W, GEMM_KC) && !gemm_par(M, K, N, 4 * VEC_W, GEMM_WIDE_KC))) {
-            v.nv = 4;
-            v.mb = v.mr = 6;
+        int wnv = gemm_rows8(M) ? 3 : 4;
+        if (M >= GEMM_WIDE_ROWS && N >= wnv * VEC_W && !(gemm_par(M, K, N, 2 * VEC_W, GEMM_KC) && !gemm_par(M, K, N, wnv * VEC_W, GEMM_WIDE_KC))) {
+            v.nv = wnv;
+            v.mb = v.mr = wnv == 3 ? 8 : 6;
             v.kc = GEMM_WIDE_KC;
         }
         v.stream = stream && K <= v.kc;   /* one slice: every store is final (conv_streams) */
