@@ -280,7 +280,7 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
     if (ars) packed = false, lda = ars;
     GemmOpt o = {packed, ldb && !boff ? ldb : N, acc, false, ldc ? ldc : N, lda ? lda : K, packed ? gemm_mr(M) : GEMM_MR, 0, 1, GEMM_KC,
                  boff, ars, false};
-    stream = stream && !acc && N >= VEC_W;
+    stream = stream && !acc && N >= VEC_W && K <= GEMM_WIDE_KC;   /* one slice of any block: every store is final */
     char pre[8];
     snprintf(pre, sizeof pre, "%s%s%s%s%s", stream ? "s" : "", packed ? "p" : "", ars ? "w" : "", acc ? "a" : "", boff ? "o" : "");
     snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", pre, LL(M), LL(K), LL(N));
@@ -314,7 +314,7 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
             v.mb = v.mr = wnv == 3 ? 8 : 6;
             v.kc = GEMM_WIDE_KC;
         }
-        v.stream = stream && K <= v.kc;   /* one slice: every store is final (conv_streams) */
+        v.stream = stream;
         emit_raw(w, "#if NETC_VEC\n");
         gemm_slices(w, &v, M, K, N, v.nv * VEC_W, vgemm_slice);
         emit_raw(w, "#else\n");
@@ -1141,19 +1141,19 @@ static bool conv_gemm_into_y(const ConvCall *cc, const Phase *ph) {
     return strcmp(yidx, tidx) == 0;
 }
 
-/* Whether a phase's GEMM writing into y stores past the caches (NETC_STREAM): a
- * shallow GEMM (K within one slice), whose stores are as many as a tenth of its
- * multiply-adds, filling a y of at least twice a core's L2, which would otherwise
- * read every line it overwrites from memory.  bench/ab, one thread: the input
+/* Whether a call's GEMMs writing into y store past the caches (NETC_STREAM, which
+ * gemm_fn keeps to shallow GEMMs, K within one slice, whose stores are as many as a
+ * tenth of their multiply-adds): y is at least twice a core's L2, so each store
+ * would otherwise read the line it overwrites from memory.  bench/ab, one thread: the input
  * gradient of DCGAN's 64 -> 3 layer (K = 48, 16 MiB) 5.9 -> 4.6 ms; a conv 8 -> 64
  * k3 read by a second conv, 0.91-0.94 at 4 and 8 MiB of y, but 1.01, 1.025 and
  * 1.13 at 2, 1 and 1/4 MiB (the next layer would have found y in L2); U-Net's
  * deeper GEMMs (K = 256 and 288, streaming their last slice) gained nothing. */
-enum { CONV_STREAM_MAX_K = GEMM_WIDE_KC, CONV_STREAM_MIN_BYTES = 4 << 20 };
-static bool conv_streams(const ConvCall *cc, const Phase *ph) {
+enum { CONV_STREAM_MIN_BYTES = 4 << 20 };
+static bool conv_streams(const ConvCall *cc) {
     int64_t outvol = 1;
     for (int i = 0; i < cc->g.nsp; i++) outvol *= cc->g.out[i];
-    return ph->K <= CONV_STREAM_MAX_K && cc->nb * cc->g.cout * outvol * (int64_t)sizeof(float) >= CONV_STREAM_MIN_BYTES;
+    return cc->nb * cc->g.cout * outvol * (int64_t)sizeof(float) >= CONV_STREAM_MIN_BYTES;
 }
 
 /* The implicit GEMM's copy (see ConvImplicit): the chunk's input channels of group
@@ -1226,7 +1226,7 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
         emit(w, "/* one tap reading x as it lies: the GEMM's B is the sample's channels */");
         if (into_y)
             emit(w, "%s(pack + %lld, x + (%s * %lld + %lld) * %lld, y + (%s * %lld + %lld) * %lld);",
-                 gemm_fn(c, Fg, ph->K, ch->ncol, true, 0, invol, cc->accumulate, outvol, false, 0, conv_streams(cc, ph)), LL(off), n0, LL(g->cin), LL(grp * Cg), LL(invol),
+                 gemm_fn(c, Fg, ph->K, ch->ncol, true, 0, invol, cc->accumulate, outvol, false, 0, conv_streams(cc)), LL(off), n0, LL(g->cin), LL(grp * Cg), LL(invol),
                  n0, LL(g->cout), LL(grp * Fg), LL(outvol));
         else
             emit(w, "%s(pack + %lld, x + (%s * %lld + %lld) * %lld, tmp + %lld);",
@@ -1237,7 +1237,7 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
             /* a sample's results are its output channels' rows as they lie in y */
             emit(w, "for (int n = 0; n < %lld; n++)", LL(ch->nbk));
             emit(w, "    %s(pack + %lld, col + n * %lld, y + ((%s + n) * %lld + %lld) * %lld);",
-                 gemm_fn(c, Fg, ph->K, ph->qtot, true, 0, ch->ncpad, cc->accumulate, outvol, false, 0, conv_streams(cc, ph)), LL(off), LL(ph->qtot), n0, LL(g->cout),
+                 gemm_fn(c, Fg, ph->K, ph->qtot, true, 0, ch->ncpad, cc->accumulate, outvol, false, 0, conv_streams(cc)), LL(off), LL(ph->qtot), n0, LL(g->cout),
                  LL(grp * Fg), LL(outvol));
         } else
             emit(w, "%s(pack + %lld, col, tmp + %lld);", gemm_name(c, Fg, ph->K, gemm_cols(ch->ncol, ch->ncpad), true, 0, ch->ncpad, false, ch->ncpad), LL(off), LL(toff));
@@ -1735,7 +1735,6 @@ static void print_kernel(Ctx *c, const Kernel *k) {
 
 /* ---- training: backward kernels, loss, optimiser ---- */
 
-/* d act / d z from the activation's output y (every supported one allows it). */
 /* A gradient through an activation whose slope tends to 0 (sigmoid, tanh, softplus,
  * elu) is flushed to zero below FLT_MIN: a saturated output's slope times a small
  * loss gradient lands among the subnormals, and every later multiply-add that meets
@@ -1747,6 +1746,7 @@ static bool dact_flushes(Activation act) {
     return act.kind == ACT_SIGMOID || act.kind == ACT_TANH || act.kind == ACT_SOFTPLUS || act.kind == ACT_ELU;
 }
 
+/* d act / d z from the activation's output y (every supported one allows it). */
 static void dact_expr(char *out, size_t n, Activation act, const char *y) {
     char a[48];
     switch (act.kind) {
