@@ -445,9 +445,156 @@ ConvImplicit conv_implicit(const ConvGeom *g, bool tr, const Phase *ph, int n, i
     return d;
 }
 
+static int popcount64(uint64_t v) { int n = 0; for (; v; v &= v - 1) n++; return n; }
+
+int conv_regions(const ConvGeom *g, bool tr, const Phase *ph, int64_t nbk, ConvRegion *out) {
+    int nsp = g->nsp, ncut[MAX_SPATIAL], nr = 0;
+    int64_t cut[MAX_SPATIAL][2 * 64 + 2], tlo[64][MAX_SPATIAL], thi[64][MAX_SPATIAL], nbox = 1;
+    uint64_t mask[CONV_REGION_MAX];
+    if (ph->ntaps == 0 || ph->ntaps > 64) return -1;
+    /* per axis, the cuts where some tap's valid range starts or ends */
+    for (int i = 0; i < nsp; i++) {
+        ncut[i] = 0;
+        cut[i][ncut[i]++] = 0;
+        cut[i][ncut[i]++] = ph->nq[i];
+        for (int j = 0; j < ph->ntaps; j++) {
+            tap_range(g, tr, ph, j, i, 0, &tlo[j][i], &thi[j][i]);
+            int64_t e[2] = {tlo[j][i], thi[j][i]};
+            for (int k = 0; k < 2; k++) {
+                bool seen = false;
+                for (int m = 0; m < ncut[i]; m++) seen |= cut[i][m] == e[k];
+                if (!seen && e[k] > 0 && e[k] < ph->nq[i]) cut[i][ncut[i]++] = e[k];
+            }
+        }
+        for (int a = 1; a < ncut[i]; a++)   /* sort */
+            for (int b = a; b > 0 && cut[i][b - 1] > cut[i][b]; b--) { int64_t t = cut[i][b]; cut[i][b] = cut[i][b - 1]; cut[i][b - 1] = t; }
+        nbox *= ncut[i] - 1;
+    }
+    if (nbox > CONV_REGION_BOXES) return -1;
+    for (int64_t bi = 0; bi < nbox; bi++) {
+        int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], r = bi, vol = 1;
+        for (int i = nsp - 1; i >= 0; i--) {
+            int sgm = (int)(r % (ncut[i] - 1));
+            r /= ncut[i] - 1;
+            lo[i] = cut[i][sgm], hi[i] = cut[i][sgm + 1];
+            vol *= hi[i] - lo[i];
+        }
+        uint64_t m = 0;
+        for (int j = 0; j < ph->ntaps; j++) {
+            bool ok = true;
+            for (int i = 0; i < nsp; i++) ok &= tlo[j][i] <= lo[i] && hi[i] <= thi[j][i];
+            if (ok) m |= 1ULL << j;
+        }
+        int k = 0;   /* (m = 0: outputs no tap reaches, a region of no taps) */
+        while (k < nr && mask[k] != m) k++;
+        if (k == nr) {
+            if (nr == CONV_REGION_MAX) return -1;
+            mask[k] = m;
+            out[k].nbox = 0, out[k].rows = 0;
+            nr++;
+        }
+        ConvRegion *R = &out[k];
+        for (int i = 0; i < nsp; i++) R->lo[R->nbox][i] = lo[i], R->hi[R->nbox][i] = hi[i];
+        R->nbox++;
+        R->rows += vol;
+    }
+    /* small regions join the one whose taps they share at the least cost */
+    while (nr > 1) {
+        int a = -1;
+        for (int k = 0; k < nr; k++)
+            if (mask[k] && nbk * out[k].rows < CONV_REGION_MIN_ROWS && (a < 0 || out[k].rows < out[a].rows)) a = k;
+        if (a < 0) break;
+        int b = -1;
+        int64_t best = 0;
+        for (int k = 0; k < nr; k++) {
+            if (k == a || !mask[k] || out[a].nbox + out[k].nbox > CONV_REGION_BOXES) continue;
+            int64_t extra = out[a].rows * popcount64(mask[k] & ~mask[a]) + out[k].rows * popcount64(mask[a] & ~mask[k]);
+            if (b < 0 || extra < best) b = k, best = extra;
+        }
+        if (b < 0) break;
+        for (int x = 0; x < out[a].nbox; x++) {
+            for (int i = 0; i < nsp; i++) out[b].lo[out[b].nbox][i] = out[a].lo[x][i], out[b].hi[out[b].nbox][i] = out[a].hi[x][i];
+            out[b].nbox++;
+        }
+        out[b].rows += out[a].rows;
+        mask[b] |= mask[a];
+        nr--;
+        if (a != nr) {
+            out[a] = out[nr];
+            mask[a] = mask[nr];
+        }
+    }
+    for (int k = 0; k < nr; k++) {
+        ConvRegion *R = &out[k];
+        R->ntaps = 0;
+        for (int j = 0; j < ph->ntaps; j++)
+            if (mask[k] >> j & 1) R->tap[R->ntaps++] = j;
+    }
+    return nr;
+}
+
+ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
+    ConvRegionPlan none = {0}, rp = {0};
+    int64_t fg = g->cout / g->groups, cg = g->cin / g->groups, qmax = 0, pack = 0, amax[MAX_SPATIAL];
+    if (compact || !tr || g->groups != 1 || fg < CONV_REGION_MIN_FG || fg % 16) return none;
+    for (int i = 0; i < g->nsp; i++) rp.amin[i] = 0, amax[i] = g->in[i] - 1;
+    for (int p = 0; p < n; p++) {
+        if (ph[p].ntaps > 64) return none;
+        if (ph[p].qtot > qmax) qmax = ph[p].qtot;
+        pack += ph[p].K;
+        for (int j = 0; j < ph[p].ntaps; j++)     /* the x indices the taps read over the whole box */
+            for (int i = 0; i < g->nsp; i++) {
+                int64_t add = tap_offset(g, tr, &ph[p].taps[j], i), last = (ph[p].nq[i] - 1) * (tr ? 1 : g->s[i]) + add;
+                if (add < rp.amin[i]) rp.amin[i] = add;
+                if (last > amax[i]) amax[i] = last;
+            }
+    }
+    rp.vol = 1;
+    for (int i = 0; i < g->nsp; i++) {
+        rp.ext[i] = amax[i] - rp.amin[i] + 1;
+        rp.vol *= rp.ext[i];
+    }
+    rp.ldb = rp.ldc = pad_rows(fg);
+    ConvRegion reg[CONV_REGION_MAX];
+    /* the most samples whose xt and results fit, and the multiply-adds the regions save */
+    for (int64_t d = nb; d >= 1; d--) {
+        if (nb % d || d * (rp.vol * cg + qmax * rp.ldc) > CONV_REGION_CHUNK_FLOATS) continue;   /* (one large sample: row blocks) */
+        int64_t nominal = 0, kept = 0;
+        for (int p = 0; p < n; p++) {
+            if (ph[p].ntaps == 0) continue;
+            int nr = conv_regions(g, tr, &ph[p], d, reg);
+            if (nr < 0) return none;
+            for (int r = 0; r < nr; r++) kept += reg[r].rows * reg[r].ntaps;
+            nominal += ph[p].qtot * ph[p].ntaps;
+        }
+        if ((nominal - kept) * 100 < CONV_REGION_MIN_SAVE * nominal) return none;
+        rp.nbk = d;
+        break;
+    }
+    if (!rp.nbk) return none;
+    rp.xt = rp.nbk * rp.vol * cg;
+    rp.tmp = rp.nbk * qmax * rp.ldc;
+    rp.pack = pack * rp.ldb;
+    return rp;
+}
+
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
     int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg), R = conv_rows(g, tr, ph, n, nbk);
     ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nbk < nb || R), 1, 0, 0, nbk, R};
+    ConvRegionPlan rp = conv_region_plan(g, tr, ph, n, nb, compact);
+    if (rp.nbk) {
+        int64_t macs = 0;
+        for (int p = 0; p < n; p++) macs += fg * ph[p].K * ph[p].qtot * nb;
+        s = (ConvScratch){rp.xt, rp.tmp, rp.pack, 1, 0, 0, rp.nbk, 0};
+        if (nb / rp.nbk >= 2 && macs >= CONV_PARALLEL_MACS) s.slots = nb / rp.nbk < CONV_SLOTS ? (int)(nb / rp.nbk) : CONV_SLOTS;
+        s.col_slot = (s.col + 15) / 16 * 16;
+        s.tmp_slot = (s.tmp + 15) / 16 * 16;
+        if (s.slots > 1) {
+            s.col = s.col_slot * s.slots;
+            s.tmp = s.tmp_slot * s.slots;
+        }
+        return s;
+    }
     for (int p = 0; p < n; p++) {
         Phase v = conv_row_view(&ph[p], ph[p].ntaps > 0 && !is_direct(&ph[p], fg) ? R : 0);
         ConvChunk ch = conv_chunk(&v, nb, fg, nbk);

@@ -90,7 +90,7 @@ static int gemm_mr(int64_t M) { return M >= GEMM_WIDE_ROWS && !gemm_rows8(M) ? 6
 /* How a GEMM reads its operands (see gemm_name), and its blocking: panels of `mr`
  * rows (packed A's, and the portable blocks'), vector blocks of `mb` rows by `nv`
  * vectors, `kc` deep slices. */
-typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; bool stream; } GemmOpt;
+typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; bool stream; bool arow; } GemmOpt;
 
 /* The column-panel loop of a slice: in a threaded GEMM (`par`, one parallel region
  * round all its slices) the panels are shared out without a barrier, each thread
@@ -114,7 +114,8 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
     if (o->boff) emit(w, "const float *restrict b = B + bo[%s + k] + %s;", k0, n);
     else emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(o->ldb), n);
     emit(w, "for (int i = 0; i < %lld; i++) {", LL(mr));
-    if (o->ars) emit(w, "const float a = A[ao[%s + k] + (%s + i) * %lld];", k0, m, LL(o->ars));
+    if (o->arow) emit(w, "const float a = A[ra[%s + i] + %s + k];", m, k0);
+    else if (o->ars) emit(w, "const float a = A[ao[%s + k] + (%s + i) * %lld];", k0, m, LL(o->ars));
     else if (o->packed) emit(w, "const float a = A[%s * %lld + (%s + k) * %lld + i];", m, LL(K), k0, LL(mr));
     else emit(w, "const float a = A[(%s + i) * %lld + %s + k];", m, LL(o->lda), k0);
     emit(w, "for (int j = 0; j < %lld; j++) c[i][j] += a * b[j];", LL(nr));
@@ -174,7 +175,8 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
     const int64_t P = mr % o->mr ? mr : o->mr;
     if (o->packed && !o->ars) emit(w, "const float *restrict a = A + %s * %lld + %s * %lld;", m, LL(K), k0, LL(P));
     for (int64_t i = 0; i < mr; i++) {
-        if (!o->packed && !o->ars) emit(w, "const float *restrict a%lld = A + (%s + %lld) * %lld + %s;", LL(i), m, LL(i), LL(o->lda), k0);
+        if (o->arow) emit(w, "const float *restrict a%lld = A + ra[%s + %lld] + %s;", LL(i), m, LL(i), k0);
+        else if (!o->packed && !o->ars) emit(w, "const float *restrict a%lld = A + (%s + %lld) * %lld + %s;", LL(i), m, LL(i), LL(o->lda), k0);
         for (int64_t v = 0; v < nv; v++) {
             if (!strcmp(first, "1")) emit(w, "netc_vf c%lld_%lld = {0};", LL(i), LL(v));
             else emit(w, "netc_vf c%lld_%lld = %s ? (netc_vf){0} : *(const netc_vf *)(C + (%s + %lld) * %lld + %s + %lld);", LL(i), LL(v),
@@ -274,20 +276,22 @@ static void gemm_slices(Emitter *w, const GemmOpt *opt, int64_t M, int64_t K, in
  * more, 6 rows by 4 vectors over KC = 128 (a 32 KiB panel of B), unless it is
  * threaded and only panels of 2 vectors would share it out; otherwise 2 vectors by
  * 12 rows (two 6-row panels of packed A) or 8, over KC = 256. */
-static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc,
-                           bool boff, int64_t ars, bool stream) {
+static const char *gemm_fn_rows(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc,
+                                bool boff, int64_t ars, bool stream, bool arow) {
     static char name[160];
     if (ars) packed = false, lda = ars;
+    if (arow) packed = false, lda = 0;
     GemmOpt o = {packed, ldb && !boff ? ldb : N, acc, false, ldc ? ldc : N, lda ? lda : K, packed ? gemm_mr(M) : GEMM_MR, 0, 1, GEMM_KC,
-                 boff, ars, false};
+                 boff, ars, false, arow};
     stream = stream && !acc && N >= VEC_W && K <= GEMM_WIDE_KC;   /* one slice of any block: every store is final */
     char pre[8];
-    snprintf(pre, sizeof pre, "%s%s%s%s%s", stream ? "s" : "", packed ? "p" : "", ars ? "w" : "", acc ? "a" : "", boff ? "o" : "");
+    snprintf(pre, sizeof pre, "%s%s%s%s%s%s", stream ? "s" : "", packed ? "p" : "", ars ? "w" : "", arow ? "r" : "", acc ? "a" : "",
+             boff ? "o" : "");
     snprintf(name, sizeof name, "%sgemm_%lld_%lld_%lld", pre, LL(M), LL(K), LL(N));
     if (o.ldb != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldb%lld", LL(o.ldb));
     if (o.ldc != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldc%lld", LL(o.ldc));
     if (o.lda != K) snprintf(name + strlen(name), sizeof name - strlen(name), ars ? "_ars%lld" : "_lda%lld", LL(o.lda));
-    int64_t kind = packed + 2 * acc + 4 * boff + 8 * (ars != 0) + 16 * stream;
+    int64_t kind = packed + 2 * acc + 4 * boff + 8 * (ars != 0) + 16 * stream + 32 * arow;
     for (int i = 0; i < c->ngemms; i++)
         if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == kind && c->gemms[i][4] == o.ldb
             && c->gemms[i][5] == o.ldc && c->gemms[i][6] == o.lda)
@@ -300,9 +304,9 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
     emit(w, "/* C[%lld][%lld] %s= A[%lld][%lld] . B[%lld][%lld]%s%s%s%s%s */", LL(M), LL(N), acc ? "+" : "", LL(M), LL(K), LL(K), LL(N),
          packed ? ", A in panels of rows" : "", o.ldb != N ? ", B's rows further apart" : "",
          boff ? ", B's row k at B + bo[k]" : "", o.ldc != N ? ", C's rows further apart" : "",
-         ars ? ", A[i][k] at A + ao[k] + i * ars" : o.lda != K ? ", A's rows further apart" : "");
-    emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C%s%s)", name,
-         ars ? ", const int *restrict ao" : "", boff ? ", const int *restrict bo" : "");
+         ars ? ", A[i][k] at A + ao[k] + i * ars" : arow ? ", A's row i at A + ra[i]" : o.lda != K ? ", A's rows further apart" : "");
+    emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C%s%s%s)", name,
+         ars ? ", const int *restrict ao" : "", boff ? ", const int *restrict bo" : "", arow ? ", const int *restrict ra" : "");
     emit(w, "{");
     if (N >= VEC_W) {
         GemmOpt v = o;
@@ -324,6 +328,11 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
     emit(w, "}");
     emit_raw(w, "\n");
     return name;
+}
+
+static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc,
+                           bool boff, int64_t ars, bool stream) {
+    return gemm_fn_rows(c, M, K, N, packed, lda, ldb, acc, ldc, boff, ars, stream, false);
 }
 
 static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc) {
@@ -1281,6 +1290,209 @@ static void emit_chunk_phases(Ctx *c, const ConvCall *cc, int64_t nbk, int64_t R
         }
 }
 
+/* ---- the region path (see ConvRegion) ---- */
+
+/* Wt: every phase's weights tap-major, row (j, ci) of phase p at pack + poff[p] + (j *
+ * Cg + ci) * ldb, its output channels contiguous. */
+static void emit_region_pack(Emitter *w, const ConvCall *cc, const ConvRegionPlan *rp) {
+    const ConvGeom *g = &cc->g;
+    int64_t Fg = g->cout, Cg = g->cin, kvol = 1, poff = 0;
+    for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
+    emit(w, "/* the weights tap-major, each row (tap, ci) the output channels side by side */");
+    if (!cc->par && threaded(Fg * Cg * kvol)) emit(w, "NETC_PARALLEL_FOR");
+    if (cc->tr) {   /* w[ci][co][taps] */
+        emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+        emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+        emit(w, "const float *restrict ws = w + (ci * %lld + co) * %lld;", LL(Fg), LL(kvol));
+    } else {        /* w[co][ci][taps] */
+        emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+        emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+        emit(w, "const float *restrict ws = w + (co * %lld + ci) * %lld;", LL(Cg), LL(kvol));
+    }
+    for (int p = 0; p < cc->nphases; p++) {
+        const Phase *ph = &cc->phases[p];
+        for (int j = 0; j < ph->ntaps; j++)
+            emit(w, "pack[%lld + ci * %lld + co] = ws[%lld];", LL(poff + j * Cg * rp->ldb), LL(rp->ldb), LL(ph->taps[j].index));
+        poff += ph->K * rp->ldb;
+    }
+    emit(w, "}");
+    emit(w, "}");
+}
+
+/* A region's rows in order (n, box, position in the box): the offset in xt of the
+ * first x element of each (tap offset 0), plus `shift`. */
+static void emit_region_rows(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp, const ConvRegion *R, int64_t shift, const char *name) {
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp;
+    int64_t M = rp->nbk * R->rows, *v = arena_alloc(c->a, sizeof(int64_t) * (size_t)M), k = 0, pst[MAX_SPATIAL];
+    for (int i = nsp - 1, st = 1; i >= 0; st *= (int)rp->ext[i], i--) pst[i] = st;
+    for (int64_t n = 0; n < rp->nbk; n++)
+        for (int b = 0; b < R->nbox; b++) {
+            int64_t q[MAX_SPATIAL], vol = 1;
+            for (int i = 0; i < nsp; i++) vol *= R->hi[b][i] - R->lo[b][i];
+            for (int64_t f = 0; f < vol; f++) {
+                int64_t r = f, off = n * rp->vol;
+                for (int i = nsp - 1; i >= 0; i--) {
+                    int64_t e = R->hi[b][i] - R->lo[b][i];
+                    q[i] = R->lo[b][i] + r % e;
+                    r /= e;
+                }
+                for (int i = 0; i < nsp; i++) off += (q[i] * (cc->tr ? 1 : g->s[i]) - rp->amin[i]) * pst[i];
+                v[k++] = off * (g->cin) + shift;
+            }
+        }
+    Emitter *w = c->w;
+    emit(w, "static const int %s[%lld] = {", name, LL(M));
+    for (int64_t i = 0; i < M; i += 16) {
+        char line[512] = "";
+        for (int64_t j = i; j < M && j < i + 16; j++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld,", j > i ? " " : "", LL(v[j]));
+        emit(w, "%s", line);
+    }
+    emit(w, "};");
+}
+
+/* One phase of a chunk: each region's GEMMs, one per tap (the first setting C, the
+ * others adding), their A rows read from xt through the region's row table; then
+ * the store of every region's rows into y. */
+static void emit_region_phase(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp, const Phase *ph, int64_t poff) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp;
+    int64_t Fg = g->cout, Cg = g->cin, nbk = rp->nbk, outvol = 1, pst[MAX_SPATIAL];
+    for (int i = 0; i < nsp; i++) outvol *= g->out[i];
+    for (int i = nsp - 1, st = 1; i >= 0; st *= (int)rp->ext[i], i--) pst[i] = st;
+    ConvRegion *reg = arena_alloc(c->a, sizeof(ConvRegion) * CONV_REGION_MAX);
+    int nr = conv_regions(g, cc->tr, ph, nbk, reg);
+    int64_t roff[CONV_REGION_MAX], ro_ = 0;
+    for (int r = 0; r < nr; r++) {
+        roff[r] = ro_;
+        ro_ += nbk * reg[r].rows;
+    }
+    phase_comment(w, cc, ph, 0);
+    emit(w, "{");
+    for (int r = 0; r < nr; r++) {
+        const ConvRegion *R = &reg[r];
+        char taps[256] = "", name[32];
+        for (int t = 0; t < R->ntaps && strlen(taps) < 200; t++) snprintf(taps + strlen(taps), sizeof taps - strlen(taps), "%s%d", t ? "," : "", R->tap[t]);
+        emit(w, "/* region %d: %lld positions per sample in %d box%s, taps %s */", r, LL(R->rows), R->nbox, R->nbox == 1 ? "" : "es", taps);
+        /* tap t reads xt at its offset toff[t] from a row's; the rows carry the least
+         * (tables and pointers then stay inside xt) */
+        int64_t toff[64], least = 0;
+        for (int t = 0; t < R->ntaps; t++) {
+            toff[t] = 0;
+            for (int i = 0; i < nsp; i++) toff[t] += tap_offset(g, cc->tr, &ph->taps[R->tap[t]], i) * pst[i];
+            toff[t] *= Cg;
+            if (t == 0 || toff[t] < least) least = toff[t];
+        }
+        if (R->ntaps == 0) {
+            emit(w, "/* (no tap reaches these outputs) */");
+            emit(w, "netc_memset(tmp + %lld, 0, sizeof(float) * %lld);", LL(roff[r] * rp->ldc), LL(nbk * R->rows * rp->ldc));
+            continue;
+        }
+        snprintf(name, sizeof name, "ra%d", r);
+        emit(w, "{");
+        emit_region_rows(c, cc, rp, R, least, name);
+        for (int t = 0; t < R->ntaps; t++)
+            emit(w, "%s(xt + %lld, pack + %lld, tmp + %lld, %s);",
+                 gemm_fn_rows(c, nbk * R->rows, Cg, Fg, false, 0, rp->ldb, t > 0, rp->ldc, false, 0, false, true),
+                 LL(toff[t] - least), LL(poff + R->tap[t] * Cg * rp->ldb), LL(roff[r] * rp->ldc), name);
+        emit(w, "}");
+    }
+    /* the store: row (region, n, box position) of tmp into y, 16 output channels
+     * at a time (one vector of a row of tmp, whose rows are ldc floats apart) */
+    char yidx[512], tidx[512];
+    phase_exprs(cc, ph, yidx, tidx);
+    emit(w, "for (int cb = 0; cb < %lld; cb += 16) {", LL(Fg));
+    if (!cc->accumulate && cc->b >= 0) emit(w, "const float *restrict bv = s->params + %lld + cb;", LL(cc->b));
+    emit(w, "for (int n = 0; n < %lld; n++) {", LL(nbk));
+    emit(w, "float *restrict yo = y + ((n0 + n) * %lld + cb) * %lld;", LL(g->cout), LL(outvol));
+    for (int r = 0; r < nr; r++) {
+        const ConvRegion *R = &reg[r];
+        int64_t boff = 0;
+        for (int b = 0; b < R->nbox; b++) {
+            int64_t one[MAX_SPATIAL], neg[MAX_SPATIAL], ext[MAX_SPATIAL], vol = 1;
+            for (int i = 0; i < nsp; i++) {
+                one[i] = 1, neg[i] = -R->lo[b][i], ext[i] = R->hi[b][i] - R->lo[b][i];
+                vol *= ext[i];
+            }
+            char bidx[512];
+            index_expr(bidx, sizeof bidx, nsp, one, neg, ext);
+            open_q_loops(w, nsp, R->lo[b], R->hi[b]);
+            emit(w, "const float *restrict t = tmp + (%lld + n * %lld + %lld + %s) * %lld + cb;", LL(roff[r]), LL(R->rows), LL(boff), bidx, LL(rp->ldc));
+            emit(w, "float *restrict yc = yo + %s;", yidx);
+            emit(w, "for (int c = 0; c < 16; c++) {");
+            if (cc->accumulate) emit(w, "yc[c * %lld] += t[c];", LL(outvol));
+            else {
+                char e[256];
+                emit(w, cc->b >= 0 ? "const float v = t[c] + bv[c];" : "const float v = t[c];");
+                act_expr(e, sizeof e, cc->act, "v");
+                emit(w, "yc[c * %lld] = %s;", LL(outvol), e);
+            }
+            emit(w, "}");
+            close_loops(w, nsp);
+            boff += vol;
+        }
+    }
+    emit(w, "}");
+    emit(w, "}");
+    emit(w, "}");
+}
+
+/* The GEMM phases of a call on the region path: Wt once, then the chunks of nbk
+ * samples (on the threads when there are slots), each making its input channels-
+ * last (xt) and running every phase. */
+static void emit_region_call(Ctx *c, const ConvCall *cc, const ConvScratch *cs, const ConvRegionPlan *rp) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &cc->g;
+    int64_t Cg = g->cin, NB = cc->nb, nbk = rp->nbk, nch = NB / nbk, invol = 1;
+    for (int i = 0; i < g->nsp; i++) invol *= g->in[i];
+    emit_region_pack(w, cc, rp);
+    ConvCall pc = *cc;
+    pc.par = cs->slots > 1;
+    if (pc.par) {
+        emit(w, "NETC_PARALLEL_SLOTS(%d)", cs->slots);
+        emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(nch));
+        emit(w, "float *restrict col = colS + NETC_THREAD_NUM * %lld;", LL(cs->col_slot));
+        emit(w, "float *restrict tmp = tmpS + NETC_THREAD_NUM * %lld;", LL(cs->tmp_slot));
+    } else {
+        emit(w, "{");
+        if (cs->slots > 1) emit(w, "float *restrict col = colS, *restrict tmp = tmpS;");
+        emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(nch));
+    }
+    emit(w, "const int n0 = c0 * %lld;", LL(nbk));
+    emit(w, "float *restrict xt = col;");
+    emit(w, "/* the chunk's input, channels last, zero-padded */");
+    emit(w, "netc_memset(xt, 0, sizeof(float) * %lld);", LL(rp->xt));
+    /* in tiles of 16 channels: their 16 rows of x stay in L1 (whole rows, a channel
+     * apart, would share a few L1 sets) while every position takes its 16 floats */
+    int64_t zero[MAX_SPATIAL] = {0}, one[MAX_SPATIAL], neg[MAX_SPATIAL];
+    for (int i = 0; i < g->nsp; i++) one[i] = 1, neg[i] = -rp->amin[i];
+    char xi[512], pi[512];
+    index_expr(xi, sizeof xi, g->nsp, one, zero, g->in);
+    index_expr(pi, sizeof pi, g->nsp, one, neg, rp->ext);
+    for (int64_t c0 = 0, full = Cg / 16 * 16; c0 < Cg; c0 = full) {
+        int64_t cw = c0 < full ? 16 : Cg - full;
+        emit(w, "for (int n = 0; n < %lld; n++)", LL(nbk));
+        if (c0 < full) emit(w, "for (int cb = 0; cb < %lld; cb += 16) {", LL(full));
+        else emit(w, "for (int cb = %lld; cb < %lld; cb++) {", LL(full), LL(full + 1));   /* the last Cg % 16 */
+        emit(w, "const float *restrict xs = x + ((n0 + n) * %lld + cb) * %lld;", LL(g->cin), LL(invol));
+        emit(w, "float *restrict xd = xt + n * %lld + cb;", LL(rp->vol * Cg));
+        open_q_loops(w, g->nsp, zero, g->in);
+        emit(w, "for (int c = 0; c < %lld; c++) xd[(%s) * %lld + c] = xs[c * %lld + %s];", LL(cw), pi, LL(Cg), LL(invol), xi);
+        close_loops(w, g->nsp);
+        emit(w, "}");
+        if (c0 == full) break;
+    }
+    int64_t poff = 0;
+    for (int p = 0; p < cc->nphases; p++) {
+        const Phase *ph = &cc->phases[p];
+        if (ph->ntaps) emit_region_phase(c, &pc, rp, ph, poff);
+        poff += ph->K * rp->ldb;
+    }
+    emit(w, "}");
+    if (!pc.par) emit(w, "}");
+}
+
 /* The call's convolution: outputs no tap reaches get the bias alone; phases with
  * few output channels go direct; the others take weight packing, im2col and GEMM,
  * all of their groups and phases inside one loop over sample chunks, so that a
@@ -1346,6 +1558,11 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
             }
             any_gemm = true;
         }
+    }
+    ConvRegionPlan rp = conv_region_plan(g, cc->tr, cc->phases, cc->nphases, NB, c->s->compact);
+    if (any_gemm && rp.nbk) {
+        emit_region_call(c, cc, &cs, &rp);
+        any_gemm = false;
     }
     if (any_gemm) {
         /* one chunk: each phase packs its weights just before its GEMM, in one

@@ -185,6 +185,47 @@ enum { CONV_SLOTS = 8, CONV_PARALLEL_MACS = 1 << 20 };
 typedef struct ConvScratch { int64_t col, tmp, pack; int slots; int64_t col_slot, tmp_slot, nbk, rows; } ConvScratch;
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact);
 
+/* The region path (host schedules): the taps on the padding never multiplied.  A
+ * phase's outputs split into boxes over which each tap reads x everywhere or
+ * nowhere (the interior, the edges, the corners); boxes with the same valid taps
+ * form a region, whose GEMMs have only those taps (the DCGAN 4x4 layer's border
+ * taps are 23% of its nominal multiply-adds, 12% at 8x8).  The vectors run over
+ * output channels, and a region's rows are its positions, in any order:
+ * C[position][co] = sum over taps t and input channels ci of xt[position + t][ci] .
+ * Wt[t, ci][co], one GEMM per tap, with xt the chunk's input channels-last and
+ * zero-padded (so every tap reads inside it) and the GEMM's A rows found through a
+ * table of their offsets in xt; Wt the weights tap-major, co contiguous, rows ldb
+ * apart.  A region with fewer than CONV_REGION_MIN_ROWS rows in a chunk joins the
+ * region it costs least to share taps with (its extra taps read xt's zeros).
+ * Taken by transposed convolutions with one group, at least CONV_REGION_MIN_FG
+ * output channels (a multiple of 16), no phase over 64 taps, and at least
+ * CONV_REGION_MIN_SAVE percent of the multiply-adds saved (DCGAN's 16x16 layer saves
+ * 6% and took 1.18 of im2col's time: its results' transposed store into y costs more
+ * than that; 8x8 saves 12%: 0.91 of the time; 4x4, 23%: 0.83).
+ * Convolutions, and so input gradients, keep im2col: DCGAN 4x4's input gradient
+ * (16 outputs a sample, too few rows for the weights' traffic) ran 0.99 of im2col's
+ * time, and 8x8's (a padded copy of 16x16 inputs, out of L2 at 16 samples) 1.12.
+ * A region: tap, its taps (indices into the phase's, ascending; none for outputs
+ * no tap reaches); lo, hi: its boxes; rows: positions per sample. */
+enum { CONV_REGION_MAX = 27, CONV_REGION_BOXES = 27, CONV_REGION_MIN_FG = 32, CONV_REGION_MIN_SAVE = 10,
+       CONV_REGION_MIN_ROWS = 24, CONV_REGION_CHUNK_FLOATS = 1 << 19 };
+typedef struct ConvRegion {
+    int nbox, ntaps;
+    int64_t lo[CONV_REGION_BOXES][MAX_SPATIAL], hi[CONV_REGION_BOXES][MAX_SPATIAL];
+    int tap[64];
+    int64_t rows;
+} ConvRegion;
+/* A phase's regions (at most CONV_REGION_MAX) for chunks of nbk samples; -1 when
+ * the phase does not split (some output reads no input, too many boxes). */
+int conv_regions(const ConvGeom *g, bool tr, const Phase *ph, int64_t nbk, ConvRegion *out);
+/* A call's region plan: nbk 0 when the call does not take the path.  nbk: samples
+ * per chunk (their xt and results within CONV_REGION_CHUNK_FLOATS); xt's box: axis
+ * i holds the x indices [amin[i], amin[i] + ext[i]), vol positions a sample, xt
+ * floats a chunk; ldb, ldc: row lengths of Wt and of the results; tmp: one phase's
+ * results; pack: Wt of every phase. */
+typedef struct ConvRegionPlan { int64_t nbk, ldb, ldc, amin[MAX_SPATIAL], ext[MAX_SPATIAL], vol, xt, tmp, pack; } ConvRegionPlan;
+ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact);
+
 /* Weight-gradient chunks (see conv_dw): a chunk's transposed im2col fits
  * CONV_DW_CHUNK_FLOATS, and a GEMM over it is at least CONV_DW_MIN_DEPTH deep. */
 enum { CONV_DW_MIN_DEPTH = 256, CONV_DW_CHUNK_FLOATS = 1 << 18 };

@@ -44,5 +44,11 @@ run direct --count "$((count_wide / 4))" --seed 10 --layout nchw --direct --per-
 # on 1 and 2 threads, and on the portable path
 run stream --count "$((count_wide / 10))" --seed 8 --layout nchw --stream --per-net 5 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 run stream-portable --count 4 --seed 9 --layout nchw --stream --per-net 4 --cflags "-O1 -DNETC_PORTABLE"
+# transposed convolutions on the region path (one group, 32-64 output channels,
+# small images, padded kernels wider than the stride, at batch 16): border taps
+# skipped, GEMMs reading a padded channels-last copy through row tables, regions of
+# few rows merged and outputs no tap reaches; on 1 and 2 threads, and portable
+run regions --count "$((count_wide / 4))" --seed 11 --layout nchw --regions --per-net 10 --batch 16 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
+run regions-portable --count "$((count_wide / 10))" --seed 12 --layout nchw --regions --per-net 10 --batch 16 --cflags "-O1 -DNETC_PORTABLE"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

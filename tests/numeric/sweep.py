@@ -62,7 +62,7 @@ def draw_stream(rng, kind):
                 op=[0] * nsp, bias=False, act="identity")
 
 
-def draw(rng, kind, wide=False, large=False, direct=False):
+def draw(rng, kind, wide=False, large=False, direct=False, regions=False):
     nsp = int(rng.integers(1, 4))
     groups = int(rng.choice([1, 1, 1, 2, 3]))
     # per-group channel counts both below and above the printer's direct-path limit (4)
@@ -88,6 +88,19 @@ def draw(rng, kind, wide=False, large=False, direct=False):
             # phases are at least one vector long (whole vectors and a tail)
             cout = groups * int(rng.choice([1, 2, 3, 4]))
             size[-1] = int(rng.integers(16, 120 if nsp == 1 else 60))
+    if regions:
+        # the region path (transposed convolutions): one group, output channels a
+        # multiple of 16 (at least 32), small images and kernels wider than the
+        # stride with padding, so that the taps on the padding are a large share of
+        # the multiply-adds; sizes down to 1 (a box that is all border), 1-D rows
+        # long enough for small regions to merge
+        groups = 1
+        cin = int(rng.choice([3, 5, 16, 24, 40]))
+        cout = int(rng.choice([32, 48, 64]))
+        s = [int(rng.integers(1, 4)) for _ in range(nsp)]
+        k = [s[i] + int(rng.integers(1, 4 if nsp < 3 else 3)) for i in range(nsp)]
+        d = [1] * nsp
+        size = [int(rng.integers(1, 9 if nsp < 3 else 5)) for _ in range(nsp)]
     if large:
         # one sample's im2col over the printer's chunk (2^17 floats): the call works
         # on blocks of rows, whose first and last blocks clip their taps
@@ -101,6 +114,10 @@ def draw(rng, kind, wide=False, large=False, direct=False):
     for i in range(nsp):
         dk = d[i] * (k[i] - 1) + 1
         pads.append([int(rng.integers(0, dk)), int(rng.integers(0, dk))])
+        if regions and kind == "tconv":
+            # the padding a decoder would use, give or take one
+            p = (dk - s[i]) // 2
+            pads[-1] = [max(0, min(dk - 1, p + int(rng.integers(-1, 2)))), max(0, min(dk - 1, p + int(rng.integers(-1, 2))))]
     unet = large and kind == "tconv" and rng.random() < 0.3
     if unet:
         # the U-Net up-convolution (kernel = stride, no padding): one tap per phase
@@ -204,6 +221,8 @@ def main():
                     "(few output channels, from a padded copy) on the vector path's register blocks")
     ap.add_argument("--stream", action="store_true", help="only layers whose GEMMs may stream their stores (draw_stream); "
                     "fails unless at least half of them do (a long 1-D row may still go through the results buffer)")
+    ap.add_argument("--regions", action="store_true", help="layers for the region path (one group, 32-64 output "
+                    "channels, small images, wide kernels); fails unless at least a quarter of them take it")
     ap.add_argument("--expect-implicit", action="store_true", help="fail unless some layer runs the implicit GEMM "
                     "(a padded copy of x that every tap's GEMM rows read in place, no im2col)")
     a = ap.parse_args()
@@ -211,7 +230,7 @@ def main():
     cfgs = []
     while len(cfgs) < a.count:
         kind = "tconv" if len(cfgs) % 2 == 0 else "conv"
-        c = draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large or a.direct, a.large, a.direct)
+        c = draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large or a.direct or a.regions, a.large, a.direct, a.regions)
         if c:
             cfgs.append(c)
     os.makedirs(a.work, exist_ok=True)
@@ -313,6 +332,18 @@ def main():
         print("%d layers stream their stores" % streams)
         if 2 * streams < len(cfgs):
             print("FAIL only %d of %d layers stream their stores (--stream)" % (streams, len(cfgs)))
+            failed += 1
+    if a.regions:
+        # the layers split into border regions (their functions carry region comments)
+        regs = 0
+        for (net, d, src, args, chunk, expect), r, what in results:
+            path = os.path.join(d, net + ".c")
+            if what != "build" and os.path.exists(path):
+                regs += sum("/* region 0:" in f for f in open(path).read().split("static void layer_")[1:])
+        ntr = sum(c["kind"] == "tconv" for c in cfgs)
+        print("%d of %d transposed convolutions on the region path" % (regs, ntr))
+        if 4 * regs < ntr:
+            print("FAIL only %d of %d transposed convolutions took the region path (--regions)" % (regs, ntr))
             failed += 1
     if a.expect_implicit and implicit == 0:
         print("FAIL no layer took the implicit GEMM (--expect-implicit)")
