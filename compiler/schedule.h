@@ -114,9 +114,12 @@ DirectPad conv_direct_pad(const ConvGeom *g, bool tr, const Phase *ph, int n, bo
  * the store skips.  Only with few output channels per group (at most
  * CONV_IMPLICIT_MAX_FG), where each im2col float feeds so few multiply-adds that
  * copying it costs as much as the GEMM (16 -> 8 at 8 x 8, k4 s2: the forward 29%
- * faster; 16 -> 8 at 128, k5 s2: 21%); with more, the extra columns and the
- * GEMM's ragged last panel cost more than im2col's vectorised copies (64 output
- * channels at 16 x 16: 20% slower; 32 at 128 x 128: 4%).  And only when the copy
+ * faster; 16 -> 8 at 128, k5 s2: 21%; 64 -> 32 at 128 x 128, k3 s2, the U-Net
+ * anchor: 0.92 of im2col's time on one thread, 0.97 on two, on the Zen 4 machine,
+ * where im2col's stores of 33 MB a call run slower than on the Xeon that measured
+ * it 4% slower); with more, the extra columns and the GEMM's ragged last panel
+ * cost more than im2col's vectorised copies (64 output channels at 16 x 16: 20%
+ * slower on the Xeon, 3% on Zen 4).  And only when the copy
  * is at most half of im2col's floats (K per output position; the input gradient of
  * 8 -> 4 at 16 x 16, k3 s2, whose four planes are half, ran 2% slower), and the
  * copies saved outweigh the extra multiply-adds at CONV_IMPLICIT_MACS of them per
@@ -125,7 +128,7 @@ DirectPad conv_direct_pad(const ConvGeom *g, bool tr, const Phase *ph, int n, bo
  * whole tap already reads x in place).  ldc: the GEMM results' row length (tmp,
  * pad_rows of the widest phase's columns); col: the floats the copy and the GEMMs'
  * reads past its last channel need (vol 0: the call does not qualify). */
-enum { CONV_IMPLICIT_MAX_FG = 16, CONV_IMPLICIT_MACS = 16, CONV_IMPLICIT_PLANES = 16 };
+enum { CONV_IMPLICIT_MAX_FG = 32, CONV_IMPLICIT_MACS = 16, CONV_IMPLICIT_PLANES = 16 };
 typedef struct ConvImplicit {
     int64_t mul[MAX_SPATIAL], umin[MAX_SPATIAL], ext[MAX_SPATIAL], vol, ldc, col;
     int nplanes;
