@@ -544,7 +544,7 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
         pack += ph[p].K;
         for (int j = 0; j < ph[p].ntaps; j++)     /* the x indices the taps read over the whole box */
             for (int i = 0; i < g->nsp; i++) {
-                int64_t add = tap_offset(g, tr, &ph[p].taps[j], i), last = (ph[p].nq[i] - 1) * (tr ? 1 : g->s[i]) + add;
+                int64_t add = tap_offset(g, tr, &ph[p].taps[j], i), last = ph[p].nq[i] - 1 + add;
                 if (add < rp.amin[i]) rp.amin[i] = add;
                 if (last > amax[i]) amax[i] = last;
             }

@@ -1293,22 +1293,17 @@ static void emit_chunk_phases(Ctx *c, const ConvCall *cc, int64_t nbk, int64_t R
 /* ---- the region path (see ConvRegion) ---- */
 
 /* Wt: every phase's weights tap-major, row (j, ci) of phase p at pack + poff[p] + (j *
- * Cg + ci) * ldb, its output channels contiguous. */
+ * Cg + ci) * ldb, its output channels contiguous (the path is a transposed
+ * convolution's, w[ci][co][taps]: see conv_region_plan). */
 static void emit_region_pack(Emitter *w, const ConvCall *cc, const ConvRegionPlan *rp) {
     const ConvGeom *g = &cc->g;
     int64_t Fg = g->cout, Cg = g->cin, kvol = 1, poff = 0;
     for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
     emit(w, "/* the weights tap-major, each row (tap, ci) the output channels side by side */");
     if (!cc->par && threaded(Fg * Cg * kvol)) emit(w, "NETC_PARALLEL_FOR");
-    if (cc->tr) {   /* w[ci][co][taps] */
-        emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
-        emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
-        emit(w, "const float *restrict ws = w + (ci * %lld + co) * %lld;", LL(Fg), LL(kvol));
-    } else {        /* w[co][ci][taps] */
-        emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
-        emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
-        emit(w, "const float *restrict ws = w + (co * %lld + ci) * %lld;", LL(Cg), LL(kvol));
-    }
+    emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+    emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+    emit(w, "const float *restrict ws = w + (ci * %lld + co) * %lld;", LL(Fg), LL(kvol));
     for (int p = 0; p < cc->nphases; p++) {
         const Phase *ph = &cc->phases[p];
         for (int j = 0; j < ph->ntaps; j++)
@@ -1337,7 +1332,7 @@ static void emit_region_rows(Ctx *c, const ConvCall *cc, const ConvRegionPlan *r
                     q[i] = R->lo[b][i] + r % e;
                     r /= e;
                 }
-                for (int i = 0; i < nsp; i++) off += (q[i] * (cc->tr ? 1 : g->s[i]) - rp->amin[i]) * pst[i];
+                for (int i = 0; i < nsp; i++) off += (q[i] - rp->amin[i]) * pst[i];   /* (x index q + tap offset) */
                 v[k++] = off * (g->cin) + shift;
             }
         }
