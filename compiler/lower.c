@@ -582,34 +582,28 @@ ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int
     int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg), R = conv_rows(g, tr, ph, n, nbk);
     ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nbk < nb || R), 1, 0, 0, nbk, R};
     ConvRegionPlan rp = conv_region_plan(g, tr, ph, n, nb, compact);
-    if (rp.nbk) {
+    if (rp.nbk) {   /* the region path: its chunks on the threads, each with its own xt and results */
         int64_t macs = 0;
         for (int p = 0; p < n; p++) macs += fg * ph[p].K * ph[p].qtot * nb;
         s = (ConvScratch){rp.xt, rp.tmp, rp.pack, 1, 0, 0, rp.nbk, 0};
         if (nb / rp.nbk >= 2 && macs >= CONV_PARALLEL_MACS) s.slots = nb / rp.nbk < CONV_SLOTS ? (int)(nb / rp.nbk) : CONV_SLOTS;
-        s.col_slot = (s.col + 15) / 16 * 16;
-        s.tmp_slot = (s.tmp + 15) / 16 * 16;
-        if (s.slots > 1) {
-            s.col = s.col_slot * s.slots;
-            s.tmp = s.tmp_slot * s.slots;
+    } else {
+        for (int p = 0; p < n; p++) {
+            Phase v = conv_row_view(&ph[p], ph[p].ntaps > 0 && !is_direct(&ph[p], fg) ? R : 0);
+            ConvChunk ch = conv_chunk(&v, nb, fg, nbk);
+            if (ch.col > s.col) s.col = ch.col;
+            if (ch.tmp > s.tmp) s.tmp = ch.tmp;
         }
-        return s;
+        ConvImplicit ip = conv_implicit(g, tr, ph, n, nb, compact);
+        if (ip.vol) {
+            if (ip.col > s.col) s.col = ip.col;
+            if (fg * ip.ldc > s.tmp) s.tmp = fg * ip.ldc;
+        }
+        if (conv_interleaved(g, ph, n, compact)) s.tmp *= n;
+        DirectPad dp = conv_direct_pad(g, tr, ph, n, compact);
+        if (dp.vol * (g->cin / g->groups) > s.col) s.col = dp.vol * (g->cin / g->groups);
+        s.slots = conv_slots(g, ph, n, nb, nbk, R, compact);
     }
-    for (int p = 0; p < n; p++) {
-        Phase v = conv_row_view(&ph[p], ph[p].ntaps > 0 && !is_direct(&ph[p], fg) ? R : 0);
-        ConvChunk ch = conv_chunk(&v, nb, fg, nbk);
-        if (ch.col > s.col) s.col = ch.col;
-        if (ch.tmp > s.tmp) s.tmp = ch.tmp;
-    }
-    ConvImplicit ip = conv_implicit(g, tr, ph, n, nb, compact);
-    if (ip.vol) {
-        if (ip.col > s.col) s.col = ip.col;
-        if (fg * ip.ldc > s.tmp) s.tmp = fg * ip.ldc;
-    }
-    if (conv_interleaved(g, ph, n, compact)) s.tmp *= n;
-    DirectPad dp = conv_direct_pad(g, tr, ph, n, compact);
-    if (dp.vol * (g->cin / g->groups) > s.col) s.col = dp.vol * (g->cin / g->groups);
-    s.slots = conv_slots(g, ph, n, nb, nbk, R, compact);
     s.col_slot = (s.col + 15) / 16 * 16;
     s.tmp_slot = (s.tmp + 15) / 16 * 16;
     if (s.slots > 1) {
