@@ -47,7 +47,7 @@ def draw_stream(rng, kind):
     stores take the aligned path and others the plain one."""
     nsp = int(rng.choice([1, 2, 2, 3]))
     cin = int(rng.choice([1, 3, 8, 14]))
-    cout = int(rng.choice([17, 24, 40, 64]))
+    cout = int(rng.choice([33, 40, 48, 64]))   # above CONV_IMPLICIT_MAX_FG, whose calls take the implicit GEMM
     k = [int(rng.integers(1, 4)) for _ in range(nsp)]
     while cin * int(np.prod(k)) > 128:
         k = [max(1, v - 1) for v in k]
