@@ -1314,13 +1314,18 @@ static void emit_region_pack(Emitter *w, const ConvCall *cc, const ConvRegionPla
     emit(w, "}");
 }
 
+/* The strides of xt's padded box (positions; see ConvRegionPlan). */
+static void region_strides(const ConvRegionPlan *rp, int nsp, int64_t *pst) {
+    for (int i = nsp - 1, st = 1; i >= 0; st *= (int)rp->ext[i], i--) pst[i] = st;
+}
+
 /* A region's rows in order (n, box, position in the box): the offset in xt of the
  * first x element of each (tap offset 0), plus `shift`. */
 static void emit_region_rows(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp, const ConvRegion *R, int64_t shift, const char *name) {
     const ConvGeom *g = &cc->g;
     int nsp = g->nsp;
     int64_t M = rp->nbk * R->rows, *v = arena_alloc(c->a, sizeof(int64_t) * (size_t)M), k = 0, pst[MAX_SPATIAL];
-    for (int i = nsp - 1, st = 1; i >= 0; st *= (int)rp->ext[i], i--) pst[i] = st;
+    region_strides(rp, nsp, pst);
     for (int64_t n = 0; n < rp->nbk; n++)
         for (int b = 0; b < R->nbox; b++) {
             int64_t q[MAX_SPATIAL], vol = 1;
@@ -1355,7 +1360,7 @@ static void emit_region_phase(Ctx *c, const ConvCall *cc, const ConvRegionPlan *
     int nsp = g->nsp;
     int64_t Fg = g->cout, Cg = g->cin, nbk = rp->nbk, outvol = 1, pst[MAX_SPATIAL];
     for (int i = 0; i < nsp; i++) outvol *= g->out[i];
-    for (int i = nsp - 1, st = 1; i >= 0; st *= (int)rp->ext[i], i--) pst[i] = st;
+    region_strides(rp, nsp, pst);
     ConvRegion *reg = arena_alloc(c->a, sizeof(ConvRegion) * CONV_REGION_MAX);
     int nr = conv_regions(g, cc->tr, ph, nbk, reg);
     int64_t roff[CONV_REGION_MAX], ro_ = 0;
@@ -1370,6 +1375,11 @@ static void emit_region_phase(Ctx *c, const ConvCall *cc, const ConvRegionPlan *
         char taps[256] = "", name[32];
         for (int t = 0; t < R->ntaps && strlen(taps) < 200; t++) snprintf(taps + strlen(taps), sizeof taps - strlen(taps), "%s%d", t ? "," : "", R->tap[t]);
         emit(w, "/* region %d: %lld positions per sample in %d box%s, taps %s */", r, LL(R->rows), R->nbox, R->nbox == 1 ? "" : "es", taps);
+        if (R->ntaps == 0) {
+            emit(w, "/* (no tap reaches these outputs) */");
+            emit(w, "netc_memset(tmp + %lld, 0, sizeof(float) * %lld);", LL(roff[r] * rp->ldc), LL(nbk * R->rows * rp->ldc));
+            continue;
+        }
         /* tap t reads xt at its offset toff[t] from a row's; the rows carry the least
          * (tables and pointers then stay inside xt) */
         int64_t toff[64], least = 0;
@@ -1378,11 +1388,6 @@ static void emit_region_phase(Ctx *c, const ConvCall *cc, const ConvRegionPlan *
             for (int i = 0; i < nsp; i++) toff[t] += tap_offset(g, cc->tr, &ph->taps[R->tap[t]], i) * pst[i];
             toff[t] *= Cg;
             if (t == 0 || toff[t] < least) least = toff[t];
-        }
-        if (R->ntaps == 0) {
-            emit(w, "/* (no tap reaches these outputs) */");
-            emit(w, "netc_memset(tmp + %lld, 0, sizeof(float) * %lld);", LL(roff[r] * rp->ldc), LL(nbk * R->rows * rp->ldc));
-            continue;
         }
         snprintf(name, sizeof name, "ra%d", r);
         emit(w, "{");
