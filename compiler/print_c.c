@@ -84,6 +84,13 @@ enum { GEMM_MR = 8, GEMM_NR = 16, GEMM_KC = 256 };
  * (64 rows) 0.97, DCGAN 8x8 (128) 0.996; but DCGAN 4x4 (256 rows, short by 2)
  * 1.055: the 8 x 3 block is the slower of the two. */
 enum { GEMM_WIDE_ROWS = 24, GEMM_WIDE_KC = 128 };
+
+/* A GEMM adding to a C of GEMM_DEEP_C floats or more (a weight gradient's dW, past
+ * L2) visits each block of C once per KC slice, and those visits, not the panel of
+ * B leaving L1, are what cost: its slices are K deep, up to GEMM_DEEP_KC.  Paired
+ * phase timings of the weight gradients: DCGAN 8x8 (2 MB of dW) 0.945, 16x16
+ * (512 KB) 0.97, 4x4 (8 MB, chunks 512 deep: conv_dw) 0.86. */
+enum { GEMM_DEEP_C = 1 << 17, GEMM_DEEP_KC = 512 };
 static bool gemm_rows8(int64_t M) { return M % 8 == 0 && M % 6 != 0 && (6 - M % 6) * 32 >= M; }
 static int gemm_mr(int64_t M) { return M >= GEMM_WIDE_ROWS && !gemm_rows8(M) ? 6 : GEMM_MR; }
 
@@ -317,6 +324,7 @@ static const char *gemm_fn_rows(Ctx *c, int64_t M, int64_t K, int64_t N, bool pa
             v.nv = wnv;
             v.mb = v.mr = wnv == 3 ? 8 : 6;
             v.kc = GEMM_WIDE_KC;
+            if (acc && M * o.ldc >= GEMM_DEEP_C) v.kc = K < GEMM_DEEP_KC ? K : GEMM_DEEP_KC;
         }
         v.stream = stream;
         emit_raw(w, "#if NETC_VEC\n");

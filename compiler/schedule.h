@@ -230,8 +230,9 @@ typedef struct ConvRegionPlan { int64_t nbk, ldb, ldc, amin[MAX_SPATIAL], ext[MA
 ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact);
 
 /* Weight-gradient chunks (see conv_dw): a chunk's transposed im2col fits
- * CONV_DW_CHUNK_FLOATS, and a GEMM over it is at least CONV_DW_MIN_DEPTH deep. */
-enum { CONV_DW_MIN_DEPTH = 256, CONV_DW_CHUNK_FLOATS = 1 << 18 };
+ * CONV_DW_CHUNK_FLOATS, and a GEMM over it is at least CONV_DW_MIN_DEPTH deep
+ * (twice that for a dW of CONV_DW_DEEP_FLOATS or more on the host). */
+enum { CONV_DW_MIN_DEPTH = 256, CONV_DW_CHUNK_FLOATS = 1 << 18, CONV_DW_DEEP_FLOATS = 1 << 20 };
 
 /* How a weight gradient runs: the plan lower_train sizes its scratch by and the
  * printer follows.  dW[group] (R x K) accumulates over units of work, each a chunk
