@@ -97,7 +97,7 @@ static int gemm_mr(int64_t M) { return M >= GEMM_WIDE_ROWS && !gemm_rows8(M) ? 6
 /* How a GEMM reads its operands (see gemm_name), and its blocking: panels of `mr`
  * rows (packed A's, and the portable blocks'), vector blocks of `mb` rows by `nv`
  * vectors, `kc` deep slices. */
-typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; bool stream; bool arow; } GemmOpt;
+typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; bool stream; bool arow; int tail; } GemmOpt;
 
 /* The column-panel loop of a slice: in a threaded GEMM (`par`, one parallel region
  * round all its slices) the panels are shared out without a barrier, each thread
@@ -186,6 +186,8 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
         else if (!o->packed && !o->ars) emit(w, "const float *restrict a%lld = A + (%s + %lld) * %lld + %s;", LL(i), m, LL(i), LL(o->lda), k0);
         for (int64_t v = 0; v < nv; v++) {
             if (!strcmp(first, "1")) emit(w, "netc_vf c%lld_%lld = {0};", LL(i), LL(v));
+            else if (o->tail) emit(w, "netc_vf c%lld_%lld = %s ? (netc_vf){0} : NETC_LOADM(C + (%s + %lld) * %lld + %s + %lld, 0x%x);", LL(i), LL(v),
+                                   first, m, LL(i), LL(o->ldc), n, LL(v * VEC_W), (1u << o->tail) - 1);
             else emit(w, "netc_vf c%lld_%lld = %s ? (netc_vf){0} : *(const netc_vf *)(C + (%s + %lld) * %lld + %s + %lld);", LL(i), LL(v),
                       first, m, LL(i), LL(o->ldc), n, LL(v * VEC_W));
         }
@@ -198,7 +200,10 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
         emit(w, "for (int k = 0; k < %lld; k++, b += %lld) {", LL(kc), LL(o->ldb));
     }
     if (o->ars) emit(w, "const float *restrict a = A + ao[%s + k] + %s * %lld;", k0, m, LL(o->ars));
-    for (int64_t v = 0; v < nv; v++) emit(w, "const netc_vf b%lld = *(const netc_vf *)(b + %lld);", LL(v), LL(v * VEC_W));
+    for (int64_t v = 0; v < nv; v++) {
+        if (o->tail) emit(w, "const netc_vf b%lld = NETC_LOADM(b + %lld, 0x%x);", LL(v), LL(v * VEC_W), (1u << o->tail) - 1);
+        else emit(w, "const netc_vf b%lld = *(const netc_vf *)(b + %lld);", LL(v), LL(v * VEC_W));
+    }
     for (int64_t i = 0; i < mr; i++) {
         emit(w, "{");
         if (o->ars) emit(w, "const float ai = a[%lld];", LL(i * o->ars));
@@ -209,14 +214,21 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
     }
     emit(w, "}");
     for (int64_t i = 0; i < mr; i++)
-        for (int64_t v = 0; v < nv; v++)
-            emit(w, o->stream ? "NETC_STREAM(C + (%s + %lld) * %lld + %s + %lld, c%lld_%lld);" : "*(netc_vf *)(C + (%s + %lld) * %lld + %s + %lld) = c%lld_%lld;",
-                 m, LL(i), LL(o->ldc), n, LL(v * VEC_W), LL(i), LL(v));
+        for (int64_t v = 0; v < nv; v++) {
+            if (o->tail)
+                emit(w, "NETC_STOREM(C + (%s + %lld) * %lld + %s + %lld, c%lld_%lld, 0x%x);", m, LL(i), LL(o->ldc), n, LL(v * VEC_W), LL(i), LL(v),
+                     (1u << o->tail) - 1);
+            else
+                emit(w, o->stream ? "NETC_STREAM(C + (%s + %lld) * %lld + %s + %lld, c%lld_%lld);" : "*(netc_vf *)(C + (%s + %lld) * %lld + %s + %lld) = c%lld_%lld;",
+                     m, LL(i), LL(o->ldc), n, LL(v * VEC_W), LL(i), LL(v));
+        }
     emit(w, "}");
 }
 
 /* One KC slice on the vector path: panels of `nv` vectors, then one block of the
- * whole vectors left, then the portable blocks for the last N % 16 columns. */
+ * whole vectors left, then the last N % 16 columns as one masked vector (their
+ * loads and stores touch no other column: fw1dk5's weight gradient, 40 columns,
+ * ran a fifth of its multiply-adds in the portable blocks' scalar loop). */
 static void vgemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64_t N, const char *k0, int64_t kc, const char *first) {
     int64_t pw = o->nv * VEC_W, Np = N / pw * pw, Nv = N / VEC_W * VEC_W;
     char nlit[32];
@@ -232,8 +244,10 @@ static void vgemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int6
         gemm_rows(w, o, vgemm_block, o->mb, M, K, (Nv - Np) / VEC_W, nlit, k0, kc, first);
     }
     if (N - Nv) {
+        GemmOpt t = *o;
+        t.tail = (int)(N - Nv);
         snprintf(nlit, sizeof nlit, "%lld", LL(Nv));
-        gemm_rows(w, o, gemm_block, o->mr, M, K, N - Nv, nlit, k0, kc, first);
+        gemm_rows(w, &t, vgemm_block, o->mb, M, K, 1, nlit, k0, kc, first);
     }
     if (N - Np) emit_tail(w, o, false);
 }
@@ -289,7 +303,7 @@ static const char *gemm_fn_rows(Ctx *c, int64_t M, int64_t K, int64_t N, bool pa
     if (ars) packed = false, lda = ars;
     if (arow) packed = false, lda = 0;
     GemmOpt o = {packed, ldb && !boff ? ldb : N, acc, false, ldc ? ldc : N, lda ? lda : K, packed ? gemm_mr(M) : GEMM_MR, 0, 1, GEMM_KC,
-                 boff, ars, false, arow};
+                 boff, ars, false, arow, 0};
     stream = stream && !acc && N >= VEC_W && K <= GEMM_WIDE_KC;   /* one slice of any block: every store is final */
     char pre[8];
     snprintf(pre, sizeof pre, "%s%s%s%s%s%s", stream ? "s" : "", packed ? "p" : "", ars ? "w" : "", arow ? "r" : "", acc ? "a" : "",
@@ -2933,6 +2947,9 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#define NETC_STREAM(p, v) do { float *netc_p_ = (p); if (((__UINTPTR_TYPE__)netc_p_ & 63) == 0) __builtin_ia32_movntps512(netc_p_, (v)); else *(netc_vf *)netc_p_ = (v); } while (0)");
     emit(w, "#endif");
     emit(w, "#define NETC_SFENCE() __builtin_ia32_sfence()");
+    emit(w, "/* NETC_LOADM, NETC_STOREM: the lanes of mask m of a vector (a GEMM's last columns). */");
+    emit(w, "#define NETC_LOADM(p, m) ((netc_vf)__builtin_ia32_loadups512_mask((p), (netc_vf){0}, (m)))");
+    emit(w, "#define NETC_STOREM(p, v, m) __builtin_ia32_storeups512_mask((p), (v), (m))");
     emit(w, "/* NETC_KEEP: a loaded vector stays in its register (GCC would otherwise fold the");
     emit(w, " * load again into every multiply-add that uses it). */");
     emit(w, "#define NETC_KEEP(v) __asm__(\"\" : \"+v\"(v))");
