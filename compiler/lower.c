@@ -244,6 +244,7 @@ ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool
      * weight gradient, 8 MB: 0.86 of the time with its GEMM's KC as deep) */
     int64_t depth = !compact && R * K >= CONV_DW_DEEP_FLOATS ? 2 * CONV_DW_MIN_DEPTH : CONV_DW_MIN_DEPTH;
     d.nbw = d.in_place ? 1 : conv_dw_chunk(wph, nb, depth);
+    d.in_place |= d.nbw == 1;   /* a chunk of one sample: gathering A would copy it as it lies */
     d.units = d.rows ? nb * (wph->nq[0] / d.rows) : nb / d.nbw;
     d.NQ = d.rows ? conv_row_view(wph, d.rows).qtot : d.nbw * wph->qtot;
     d.colT = KP * d.NQ;

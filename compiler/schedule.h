@@ -241,7 +241,8 @@ enum { CONV_DW_MIN_DEPTH = 256, CONV_DW_CHUNK_FLOATS = 1 << 18, CONV_DW_DEEP_FLO
  * transposed im2col colT (NQ x K, rows pad_rows(K) apart) meets A (R x NQ), rows of
  * dY (conv) or of x (tconv).
  * - in_place: A is read where it lies, one GEMM per sample (its positions are at
- *   least CONV_DW_MIN_DEPTH deep; a unit is then one sample) or per row block;
+ *   least CONV_DW_MIN_DEPTH deep, or chunks are of one sample: a unit is then one
+ *   sample) or per row block;
  *   otherwise A gathers the chunk's samples side by side first;
  * - parts: a host schedule (not compact) of at least CONV_PARALLEL_MACS splits the
  *   units of an in-place plan into `parts` fixed runs (a power of two, at most
