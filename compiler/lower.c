@@ -234,17 +234,57 @@ static int64_t conv_dw_rows(const ConvGeom *g, const Phase *ph, int64_t nb) {
     return R && R * rest >= CONV_DW_MIN_DEPTH && middle_rows_full(g, false, ph, R) ? R : 0;
 }
 
+/* A weight gradient that can sum each tap over only the positions where it reads
+ * input (see ConvDw.ranged): one group of a multiple of 64 source channels (a
+ * 64-column block of the GEMM lies in one tap), at most 64 taps, and taps on the
+ * padding at least CONV_DW_RANGED_MIN_PCT of the multiply-adds. */
+bool conv_dw_ranged(const ConvGeom *wg, const Phase *wph) {
+    if (wg->groups != 1 || wg->cin % 64 != 0 || wph->ntaps > 64 || wph->ntaps < 2) return false;
+    /* at most DW_MAX_CLASSES classes: bounded by the product over the axes of the
+     * distinct sets of taps valid along each */
+    int64_t classes = 1;
+    for (int i = 0; i < wg->nsp; i++) {
+        uint64_t seen[DW_MAX_CLASSES];
+        int n = 0;
+        for (int64_t q = 0; q < wph->nq[i] && n <= DW_MAX_CLASSES; q++) {
+            uint64_t m = 0;
+            for (int j = 0; j < wph->ntaps; j++) {
+                int64_t lo, hi;
+                tap_range(wg, false, wph, j, i, 0, &lo, &hi);
+                if (q >= lo && q < hi) m |= 1ull << j;
+            }
+            int k = 0;
+            while (k < n && seen[k] != m) k++;
+            if (k == n && n < DW_MAX_CLASSES) seen[n] = m;
+            if (k == n) n++;
+        }
+        classes *= n;
+        if (classes > DW_MAX_CLASSES) return false;
+    }
+    int64_t valid = 0;
+    for (int j = 0; j < wph->ntaps; j++) {
+        int64_t v = 1, lo, hi;
+        for (int i = 0; i < wg->nsp; i++) {
+            tap_range(wg, false, wph, j, i, 0, &lo, &hi);
+            v *= hi > lo ? hi - lo : 0;
+        }
+        valid += v;
+    }
+    return (wph->ntaps * wph->qtot - valid) * 100 >= CONV_DW_RANGED_MIN_PCT * wph->ntaps * wph->qtot;
+}
+
 ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool compact) {
     ConvDw d = {0};
     int64_t K = wph->K, KP = pad_rows(K);
     d.rows = conv_dw_rows(wg, wph, nb);
-    d.in_place = d.rows || wph->qtot >= CONV_DW_MIN_DEPTH;
+    d.ranged = !compact && !d.rows && conv_dw_ranged(wg, wph);
+    d.in_place = !d.ranged && (d.rows || wph->qtot >= CONV_DW_MIN_DEPTH);
     /* a host plan's dW of CONV_DW_DEEP_FLOATS or more: chunks twice as deep, each
      * visit of dW's blocks amortised over twice the multiply-adds (DCGAN 4x4's
      * weight gradient, 8 MB: 0.86 of the time with its GEMM's KC as deep) */
     int64_t depth = !compact && R * K >= CONV_DW_DEEP_FLOATS ? 2 * CONV_DW_MIN_DEPTH : CONV_DW_MIN_DEPTH;
     d.nbw = d.in_place ? 1 : conv_dw_chunk(wph, nb, depth);
-    d.in_place |= d.nbw == 1;   /* a chunk of one sample: gathering A would copy it as it lies */
+    d.in_place |= !d.ranged && d.nbw == 1;   /* a chunk of one sample: gathering A would copy it as it lies */
     d.units = d.rows ? nb * (wph->nq[0] / d.rows) : nb / d.nbw;
     d.NQ = d.rows ? conv_row_view(wph, d.rows).qtot : d.nbw * wph->qtot;
     d.colT = KP * d.NQ;
@@ -253,7 +293,8 @@ ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool
     d.parts = 1;
     if (!compact && d.in_place && R * K * wph->qtot * nb >= CONV_PARALLEL_MACS)
         while (d.parts * 2 <= CONV_SLOTS && d.parts * 2 <= d.units && (2 * d.parts - 1) * d.part <= CONV_DW_PART_FLOATS) d.parts *= 2;
-    d.scratch = d.parts * d.colT + d.A + (d.parts - 1) * d.part;
+    d.ct = d.ranged ? R * K : 0;
+    d.scratch = d.parts * d.colT + d.A + (d.parts - 1) * d.part + d.ct;
     return d;
 }
 

@@ -129,7 +129,7 @@ TrainPlan *lower_train(Arena *a, const Schedule *s) {
             st->wg = tr ? st->bg : *g;
             geom_phases(a, &st->wg, false, &st->wph);
             ConvDw dw = conv_dw(&st->wg, st->wph, k->nb, tr ? g->cin / g->groups : g->cout / g->groups, s->compact);
-            if (dw.scratch > need) need = dw.scratch;
+            if (st->want_dw && dw.scratch > need) need = dw.scratch;   /* (a frozen layer computes no dW) */
             break;
         }
         case OP_DENSE: {

@@ -33,6 +33,7 @@ typedef struct Ctx {
     const TrainPlan *tplan;   /* the training plan, when the network trains */
     int64_t gemms[1024][7];
     int ngemms;
+    int ndw;           /* ranged weight-gradient GEMMs printed (dw_ranged_gemm) */
     const PrintOptions *o;   /* netc build --profile */
     bool cw;                 /* firmware, no training, --weights: parameters read in place from NAME_weights */
 } Ctx;
@@ -2042,6 +2043,211 @@ static void emit_dact_loop(Emitter *w, int64_t n, const char *dst, const char *o
     else emit(w, "for (int i = 0; i < %lld; i++) %s *= %s;", LL(n), dst, e);
 }
 
+/* ---- the ranged weight gradient (ConvDw.ranged) ----
+ * The positions of one sample in the order of their classes (the set of taps that
+ * read input there, in order of first appearance): pos[] their flattened indices,
+ * cb[c] the first of class c, cmask[c] its taps; returns the classes. */
+static int dw_classes(Arena *a, const ConvCall *wc, const Phase *ph, int64_t *pos, int64_t *cb, uint64_t *cmask) {
+    int nsp = wc->g.nsp, nc = 0;
+    int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
+    int64_t tlo[64][MAX_SPATIAL], thi[64][MAX_SPATIAL];
+    for (int j = 0; j < ph->ntaps; j++) {
+        tap_ranges(wc, ph, j, lo, hi, mul, add);
+        memcpy(tlo[j], lo, sizeof lo);
+        memcpy(thi[j], hi, sizeof hi);
+    }
+    int64_t cnt[DW_MAX_CLASSES] = {0};
+    int *cls = arena_alloc(a, sizeof *cls * (size_t)ph->qtot);
+    for (int64_t p = 0; p < ph->qtot; p++) {
+        int64_t q[MAX_SPATIAL], r = p;
+        for (int i = nsp - 1; i >= 0; i--) { q[i] = r % ph->nq[i]; r /= ph->nq[i]; }
+        uint64_t m = 0;
+        for (int j = 0; j < ph->ntaps; j++) {
+            bool ok = true;
+            for (int i = 0; i < nsp; i++) if (q[i] < tlo[j][i] || q[i] >= thi[j][i]) ok = false;
+            if (ok) m |= 1ull << j;
+        }
+        int k = 0;
+        while (k < nc && cmask[k] != m) k++;
+        if (k == nc) {
+            if (nc == DW_MAX_CLASSES) return -1;   /* (conv_dw_ranged counts them first) */
+            cmask[nc++] = m;
+        }
+        cls[p] = k;
+        cnt[k]++;
+    }
+    int64_t at[DW_MAX_CLASSES];
+    for (int k = 0, b = 0; k < nc; k++) { cb[k] = b; at[k] = b; b += (int)cnt[k]; }
+    cb[nc] = ph->qtot;
+    for (int64_t p = 0; p < ph->qtot; p++) pos[at[cls[p]]++] = p;
+    return nc;
+}
+
+/* The ranged GEMM: C[R][K] (=, or += unless `first`) A[R][NQ] . B[NQ][K] (rows KP
+ * apart), where column block t (Cg columns, one tap) sums k over only the rows of
+ * the classes holding tap t: rows [kr[t][2j], kr[t][2j + 1]), kn[t] runs. */
+static const char *dw_ranged_gemm(Ctx *c, int64_t R, int64_t NQ, int64_t K, int64_t KP, int64_t Cg, int T, const int64_t *cb, const uint64_t *cmask,
+                                  int nc, int64_t nbw) {
+    static char name[96];
+    snprintf(name, sizeof name, "dwgemm_%d", c->ndw++);
+    Emitter *w = c->g;
+    int maxr = 1;
+    int64_t kr[64][2 * DW_MAX_CLASSES];
+    int kn[64];
+    for (int t = 0; t < T; t++) {
+        kn[t] = 0;
+        for (int k = 0; k < nc; k++) {
+            if (!(cmask[k] >> t & 1)) continue;
+            int64_t a = nbw * cb[k], b = nbw * cb[k + 1];
+            if (kn[t] && kr[t][2 * kn[t] - 1] == a) kr[t][2 * kn[t] - 1] = b;
+            else { kr[t][2 * kn[t]] = a; kr[t][2 * kn[t] + 1] = b; kn[t]++; }
+        }
+        if (kn[t] > maxr) maxr = kn[t];
+    }
+    emit(w, "/* C[%lld][%lld] (first: =, else +=) A[%lld][%lld] . B[%lld][%lld], each tap's %lld columns over only the rows where it reads input */",
+         LL(R), LL(K), LL(R), LL(NQ), LL(NQ), LL(K), LL(Cg));
+    emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C, const int first)", name);
+    emit(w, "{");
+    emit(w, "static const int kn[%d] = {", T);
+    { char buf[1024] = ""; for (int t = 0; t < T; t++) snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%d, ", kn[t]); emit(w, "%s", buf); }
+    emit(w, "};");
+    emit(w, "static const int kr[%d][%d] = {", T, 2 * maxr);
+    for (int t = 0; t < T; t++) {
+        char buf[2048] = "{";
+        for (int j = 0; j < 2 * maxr; j++) snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%lld, ", LL(j < 2 * kn[t] ? kr[t][j] : 0));
+        emit(w, "%s},", buf);
+    }
+    emit(w, "};");
+    bool par = threaded(R * K * NQ / 2) && K / 64 >= 2;
+    int64_t Rb = R / 6 * 6;
+    emit_raw(w, "#if NETC_VEC\n");
+    if (par) { emit(w, "NETC_PARALLEL"); emit(w, "{"); emit(w, "NETC_FOR_NOWAIT"); }
+    emit(w, "for (int n = 0; n < %lld; n += 64) {", LL(K));
+    emit(w, "const int t = n / %lld;", LL(Cg));
+    for (int part = 0; part < 2; part++) {
+        int64_t mr = part == 0 ? 6 : R - Rb;
+        if (mr == 0 || (part == 0 && Rb == 0)) continue;
+        if (part == 0) emit(w, "for (int m = 0; m < %lld; m += 6) {", LL(Rb));
+        else { emit(w, "{"); emit(w, "const int m = %lld;", LL(Rb)); }
+        for (int64_t i = 0; i < mr; i++) {
+            emit(w, "const float *restrict a%lld = A + (m + %lld) * %lld;", LL(i), LL(i), LL(NQ));
+            for (int v = 0; v < 4; v++)
+                emit(w, "netc_vf c%lld_%d = first ? (netc_vf){0} : *(const netc_vf *)(C + (m + %lld) * %lld + n + %d);", LL(i), v, LL(i), LL(K), v * 16);
+        }
+        emit(w, "for (int j = 0; j < kn[t]; j++) {");
+        emit(w, "const float *restrict b = B + kr[t][2 * j] * %lld + n;", LL(KP));
+        emit(w, "for (int k = kr[t][2 * j]; k < kr[t][2 * j + 1]; k++, b += %lld) {", LL(KP));
+        for (int v = 0; v < 4; v++) emit(w, "const netc_vf b%d = *(const netc_vf *)(b + %d);", v, v * 16);
+        for (int64_t i = 0; i < mr; i++) {
+            emit(w, "{");
+            emit(w, "const float ai = a%lld[k];", LL(i));
+            for (int v = 0; v < 4; v++) emit(w, "c%lld_%d += ai * b%d;", LL(i), v, v);
+            emit(w, "}");
+        }
+        emit(w, "}");
+        emit(w, "}");
+        for (int64_t i = 0; i < mr; i++)
+            for (int v = 0; v < 4; v++) emit(w, "*(netc_vf *)(C + (m + %lld) * %lld + n + %d) = c%lld_%d;", LL(i), LL(K), v * 16, LL(i), v);
+        emit(w, "}");
+    }
+    emit(w, "}");
+    if (par) emit(w, "}");
+    emit_raw(w, "#else\n");
+    if (par) emit(w, "NETC_PARALLEL_FOR");
+    emit(w, "for (int n = 0; n < %lld; n += 16) {", LL(K));
+    emit(w, "const int t = n / %lld;", LL(Cg));
+    emit(w, "for (int m = 0; m < %lld; m++) {", LL(R));
+    emit(w, "float cv[16];");
+    emit(w, "for (int l = 0; l < 16; l++) cv[l] = first ? 0.0f : C[m * %lld + n + l];", LL(K));
+    emit(w, "for (int j = 0; j < kn[t]; j++) {");
+    emit(w, "for (int k = kr[t][2 * j]; k < kr[t][2 * j + 1]; k++) {");
+    emit(w, "const float a = A[m * %lld + k];", LL(NQ));
+    emit(w, "for (int l = 0; l < 16; l++) cv[l] += a * B[k * %lld + n + l];", LL(KP));
+    emit(w, "}");
+    emit(w, "}");
+    emit(w, "for (int l = 0; l < 16; l++) C[m * %lld + n + l] = cv[l];", LL(K));
+    emit(w, "}");
+    emit(w, "}");
+    emit_raw(w, "#endif\n");
+    emit(w, "}");
+    emit_raw(w, "\n");
+    return name;
+}
+
+/* The ranged weight gradient of one call (ConvDw.ranged; groups 1): per unit of
+ * nbw samples, colT and A gathered in class order, the ranged GEMM into Ct, then
+ * dW[r][ci][tap] = Ct[r][tap][ci]. */
+static void emit_dw_ranged(Ctx *c, const ConvCall *wc, const Phase *ph, const ConvDw *dw, int64_t R, int64_t src, int64_t Rsrc, int64_t Rch,
+                           int64_t Rvol, int64_t dwo, int64_t scratch) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &wc->g;
+    int nsp = g->nsp, T = ph->ntaps;
+    int64_t Cg = g->cin, K = ph->K, KP = pad_rows(K), NQ = dw->NQ, nbw = dw->nbw, svol = 1;
+    for (int i = 0; i < nsp; i++) svol *= g->in[i];
+    int64_t *pos = arena_alloc(c->a, sizeof *pos * (size_t)ph->qtot), cb[DW_MAX_CLASSES + 1];
+    uint64_t cmask[DW_MAX_CLASSES];
+    int nc = dw_classes(c->a, wc, ph, pos, cb, cmask);
+    const char *gemm = dw_ranged_gemm(c, R, NQ, K, KP, Cg, T, cb, cmask, nc, nbw);
+    /* source offsets: a position's base in the im2col source plane, and each tap's
+     * offset from it (valid where the tap reads input) */
+    int64_t off[64], lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
+    for (int j = 0; j < T; j++) {
+        tap_ranges(wc, ph, j, lo, hi, mul, add);
+        off[j] = 0;
+        for (int i = 0; i < nsp; i++) off[j] = off[j] * g->in[i] + add[i];
+    }
+    emit(w, "{");
+    emit(w, "float *restrict colT = s->arena + %lld;", LL(scratch));
+    emit(w, "float *restrict A = s->arena + %lld;", LL(scratch + dw->colT));
+    emit(w, "float *restrict Ct = s->arena + %lld;", LL(scratch + dw->colT + dw->A));
+    emit(w, "static const int qx[%lld] = {", LL(ph->qtot));
+    for (int64_t p0 = 0; p0 < ph->qtot; p0 += 16) {
+        char buf[512] = "";
+        for (int64_t p = p0; p < p0 + 16 && p < ph->qtot; p++) {
+            int64_t q[MAX_SPATIAL], r = pos[p], b = 0;
+            for (int i = nsp - 1; i >= 0; i--) { q[i] = r % ph->nq[i]; r /= ph->nq[i]; }
+            for (int i = 0; i < nsp; i++) b = b * g->in[i] + q[i] * mul[i];
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%lld, ", LL(b));
+        }
+        emit(w, "%s", buf);
+    }
+    emit(w, "};");
+    emit(w, "static const int qa[%lld] = {", LL(ph->qtot));
+    for (int64_t p0 = 0; p0 < ph->qtot; p0 += 16) {
+        char buf[512] = "";
+        for (int64_t p = p0; p < p0 + 16 && p < ph->qtot; p++) snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%lld, ", LL(pos[p]));
+        emit(w, "%s", buf);
+    }
+    emit(w, "};");
+    bool thr = threaded(nbw * ph->qtot * K);
+    emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(dw->units));
+    emit(w, "const int n0 = c0 * %lld;", LL(nbw));
+    for (int k = 0; k < nc; k++) {
+        int64_t B0 = cb[k], cnt = cb[k + 1] - cb[k];
+        emit(w, "/* class %d: %lld positions, taps 0x%llx */", k, LL(cnt), (unsigned long long)cmask[k]);
+        if (thr) emit(w, "NETC_PARALLEL_FOR2");
+        emit(w, "for (int n = 0; n < %lld; n++)", LL(nbw));
+        emit(w, "for (int i = 0; i < %lld; i++) {", LL(cnt));
+        emit(w, "const float *restrict xs = s->arena + %lld + (n0 + n) * %lld + qx[%lld + i];", LL(src), LL(Cg * svol), LL(B0));
+        emit(w, "float *restrict row = colT + (%lld + n * %lld + i) * %lld;", LL(nbw * B0), LL(cnt), LL(KP));
+        emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+        for (int j = 0; j < T; j++)
+            if (cmask[k] >> j & 1) emit(w, "row[%lld + ci] = xs[ci * %lld + %lld];", LL(j * Cg), LL(svol), LL(off[j]));
+        emit(w, "}");
+        emit(w, "}");
+        if (threaded(R * nbw * cnt)) emit(w, "NETC_PARALLEL_FOR");
+        emit(w, "for (int r = 0; r < %lld; r++) for (int n = 0; n < %lld; n++) for (int i = 0; i < %lld; i++)", LL(R), LL(nbw), LL(cnt));
+        emit(w, "    A[r * %lld + %lld + n * %lld + i] = s->arena[%lld + ((n0 + n) * %lld + r) * %lld + qa[%lld + i]];", LL(NQ), LL(nbw * B0), LL(cnt),
+             LL(Rsrc), LL(Rch), LL(Rvol), LL(B0));
+    }
+    emit(w, "%s(A, colT, Ct, c0 == 0);", gemm);
+    emit(w, "}");
+    if (threaded(R * K)) emit(w, "NETC_PARALLEL_FOR");
+    emit(w, "for (int r = 0; r < %lld; r++) for (int ci = 0; ci < %lld; ci++) for (int j = 0; j < %d; j++)", LL(R), LL(Cg), T);
+    emit(w, "    s->grads[%lld + r * %lld + ci * %d + j] = Ct[r * %lld + j * %lld + ci];", LL(dwo), LL(K), T, LL(K), LL(Cg));
+    emit(w, "}");
+}
+
 static void tb_conv(Ctx *c, const TrainStep *st) {
     Emitter *w = c->w;
     const Schedule *s = c->s;
@@ -2088,6 +2294,10 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
         Phase v = conv_row_view(ph, dw.rows);
         ConvCall wc = {.tr = false, .g = st->wg, .phases = st->wph, .nphases = 1, .nb = dw.nbw};
         const char *n0 = U > 1 ? "n0" : "0";
+        if (dw.ranged) {
+            emit_dw_ranged(c, &wc, ph, &dw, R, src, Rsrc, Rch, Rvol, wp->offset, tp->scratch);
+            goto dx;
+        }
         for (int64_t grp = 0; grp < g->groups; grp++) {
             int64_t dwo = wp->offset + grp * R * ph->K;
             emit(w, "{");
@@ -2155,6 +2365,7 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
             emit(w, "}");
         }
     }
+dx:
     if (st->want_dx[0]) {
         ConvCall cc = {.tr = !tr, .g = st->bg, .phases = st->bph, .nphases = st->nbph, .nb = NB, .x = gy,
                        .y = tp->gr[L->in[0]->id], .col = tp->scratch, .w = s->params[k->param[P_WEIGHT]].offset, .b = -1,

@@ -253,12 +253,20 @@ enum { CONV_DW_MIN_DEPTH = 256, CONV_DW_CHUNK_FLOATS = 1 << 18, CONV_DW_DEEP_FLO
  * - colT, A, part: floats of one unit's colT (one per part), of A and of one partial;
  *   scratch: all of it. */
 enum { CONV_DW_PART_FLOATS = 1 << 18 };
+/* - ranged (conv_dw_ranged): the host plan of a weight gradient whose taps on the
+ *   padding are CONV_DW_RANGED_MIN_PCT of its multiply-adds or more: A and colT
+ *   gathered with the unit's positions ordered by the set of taps that read input
+ *   there (colT's columns tap-major), a GEMM into Ct (R x K, tap-major) in which
+ *   each tap's columns sum over only its positions' rows, then dW = Ct transposed
+ *   (ct floats). */
+enum { CONV_DW_RANGED_MIN_PCT = 10, DW_MAX_CLASSES = 64 };
 typedef struct ConvDw {
     int64_t nbw, rows, units, NQ;
-    bool in_place;
+    bool in_place, ranged;
     int parts;
-    int64_t colT, A, part, scratch;
+    int64_t colT, A, part, ct, scratch;
 } ConvDw;
+bool conv_dw_ranged(const ConvGeom *wg, const Phase *wph);
 ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool compact);
 
 /* Phases of a convolution-shaped computation with geometry g (see Phase). */
