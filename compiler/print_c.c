@@ -2077,7 +2077,8 @@ static int dw_classes(Arena *a, const ConvCall *wc, const Phase *ph, int64_t *po
         cnt[k]++;
     }
     int64_t at[DW_MAX_CLASSES];
-    for (int k = 0, b = 0; k < nc; k++) { cb[k] = b; at[k] = b; b += (int)cnt[k]; }
+    int64_t b = 0;
+    for (int k = 0; k < nc; k++) { cb[k] = b; at[k] = b; b += cnt[k]; }
     cb[nc] = ph->qtot;
     for (int64_t p = 0; p < ph->qtot; p++) pos[at[cls[p]]++] = p;
     return nc;
