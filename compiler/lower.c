@@ -234,42 +234,64 @@ static int64_t conv_dw_rows(const ConvGeom *g, const Phase *ph, int64_t nb) {
     return R && R * rest >= CONV_DW_MIN_DEPTH && middle_rows_full(g, false, ph, R) ? R : 0;
 }
 
+/* The taps of a weight gradient's im2col that read input at flattened position p. */
+static uint64_t dw_position_taps(const ConvGeom *wg, const Phase *wph, int64_t p) {
+    int64_t q[MAX_SPATIAL];
+    for (int i = wg->nsp - 1; i >= 0; i--) { q[i] = p % wph->nq[i]; p /= wph->nq[i]; }
+    uint64_t m = 0;
+    for (int j = 0; j < wph->ntaps; j++) {
+        bool ok = true;
+        for (int i = 0; i < wg->nsp && ok; i++) {
+            int64_t lo, hi;
+            tap_range(wg, false, wph, j, i, 0, &lo, &hi);
+            ok = q[i] >= lo && q[i] < hi;
+        }
+        if (ok) m |= 1ull << j;
+    }
+    return m;
+}
+
+int conv_dw_classes(const ConvGeom *wg, const Phase *wph, int64_t *pos, int64_t *cb, uint64_t *cmask) {
+    int64_t cnt[DW_MAX_CLASSES] = {0};
+    int nc = 0;
+    for (int64_t p = 0; p < wph->qtot; p++) {
+        uint64_t m = dw_position_taps(wg, wph, p);
+        int k = 0;
+        while (k < nc && cmask[k] != m) k++;
+        if (k == nc) {
+            if (nc == DW_MAX_CLASSES) return -1;
+            cmask[nc++] = m;
+        }
+        cnt[k]++;
+    }
+    int64_t b = 0;
+    for (int k = 0; k < nc; k++) { cb[k] = b; b += cnt[k]; }
+    cb[nc] = b;
+    if (pos) {
+        int64_t at[DW_MAX_CLASSES];
+        memcpy(at, cb, sizeof at);
+        for (int64_t p = 0; p < wph->qtot; p++) {
+            uint64_t m = dw_position_taps(wg, wph, p);
+            int k = 0;
+            while (cmask[k] != m) k++;
+            pos[at[k]++] = p;
+        }
+    }
+    return nc;
+}
+
 /* A weight gradient that can sum each tap over only the positions where it reads
  * input (see ConvDw.ranged): one group of a multiple of 64 source channels (a
- * 64-column block of the GEMM lies in one tap), at most 64 taps, and taps on the
- * padding at least CONV_DW_RANGED_MIN_PCT of the multiply-adds. */
+ * 64-column block of the GEMM lies in one tap), at most 64 taps and
+ * DW_MAX_CLASSES classes, and taps on the padding at least CONV_DW_RANGED_MIN_PCT
+ * of the multiply-adds. */
 bool conv_dw_ranged(const ConvGeom *wg, const Phase *wph) {
     if (wg->groups != 1 || wg->cin % 64 != 0 || wph->ntaps > 64 || wph->ntaps < 2) return false;
-    /* at most DW_MAX_CLASSES classes: bounded by the product over the axes of the
-     * distinct sets of taps valid along each */
-    int64_t classes = 1;
-    for (int i = 0; i < wg->nsp; i++) {
-        uint64_t seen[DW_MAX_CLASSES];
-        int n = 0;
-        for (int64_t q = 0; q < wph->nq[i] && n <= DW_MAX_CLASSES; q++) {
-            uint64_t m = 0;
-            for (int j = 0; j < wph->ntaps; j++) {
-                int64_t lo, hi;
-                tap_range(wg, false, wph, j, i, 0, &lo, &hi);
-                if (q >= lo && q < hi) m |= 1ull << j;
-            }
-            int k = 0;
-            while (k < n && seen[k] != m) k++;
-            if (k == n && n < DW_MAX_CLASSES) seen[n] = m;
-            if (k == n) n++;
-        }
-        classes *= n;
-        if (classes > DW_MAX_CLASSES) return false;
-    }
-    int64_t valid = 0;
-    for (int j = 0; j < wph->ntaps; j++) {
-        int64_t v = 1, lo, hi;
-        for (int i = 0; i < wg->nsp; i++) {
-            tap_range(wg, false, wph, j, i, 0, &lo, &hi);
-            v *= hi > lo ? hi - lo : 0;
-        }
-        valid += v;
-    }
+    int64_t cb[DW_MAX_CLASSES + 1], valid = 0;
+    uint64_t cmask[DW_MAX_CLASSES];
+    int nc = conv_dw_classes(wg, wph, NULL, cb, cmask);
+    if (nc < 0) return false;
+    for (int k = 0; k < nc; k++) valid += __builtin_popcountll(cmask[k]) * (cb[k + 1] - cb[k]);
     return (wph->ntaps * wph->qtot - valid) * 100 >= CONV_DW_RANGED_MIN_PCT * wph->ntaps * wph->qtot;
 }
 

@@ -33,7 +33,7 @@ typedef struct Ctx {
     const TrainPlan *tplan;   /* the training plan, when the network trains */
     int64_t gemms[1024][7];
     int ngemms;
-    int ndw;           /* ranged weight-gradient GEMMs printed (dw_ranged_gemm) */
+    int ndw;           /* ranged weight-gradient GEMMs printed (gemm_fn_ranged) */
     const PrintOptions *o;   /* netc build --profile */
     bool cw;                 /* firmware, no training, --weights: parameters read in place from NAME_weights */
 } Ctx;
@@ -97,8 +97,9 @@ static int gemm_mr(int64_t M) { return M >= GEMM_WIDE_ROWS && !gemm_rows8(M) ? 6
 
 /* How a GEMM reads its operands (see gemm_name), and its blocking: panels of `mr`
  * rows (packed A's, and the portable blocks'), vector blocks of `mb` rows by `nv`
- * vectors, `kc` deep slices. */
-typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; bool stream; bool arow; int tail; } GemmOpt;
+ * vectors, `kc` deep slices.  rtap > 0: a ranged GEMM (gemm_fn_ranged), whose
+ * columns come in blocks of rtap, block t summing k over only its row ranges. */
+typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; bool stream; bool arow; int tail; int64_t rtap; } GemmOpt;
 
 /* The column-panel loop of a slice: in a threaded GEMM (`par`, one parallel region
  * round all its slices) the panels are shared out without a barrier, each thread
@@ -107,6 +108,13 @@ typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t l
 static void emit_panels(Emitter *w, const GemmOpt *o) { if (o->par) emit(w, "NETC_FOR_NOWAIT"); }
 static void emit_tail(Emitter *w, const GemmOpt *o, bool open) {
     if (o->par) emit(w, open ? "if (NETC_LAST_THREAD) {" : "}");
+}
+
+/* A ranged block's k loops (two levels, one more brace to close): the row ranges
+ * kr[t][2 kj] .. kr[t][2 kj + 1] of the tap t of columns n (see gemm_fn_ranged). */
+static void range_loop(Emitter *w, const GemmOpt *o, const char *n) {
+    emit(w, "for (int kj = 0; kj < kn[(%s) / %lld]; kj++) {", n, LL(o->rtap));
+    emit(w, "for (int k = kr[(%s) / %lld][2 * kj]; k < kr[(%s) / %lld][2 * kj + 1]; k++) {", n, LL(o->rtap), n, LL(o->rtap));
 }
 
 static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K,
@@ -118,7 +126,8 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
     else
         emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) c[i][j] = %s ? 0.0f : C[(%s + i) * %lld + %s + j];",
              LL(mr), LL(nr), first, m, LL(o->ldc), n);
-    emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
+    if (o->rtap) range_loop(w, o, n);
+    else emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
     if (o->boff) emit(w, "const float *restrict b = B + bo[%s + k] + %s;", k0, n);
     else emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(o->ldb), n);
     emit(w, "for (int i = 0; i < %lld; i++) {", LL(mr));
@@ -129,6 +138,7 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
     emit(w, "for (int j = 0; j < %lld; j++) c[i][j] += a * b[j];", LL(nr));
     emit(w, "}");
     emit(w, "}");
+    if (o->rtap) emit(w, "}");
     emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) C[(%s + i) * %lld + %s + j] = c[i][j];",
          LL(mr), LL(nr), m, LL(o->ldc), n);
     emit(w, "}");
@@ -193,7 +203,10 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
                       first, m, LL(i), LL(o->ldc), n, LL(v * VEC_W));
         }
     }
-    if (o->boff) {
+    if (o->rtap) {
+        range_loop(w, o, n);
+        emit(w, "const float *restrict b = B + k * %lld + %s;", LL(o->ldb), n);
+    } else if (o->boff) {
         emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
         emit(w, "const float *restrict b = B + bo[%s + k] + %s;", k0, n);
     } else {
@@ -214,6 +227,7 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
         emit(w, "}");
     }
     emit(w, "}");
+    if (o->rtap) emit(w, "}");
     for (int64_t i = 0; i < mr; i++)
         for (int64_t v = 0; v < nv; v++) {
             if (o->tail)
@@ -268,7 +282,9 @@ static void gemm_slices(Emitter *w, const GemmOpt *opt, int64_t M, int64_t K, in
         emit(w, "NETC_PARALLEL");
         emit(w, "{");
     }
-    if (full == 1 && rem == 0) {
+    if (o->rtap) {
+        slice(w, o, M, K, N, "0", K, "first");   /* the ranges cover K: one slice, `first` the call's */
+    } else if (full == 1 && rem == 0) {
         slice(w, o, M, K, N, "0", kc, o->acc ? "0" : "1");
     } else if (full >= 1) {
         emit(w, "for (int kb = 0; kb < %lld; kb += %lld) {", LL(full * kc), LL(kc));
@@ -289,6 +305,30 @@ static void gemm_slices(Emitter *w, const GemmOpt *opt, int64_t M, int64_t K, in
     if (po.par) emit(w, "}");
 }
 
+/* A GEMM function's body: the vector path's blocking (see gemm_fn_rows) under
+ * NETC_VEC, the portable blocks otherwise.  A ranged GEMM keeps 6 x 4 or 8 x 2
+ * blocks (a panel of 64 or 32 columns lies in one tap) over its whole K. */
+static void gemm_body(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64_t N, bool stream) {
+    if (N >= VEC_W) {
+        GemmOpt v = *o;
+        v.nv = 2;
+        v.mb = o->mr == 6 ? 12 : GEMM_MR;
+        int wnv = gemm_rows8(M) && !o->rtap ? 3 : 4;
+        if (M >= GEMM_WIDE_ROWS && N >= wnv * VEC_W && !(gemm_par(M, K, N, 2 * VEC_W, GEMM_KC) && !gemm_par(M, K, N, wnv * VEC_W, GEMM_WIDE_KC))) {
+            v.nv = wnv;
+            v.mb = v.mr = wnv == 3 ? 8 : 6;
+            v.kc = GEMM_WIDE_KC;
+            if (o->acc && M * o->ldc >= GEMM_DEEP_C) v.kc = K < GEMM_DEEP_KC ? K : GEMM_DEEP_KC;
+        }
+        v.stream = stream;
+        emit_raw(w, "#if NETC_VEC\n");
+        gemm_slices(w, &v, M, K, N, v.nv * VEC_W, vgemm_slice);
+        emit_raw(w, "#else\n");
+    }
+    gemm_slices(w, o, M, K, N, GEMM_NR, gemm_slice);
+    if (N >= VEC_W) emit_raw(w, "#endif\n");
+}
+
 /* The function computing C[M][N] = A[M][K] . B[K][N], printed on first use.  `packed`:
  * A is stored as panels of MR = gemm_mr(M) rows, [M / MR][K][MR], then the M % MR
  * last rows as [K][M % MR], so that a register block reads A in one sequential
@@ -304,7 +344,7 @@ static const char *gemm_fn_rows(Ctx *c, int64_t M, int64_t K, int64_t N, bool pa
     if (ars) packed = false, lda = ars;
     if (arow) packed = false, lda = 0;
     GemmOpt o = {packed, ldb && !boff ? ldb : N, acc, false, ldc ? ldc : N, lda ? lda : K, packed ? gemm_mr(M) : GEMM_MR, 0, 1, GEMM_KC,
-                 boff, ars, false, arow, 0};
+                 boff, ars, false, arow, 0, 0};
     stream = stream && !acc && N >= VEC_W && K <= GEMM_WIDE_KC;   /* one slice of any block: every store is final */
     char pre[8];
     snprintf(pre, sizeof pre, "%s%s%s%s%s%s", stream ? "s" : "", packed ? "p" : "", ars ? "w" : "", arow ? "r" : "", acc ? "a" : "",
@@ -330,24 +370,7 @@ static const char *gemm_fn_rows(Ctx *c, int64_t M, int64_t K, int64_t N, bool pa
     emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C%s%s%s)", name,
          ars ? ", const int *restrict ao" : "", boff ? ", const int *restrict bo" : "", arow ? ", const int *restrict ra" : "");
     emit(w, "{");
-    if (N >= VEC_W) {
-        GemmOpt v = o;
-        v.nv = 2;
-        v.mb = o.mr == 6 ? 12 : GEMM_MR;
-        int wnv = gemm_rows8(M) ? 3 : 4;
-        if (M >= GEMM_WIDE_ROWS && N >= wnv * VEC_W && !(gemm_par(M, K, N, 2 * VEC_W, GEMM_KC) && !gemm_par(M, K, N, wnv * VEC_W, GEMM_WIDE_KC))) {
-            v.nv = wnv;
-            v.mb = v.mr = wnv == 3 ? 8 : 6;
-            v.kc = GEMM_WIDE_KC;
-            if (acc && M * o.ldc >= GEMM_DEEP_C) v.kc = K < GEMM_DEEP_KC ? K : GEMM_DEEP_KC;
-        }
-        v.stream = stream;
-        emit_raw(w, "#if NETC_VEC\n");
-        gemm_slices(w, &v, M, K, N, v.nv * VEC_W, vgemm_slice);
-        emit_raw(w, "#else\n");
-    }
-    gemm_slices(w, &o, M, K, N, GEMM_NR, gemm_slice);
-    if (N >= VEC_W) emit_raw(w, "#endif\n");
+    gemm_body(w, &o, M, K, N, stream);
     emit(w, "}");
     emit_raw(w, "\n");
     return name;
@@ -2043,52 +2066,14 @@ static void emit_dact_loop(Emitter *w, int64_t n, const char *dst, const char *o
     else emit(w, "for (int i = 0; i < %lld; i++) %s *= %s;", LL(n), dst, e);
 }
 
-/* ---- the ranged weight gradient (ConvDw.ranged) ----
- * The positions of one sample in the order of their classes (the set of taps that
- * read input there, in order of first appearance): pos[] their flattened indices,
- * cb[c] the first of class c, cmask[c] its taps; returns the classes. */
-static int dw_classes(Arena *a, const ConvCall *wc, const Phase *ph, int64_t *pos, int64_t *cb, uint64_t *cmask) {
-    int nsp = wc->g.nsp, nc = 0;
-    int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
-    int64_t tlo[64][MAX_SPATIAL], thi[64][MAX_SPATIAL];
-    for (int j = 0; j < ph->ntaps; j++) {
-        tap_ranges(wc, ph, j, lo, hi, mul, add);
-        memcpy(tlo[j], lo, sizeof lo);
-        memcpy(thi[j], hi, sizeof hi);
-    }
-    int64_t cnt[DW_MAX_CLASSES] = {0};
-    int *cls = arena_alloc(a, sizeof *cls * (size_t)ph->qtot);
-    for (int64_t p = 0; p < ph->qtot; p++) {
-        int64_t q[MAX_SPATIAL], r = p;
-        for (int i = nsp - 1; i >= 0; i--) { q[i] = r % ph->nq[i]; r /= ph->nq[i]; }
-        uint64_t m = 0;
-        for (int j = 0; j < ph->ntaps; j++) {
-            bool ok = true;
-            for (int i = 0; i < nsp; i++) if (q[i] < tlo[j][i] || q[i] >= thi[j][i]) ok = false;
-            if (ok) m |= 1ull << j;
-        }
-        int k = 0;
-        while (k < nc && cmask[k] != m) k++;
-        if (k == nc) {
-            if (nc == DW_MAX_CLASSES) return -1;   /* (conv_dw_ranged counts them first) */
-            cmask[nc++] = m;
-        }
-        cls[p] = k;
-        cnt[k]++;
-    }
-    int64_t at[DW_MAX_CLASSES];
-    int64_t b = 0;
-    for (int k = 0; k < nc; k++) { cb[k] = b; at[k] = b; b += cnt[k]; }
-    cb[nc] = ph->qtot;
-    for (int64_t p = 0; p < ph->qtot; p++) pos[at[cls[p]]++] = p;
-    return nc;
-}
+/* ---- the ranged weight gradient (ConvDw.ranged) ---- */
 
 /* The ranged GEMM: C[R][K] (=, or += unless `first`) A[R][NQ] . B[NQ][K] (rows KP
  * apart), where column block t (Cg columns, one tap) sums k over only the rows of
- * the classes holding tap t: rows [kr[t][2j], kr[t][2j + 1]), kn[t] runs. */
-static const char *dw_ranged_gemm(Ctx *c, int64_t R, int64_t NQ, int64_t K, int64_t KP, int64_t Cg, int T, const int64_t *cb, const uint64_t *cmask,
-                                  int nc, int64_t nbw) {
+ * the classes holding tap t: rows [kr[t][2j], kr[t][2j + 1]), kn[t] runs (tables
+ * in the function; the blocks are gemm_body's, see GemmOpt.rtap). */
+static const char *gemm_fn_ranged(Ctx *c, int64_t R, int64_t NQ, int64_t K, int64_t KP, int64_t Cg, int T, const int64_t *cb,
+                                  const uint64_t *cmask, int nc, int64_t nbw) {
     static char name[96];
     snprintf(name, sizeof name, "dwgemm_%d", c->ndw++);
     Emitter *w = c->g;
@@ -2119,57 +2104,8 @@ static const char *dw_ranged_gemm(Ctx *c, int64_t R, int64_t NQ, int64_t K, int6
         emit(w, "%s},", buf);
     }
     emit(w, "};");
-    bool par = threaded(R * K * NQ / 2) && K / 64 >= 2;
-    int64_t Rb = R / 6 * 6;
-    emit_raw(w, "#if NETC_VEC\n");
-    if (par) { emit(w, "NETC_PARALLEL"); emit(w, "{"); emit(w, "NETC_FOR_NOWAIT"); }
-    emit(w, "for (int n = 0; n < %lld; n += 64) {", LL(K));
-    emit(w, "const int t = n / %lld;", LL(Cg));
-    for (int part = 0; part < 2; part++) {
-        int64_t mr = part == 0 ? 6 : R - Rb;
-        if (mr == 0 || (part == 0 && Rb == 0)) continue;
-        if (part == 0) emit(w, "for (int m = 0; m < %lld; m += 6) {", LL(Rb));
-        else { emit(w, "{"); emit(w, "const int m = %lld;", LL(Rb)); }
-        for (int64_t i = 0; i < mr; i++) {
-            emit(w, "const float *restrict a%lld = A + (m + %lld) * %lld;", LL(i), LL(i), LL(NQ));
-            for (int v = 0; v < 4; v++)
-                emit(w, "netc_vf c%lld_%d = first ? (netc_vf){0} : *(const netc_vf *)(C + (m + %lld) * %lld + n + %d);", LL(i), v, LL(i), LL(K), v * 16);
-        }
-        emit(w, "for (int j = 0; j < kn[t]; j++) {");
-        emit(w, "const float *restrict b = B + kr[t][2 * j] * %lld + n;", LL(KP));
-        emit(w, "for (int k = kr[t][2 * j]; k < kr[t][2 * j + 1]; k++, b += %lld) {", LL(KP));
-        for (int v = 0; v < 4; v++) emit(w, "const netc_vf b%d = *(const netc_vf *)(b + %d);", v, v * 16);
-        for (int64_t i = 0; i < mr; i++) {
-            emit(w, "{");
-            emit(w, "const float ai = a%lld[k];", LL(i));
-            for (int v = 0; v < 4; v++) emit(w, "c%lld_%d += ai * b%d;", LL(i), v, v);
-            emit(w, "}");
-        }
-        emit(w, "}");
-        emit(w, "}");
-        for (int64_t i = 0; i < mr; i++)
-            for (int v = 0; v < 4; v++) emit(w, "*(netc_vf *)(C + (m + %lld) * %lld + n + %d) = c%lld_%d;", LL(i), LL(K), v * 16, LL(i), v);
-        emit(w, "}");
-    }
-    emit(w, "}");
-    if (par) emit(w, "}");
-    emit_raw(w, "#else\n");
-    if (par) emit(w, "NETC_PARALLEL_FOR");
-    emit(w, "for (int n = 0; n < %lld; n += 16) {", LL(K));
-    emit(w, "const int t = n / %lld;", LL(Cg));
-    emit(w, "for (int m = 0; m < %lld; m++) {", LL(R));
-    emit(w, "float cv[16];");
-    emit(w, "for (int l = 0; l < 16; l++) cv[l] = first ? 0.0f : C[m * %lld + n + l];", LL(K));
-    emit(w, "for (int j = 0; j < kn[t]; j++) {");
-    emit(w, "for (int k = kr[t][2 * j]; k < kr[t][2 * j + 1]; k++) {");
-    emit(w, "const float a = A[m * %lld + k];", LL(NQ));
-    emit(w, "for (int l = 0; l < 16; l++) cv[l] += a * B[k * %lld + n + l];", LL(KP));
-    emit(w, "}");
-    emit(w, "}");
-    emit(w, "for (int l = 0; l < 16; l++) C[m * %lld + n + l] = cv[l];", LL(K));
-    emit(w, "}");
-    emit(w, "}");
-    emit_raw(w, "#endif\n");
+    GemmOpt o = {.ldb = KP, .ldc = K, .lda = NQ, .mr = GEMM_MR, .nv = 1, .kc = NQ, .rtap = Cg};
+    gemm_body(w, &o, R, NQ, K, false);
     emit(w, "}");
     emit_raw(w, "\n");
     return name;
@@ -2187,8 +2123,8 @@ static void emit_dw_ranged(Ctx *c, const ConvCall *wc, const Phase *ph, const Co
     for (int i = 0; i < nsp; i++) svol *= g->in[i];
     int64_t *pos = arena_alloc(c->a, sizeof *pos * (size_t)ph->qtot), cb[DW_MAX_CLASSES + 1];
     uint64_t cmask[DW_MAX_CLASSES];
-    int nc = dw_classes(c->a, wc, ph, pos, cb, cmask);
-    const char *gemm = dw_ranged_gemm(c, R, NQ, K, KP, Cg, T, cb, cmask, nc, nbw);
+    int nc = conv_dw_classes(g, ph, pos, cb, cmask);
+    const char *gemm = gemm_fn_ranged(c, R, NQ, K, KP, Cg, T, cb, cmask, nc, nbw);
     /* source offsets: a position's base in the im2col source plane, and each tap's
      * offset from it (valid where the tap reads input) */
     int64_t off[64], lo[MAX_SPATIAL], hi[MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL];
@@ -2295,11 +2231,8 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
         Phase v = conv_row_view(ph, dw.rows);
         ConvCall wc = {.tr = false, .g = st->wg, .phases = st->wph, .nphases = 1, .nb = dw.nbw};
         const char *n0 = U > 1 ? "n0" : "0";
-        if (dw.ranged) {
-            emit_dw_ranged(c, &wc, ph, &dw, R, src, Rsrc, Rch, Rvol, wp->offset, tp->scratch);
-            goto dx;
-        }
-        for (int64_t grp = 0; grp < g->groups; grp++) {
+        if (dw.ranged) emit_dw_ranged(c, &wc, ph, &dw, R, src, Rsrc, Rch, Rvol, wp->offset, tp->scratch);
+        else for (int64_t grp = 0; grp < g->groups; grp++) {
             int64_t dwo = wp->offset + grp * R * ph->K;
             emit(w, "{");
             emit(w, "float *restrict colTS = s->arena + %lld;", LL(tp->scratch));
@@ -2366,7 +2299,6 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
             emit(w, "}");
         }
     }
-dx:
     if (st->want_dx[0]) {
         ConvCall cc = {.tr = !tr, .g = st->bg, .phases = st->bph, .nphases = st->nbph, .nb = NB, .x = gy,
                        .y = tp->gr[L->in[0]->id], .col = tp->scratch, .w = s->params[k->param[P_WEIGHT]].offset, .b = -1,

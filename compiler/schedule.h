@@ -267,6 +267,11 @@ typedef struct ConvDw {
     int64_t colT, A, part, ct, scratch;
 } ConvDw;
 bool conv_dw_ranged(const ConvGeom *wg, const Phase *wph);
+/* The classes of a weight gradient's im2col positions (the set of taps reading
+ * input there, in order of first appearance): cmask[c] class c's taps, cb[c] its
+ * first position in class order (cb[nc] = all of them), pos[] (unless NULL) the
+ * flattened positions in that order; returns nc, or -1 past DW_MAX_CLASSES. */
+int conv_dw_classes(const ConvGeom *wg, const Phase *wph, int64_t *pos, int64_t *cb, uint64_t *cmask);
 ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool compact);
 
 /* Phases of a convolution-shaped computation with geometry g (see Phase). */
