@@ -486,6 +486,45 @@ static void emit_zero_rest(Emitter *w, int nsp, const int64_t *lo, const int64_t
     }
 }
 
+/* cs[row + q] = xs[x index of q] over the box [lo, hi).  Reads two apart along the
+ * last axis (a stride-2 convolution: every input gradient of a stride-2 transposed
+ * convolution) take, on the vector path, 16 outputs at a time from two masked
+ * loads' even lanes (NETC_EVEN2): GCC leaves that copy scalar, a load and a store
+ * per float (a fifth of DCGAN 16x16's input gradient). */
+enum { EVEN2_MIN = 4 };   /* rows at least this long along the last axis */
+static void emit_copy_box(Emitter *w, int nsp, const int64_t *lo, const int64_t *hi, int64_t mulL, const char *row, const char *tidx,
+                          const char *xi) {
+    int L = nsp - 1;
+    int64_t n = hi[L] - lo[L];
+    if (mulL != 2 || n < EVEN2_MIN) {
+        open_q_loops(w, nsp, lo, hi);
+        emit(w, "cs[%s + %s] = xs[%s];", row, tidx, xi);
+        close_loops(w, nsp);
+        return;
+    }
+    open_q_loops(w, L, lo, hi);
+    emit_raw(w, "#if NETC_VEC\n");
+    int64_t full = n / VEC_W, r = n % VEC_W;
+    if (full) {
+        emit(w, "for (int q%d = %lld; q%d < %lld; q%d += %d)", L, LL(lo[L]), L, LL(lo[L] + full * VEC_W), L, VEC_W);
+        emit(w, "NETC_EVEN2(&cs[%s + %s], &xs[%s], 0xffffu, 0x7fffu, 0xffffu);", row, tidx, xi);
+    }
+    if (r) {
+        /* the last r outputs read 2 r - 1 floats */
+        int64_t e = 2 * r - 1;
+        unsigned m0 = e >= VEC_W ? 0xffffu : (1u << e) - 1, m1 = e > VEC_W ? (1u << (e - VEC_W)) - 1 : 0;
+        emit(w, "{");
+        emit(w, "const int q%d = %lld;", L, LL(lo[L] + full * VEC_W));
+        emit(w, "NETC_EVEN2(&cs[%s + %s], &xs[%s], 0x%xu, 0x%xu, 0x%xu);", row, tidx, xi, m0, m1, (1u << r) - 1);
+        emit(w, "}");
+    }
+    emit_raw(w, "#else\n");
+    emit(w, "for (int q%d = %lld; q%d < %lld; q%d++)", L, LL(lo[L]), L, LL(hi[L]), L);
+    emit(w, "cs[%s + %s] = xs[%s];", row, tidx, xi);
+    emit_raw(w, "#endif\n");
+    close_loops(w, L);
+}
+
 /* A tap's copy in the chunked im2col, cs[row + q] = xs[x index of q] over the box
  * [lo, hi).  A box narrower than its row on the innermost axis (a tap clipped at
  * the left or right edge) copies whole rows where it can: over the rows (outermost
@@ -526,9 +565,7 @@ static void emit_tap_copy(Emitter *w, const ConvCall *cc, const Phase *ph, const
         else if (part == 1) { if (v1 == v0) continue; a[0] = v0, b[0] = v1, a[L] = 0, b[L] = ph->nq[L]; }
         else { if (v1 == v0) continue; a[0] = v1; }
         if (a[0] >= b[0]) continue;
-        open_q_loops(w, nsp, a, b);
-        emit(w, "cs[%s + %s] = xs[%s];", row, tidx, xi);
-        close_loops(w, nsp);
+        emit_copy_box(w, nsp, a, b, mul[L], row, tidx, xi);
     }
 }
 
@@ -3125,6 +3162,15 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "/* NETC_LOADM, NETC_STOREM: the lanes of mask m of a vector (a GEMM's last columns). */");
     emit(w, "#define NETC_LOADM(p, m) ((netc_vf)__builtin_ia32_loadups512_mask((p), (netc_vf){0}, (m)))");
     emit(w, "#define NETC_STOREM(p, v, m) __builtin_ia32_storeups512_mask((p), (v), (m))");
+    emit(w, "/* NETC_EVEN2: d[i] = s[2 i] for the lanes i of mask md, from the loads of s (lanes m0)");
+    emit(w, " * and s + 16 (lanes m1): a stride-2 convolution's im2col. */");
+    emit(w, "#if defined(__clang__) || __GNUC__ >= 12");
+    emit(w, "#define NETC_EVENS(a, b) __builtin_shufflevector((a), (b), 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)");
+    emit(w, "#else");
+    emit(w, "typedef int netc_vi __attribute__((vector_size(16 * sizeof(int))));");
+    emit(w, "#define NETC_EVENS(a, b) __builtin_shuffle((a), (b), (netc_vi){0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30})");
+    emit(w, "#endif");
+    emit(w, "#define NETC_EVEN2(d, s, m0, m1, md) NETC_STOREM((d), NETC_EVENS(NETC_LOADM((s), (m0)), NETC_LOADM((s) + 16, (m1))), (md))");
     emit(w, "/* NETC_KEEP: a loaded vector stays in its register (GCC would otherwise fold the");
     emit(w, " * load again into every multiply-add that uses it). */");
     emit(w, "#define NETC_KEEP(v) __asm__(\"\" : \"+v\"(v))");
