@@ -3,7 +3,7 @@
 # As root it installs what is missing (apt-get); otherwise it prints the exact
 # apt-get line and fails.  Safe to run repeatedly: it only asks dpkg when all is there.
 set -euo pipefail
-want=(gcc clang ninja-build flex bison libcmocka-dev libclang-14-dev libclang-rt-14-dev
+want=(gcc clang libomp-dev ninja-build flex bison libcmocka-dev libclang-14-dev libclang-rt-14-dev
       zlib1g-dev libpng-dev libcairo2-dev python3 python3-numpy python3-torch python3-onnx
       libonnx-testdata dataset-fashion-mnist libdnnl-dev gcc-arm-none-eabi
       libnewlib-arm-none-eabi qemu-system-arm)

@@ -25,6 +25,8 @@ run nhwc --count "$count_nhwc" --seed 2 --layout nhwc
 # the same layers
 run wide --count "$count_wide" --seed 3 --layout nchw --wide --per-net 20 --expect-implicit --cflags "-O2 -march=native"
 run wide-portable --count "$((count_wide / 4))" --seed 4 --layout nchw --wide --per-net 25 --cflags "-O1 -DNETC_PORTABLE"
+# the same vector path compiled by Clang (its own branches of the prelude's macros)
+CC=clang run wide-clang --count "$((count_wide / 4))" --seed 13 --layout nchw --wide --per-net 20 --threads 1,2 --expect-implicit --cflags "-O1 -march=native -fopenmp"
 # host builds with OpenMP at batch 8: convolutions that run their chunks (or samples)
 # on threads, each in its own scratch slot, and GEMMs that share out their panels;
 # each program runs on 1, 2 and 3 threads and must give the same bits every time
