@@ -486,42 +486,50 @@ static void emit_zero_rest(Emitter *w, int nsp, const int64_t *lo, const int64_t
     }
 }
 
-/* cs[row + q] = xs[x index of q] over the box [lo, hi).  Reads two apart along the
- * last axis (a stride-2 convolution: every input gradient of a stride-2 transposed
- * convolution) take, on the vector path, 16 outputs at a time from two masked
- * loads' even lanes (NETC_EVEN2): GCC leaves that copy scalar, a load and a store
- * per float (a fifth of DCGAN 16x16's input gradient). */
-enum { EVEN2_MIN = 4 };   /* rows at least this long along the last axis */
-static void emit_copy_box(Emitter *w, int nsp, const int64_t *lo, const int64_t *hi, int64_t mulL, const char *row, const char *tidx,
-                          const char *xi) {
-    int L = nsp - 1;
-    int64_t n = hi[L] - lo[L];
-    if (mulL != 2 || n < EVEN2_MIN) {
-        open_q_loops(w, nsp, lo, hi);
-        emit(w, "cs[%s + %s] = xs[%s];", row, tidx, xi);
-        close_loops(w, nsp);
-        return;
-    }
-    open_q_loops(w, L, lo, hi);
+/* dst = src for var in [lo, hi), dst and src lvalues in var, src two floats apart
+ * per step of var, dst one: on the vector path 16 at a time from two masked loads'
+ * even lanes (NETC_EVEN2; GCC leaves such a copy scalar, a load and a store per
+ * float: a fifth of DCGAN 16x16's input gradient). */
+enum { EVEN2_MIN = 4 };   /* runs at least this long */
+static void emit_even2_run(Emitter *w, const char *var, int64_t lo, int64_t hi, const char *dst, const char *src) {
+    int64_t n = hi - lo, full = n / VEC_W, r = n % VEC_W;
     emit_raw(w, "#if NETC_VEC\n");
-    int64_t full = n / VEC_W, r = n % VEC_W;
     if (full) {
-        emit(w, "for (int q%d = %lld; q%d < %lld; q%d += %d)", L, LL(lo[L]), L, LL(lo[L] + full * VEC_W), L, VEC_W);
-        emit(w, "NETC_EVEN2(&cs[%s + %s], &xs[%s], 0xffffu, 0x7fffu, 0xffffu);", row, tidx, xi);
+        emit(w, "for (int %s = %lld; %s < %lld; %s += %d)", var, LL(lo), var, LL(lo + full * VEC_W), var, VEC_W);
+        emit(w, "NETC_EVEN2(&%s, &%s, 0xffffu, 0x7fffu, 0xffffu);", dst, src);
     }
     if (r) {
         /* the last r outputs read 2 r - 1 floats */
         int64_t e = 2 * r - 1;
         unsigned m0 = e >= VEC_W ? 0xffffu : (1u << e) - 1, m1 = e > VEC_W ? (1u << (e - VEC_W)) - 1 : 0;
         emit(w, "{");
-        emit(w, "const int q%d = %lld;", L, LL(lo[L] + full * VEC_W));
-        emit(w, "NETC_EVEN2(&cs[%s + %s], &xs[%s], 0x%xu, 0x%xu, 0x%xu);", row, tidx, xi, m0, m1, (1u << r) - 1);
+        emit(w, "const int %s = %lld;", var, LL(lo + full * VEC_W));
+        emit(w, "NETC_EVEN2(&%s, &%s, 0x%xu, 0x%xu, 0x%xu);", dst, src, m0, m1, (1u << r) - 1);
         emit(w, "}");
     }
     emit_raw(w, "#else\n");
-    emit(w, "for (int q%d = %lld; q%d < %lld; q%d++)", L, LL(lo[L]), L, LL(hi[L]), L);
-    emit(w, "cs[%s + %s] = xs[%s];", row, tidx, xi);
+    emit(w, "for (int %s = %lld; %s < %lld; %s++) %s = %s;", var, LL(lo), var, LL(hi), var, dst, src);
     emit_raw(w, "#endif\n");
+}
+
+/* cs[row + q] = xs[x index of q] over the box [lo, hi); reads two apart along the
+ * last axis (a stride-2 convolution: every input gradient of a stride-2 transposed
+ * convolution) through emit_even2_run. */
+static void emit_copy_box(Emitter *w, int nsp, const int64_t *lo, const int64_t *hi, int64_t mulL, const char *row, const char *tidx,
+                          const char *xi) {
+    int L = nsp - 1;
+    if (mulL != 2 || hi[L] - lo[L] < EVEN2_MIN) {
+        open_q_loops(w, nsp, lo, hi);
+        emit(w, "cs[%s + %s] = xs[%s];", row, tidx, xi);
+        close_loops(w, nsp);
+        return;
+    }
+    char var[8], dst[600], src[600];
+    snprintf(var, sizeof var, "q%d", L);
+    snprintf(dst, sizeof dst, "cs[%s + %s]", row, tidx);
+    snprintf(src, sizeof src, "xs[%s]", xi);
+    open_q_loops(w, L, lo, hi);
+    emit_even2_run(w, var, lo[L], hi[L], dst, src);
     close_loops(w, L);
 }
 
@@ -941,7 +949,11 @@ static void emit_pad_rows(Emitter *w, const ConvGeom *g, const int64_t *amin, co
     if (vlo[L] > 0) emit(w, "for (int l = 0; l < %lld; l++) r[l] = 0.0f;", LL(vlo[L]));
     char src[96];
     pad_src(src, sizeof src, "l", amin[L], m[L], rs[L]);
-    if (vhi[L] > vlo[L]) emit(w, "for (int l = %lld; l < %lld; l++) r[l] = src[%s];", LL(vlo[L]), LL(vhi[L]), src);
+    if (m[L] == 2 && vhi[L] - vlo[L] >= EVEN2_MIN) {
+        char from[128];
+        snprintf(from, sizeof from, "src[%s]", src);
+        emit_even2_run(w, "l", vlo[L], vhi[L], "r[l]", from);
+    } else if (vhi[L] > vlo[L]) emit(w, "for (int l = %lld; l < %lld; l++) r[l] = src[%s];", LL(vlo[L]), LL(vhi[L]), src);
     if (ext[L] > vhi[L]) emit(w, "for (int l = %lld; l < %lld; l++) r[l] = 0.0f;", LL(vhi[L]), LL(ext[L]));
     close_loops(w, L);
 }
