@@ -147,10 +147,15 @@ static void plan_memory(Schedule *s) {
     free(order);
 }
 
-/* The largest divisor of nb whose im2col chunk fits CONV_CHUNK_FLOATS. */
-static int64_t chunk_of(const Phase *ph, int64_t nb) {
+/* The largest divisor of nb whose im2col chunk fits CONV_CHUNK_FLOATS, or on the
+ * host twice that when the weights (fg x K) are CONV_WIDE_PACK floats or more: they
+ * stream from beyond L2 once per chunk, so wider chunks halve that traffic (DCGAN
+ * 4x4's input gradient, 8 MB of weights over 32 columns a chunk: 0.96 of the time
+ * at 64; at 128, 1.28). */
+static int64_t chunk_of(const Phase *ph, int64_t nb, int64_t fg, bool compact) {
+    int64_t limit = !compact && fg * ph->K >= CONV_WIDE_PACK ? 2 * CONV_CHUNK_FLOATS : CONV_CHUNK_FLOATS;
     for (int64_t d = nb; d > 1; d--)
-        if (nb % d == 0 && ph->K * d * ph->qtot <= CONV_CHUNK_FLOATS) return d;
+        if (nb % d == 0 && ph->K * d * ph->qtot <= limit) return d;
     return 1;
 }
 
@@ -352,10 +357,10 @@ static int64_t conv_pack_floats(const ConvGeom *g, const Phase *ph, int n, bool 
     return chunked ? sum : f;
 }
 
-int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg) {
+int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg, bool compact) {
     int64_t nbk = nb;
     for (int p = 0; p < n; p++)
-        if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && chunk_of(&ph[p], nb) < nbk) nbk = chunk_of(&ph[p], nb);
+        if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && chunk_of(&ph[p], nb, fg, compact) < nbk) nbk = chunk_of(&ph[p], nb, fg, compact);
     return nbk;
 }
 
@@ -461,7 +466,7 @@ ConvImplicit conv_implicit(const ConvGeom *g, bool tr, const Phase *ph, int n, i
     ConvImplicit d, none;
     memset(&d, 0, sizeof d);
     none = d;
-    int64_t fg = g->cout / g->groups, cg = g->cin / g->groups, nbk = conv_nbk(ph, n, nb, fg), R = conv_rows(g, tr, ph, n, nbk);
+    int64_t fg = g->cout / g->groups, cg = g->cin / g->groups, nbk = conv_nbk(ph, n, nb, fg, compact), R = conv_rows(g, tr, ph, n, nbk);
     int64_t umax[MAX_SPATIAL] = {0}, nqmax[MAX_SPATIAL] = {0};
     bool any = false, multi = false;
     if (compact || fg > CONV_IMPLICIT_MAX_FG) return none;
@@ -647,7 +652,7 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
 }
 
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
-    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg), R = conv_rows(g, tr, ph, n, nbk);
+    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg, compact), R = conv_rows(g, tr, ph, n, nbk);
     ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nbk < nb || R), 1, 0, 0, nbk, R};
     ConvRegionPlan rp = conv_region_plan(g, tr, ph, n, nb, compact);
     if (rp.nbk) {   /* the region path: its chunks on the threads, each with its own xt and results */
@@ -689,7 +694,7 @@ ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg, int64_t nbk) {
         c.tmp = fg * ph->qtot;
         return c;
     }
-    c.nbk = nbk > 0 ? nbk : chunk_of(ph, nb);
+    c.nbk = nbk > 0 ? nbk : chunk_of(ph, nb, fg, false);
     c.ncol = c.nbk * ph->qtot;
     c.ncpad = (c.ncol + 15) / 16 * 16;
     if (c.ncpad / 16 % 2 == 0) c.ncpad += 16;   /* rows 16 * odd floats apart spread over the L1 sets */

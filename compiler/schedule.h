@@ -78,11 +78,12 @@ Schedule *lower_net(Arena *a, Net *net, bool compact);
  * im2col + GEMM over chunks of `nbk` samples (a divisor of the call's samples,
  * chosen so that the im2col chunk, at most CONV_CHUNK_FLOATS (512 KB), leaves room
  * in a 2 MB L2 cache for the packed weights, the GEMM results and the input beside
- * it; 1 MB chunks measured 5-10% slower on the DCGAN layers): `ncol` columns in rows
+ * it; 1 MB chunks measured 5-10% slower on the DCGAN layers), twice that on the host
+ * for weights of CONV_WIDE_PACK floats or more (see chunk_of): `ncol` columns in rows
  * `ncpad` apart (16 times an odd number, so the rows of a GEMM panel fall in
  * different L1 sets); `col` and `tmp` are the scratch floats one chunk needs.
  * `nbk` > 0 imposes the chunk. */
-enum { CONV_DIRECT_MAX_FG = 4, CONV_CHUNK_FLOATS = 1 << 17 };
+enum { CONV_DIRECT_MAX_FG = 4, CONV_CHUNK_FLOATS = 1 << 17, CONV_WIDE_PACK = 1 << 20 };
 typedef struct ConvChunk { bool direct; int64_t nbk, ncol, ncpad, col, tmp; } ConvChunk;
 ConvChunk conv_chunk(const Phase *ph, int64_t nb, int64_t fg, int64_t nbk);
 /* The direct path's padded input.  A host schedule (not compact) runs the direct
@@ -149,7 +150,7 @@ static inline int64_t pad_rows(int64_t k) {
 /* The chunk all GEMM phases of a call share (they run inside one loop over chunks;
  * one group and phase is packed at a time when the call is one chunk, every group
  * and phase once, before the chunks, when there are several). */
-int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg);
+int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg, bool compact);
 /* A phase seen through a block of R rows (R = 0: the phase itself). */
 Phase conv_row_view(const Phase *ph, int64_t R);
 /* Tap j's valid [lo, hi) of q on axis i, in a block whose first row is r0 (axis 0
