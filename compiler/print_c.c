@@ -1209,6 +1209,64 @@ static void emit_pack_phases(Emitter *w, const ConvCall *cc, const Phase *const 
 /* The row length of a chunk's GEMM results in tmp. */
 static int64_t results_ld(const ConvCall *cc, const ConvChunk *ch) { return cc->ip ? cc->ip->ldc : ch->ncpad; }
 
+/* The interleaved store past the caches (the vector path): a call whose y is large
+ * (conv_streams) and whose phases pair up along a last axis of stride 2 (phase
+ * pair[p] writes the position after phase p's, pair[p] = -1 for the second of a
+ * pair), every phase's rows whole vectors, no accumulation, activation or implicit
+ * copy.  Each pair's two vectors of 16 results zip into 32 consecutive floats of y
+ * (NETC_ZIPLO, NETC_ZIPHI) stored with NETC_STREAM: U-Net's k2 s2 forward, whose
+ * 4 MB y each store otherwise first reads from memory, in 0.90 of the time (plain
+ * stores of the same vectors: no gain).  Only shallow phases (K within GEMM_WIDE_KC):
+ * DCGAN 16x16's (K = 512, y 16 MB) gained nothing, and the loss reading y after it
+ * took 1.09 of its time. */
+static bool conv_streams(const ConvCall *cc);
+static bool stream_pairs(const ConvCall *cc, const Phase *ph, int nst, bool implicit, int *pair) {
+    const ConvGeom *g = &cc->g;
+    int L = g->nsp - 1;
+    if (nst < 2 || implicit || cc->accumulate || cc->act.kind != ACT_IDENTITY || !cc->tr || g->s[L] != 2 || ph[0].nq[L] % VEC_W
+        || !conv_streams(cc))
+        return false;
+    for (int p = 0; p < nst; p++)
+        if (ph[p].K > GEMM_WIDE_KC) return false;   /* deeper GEMMs hide the stores (as gemm_fn's streaming) */
+    bool second[CONV_INTERLEAVE_MAX] = {false};
+    for (int p = 0; p < nst; p++) {
+        pair[p] = -1;   /* the phase whose outputs follow p's along the last axis */
+        for (int r = 0; r < nst; r++) {
+            bool next = r != p;
+            for (int i = 0; i <= L && next; i++) {
+                int64_t op = ph[p].q0[i] * g->s[i] + ph[p].ph[i], orr = ph[r].q0[i] * g->s[i] + ph[r].ph[i];
+                next = i < L ? op == orr : orr == op + 1;
+            }
+            if (next) pair[p] = r;
+        }
+        if (pair[p] >= 0) second[pair[p]] = true;
+    }
+    for (int p = 0; p < nst; p++) {
+        if ((pair[p] >= 0) == second[p]) return false;   /* each phase the first or the second of one pair */
+        if (second[p]) pair[p] = -1;
+    }
+    return true;
+}
+
+static void emit_zip_store(Emitter *w, const ConvCall *cc, const int64_t *nq, int nst, const int *pair, const char *const *yidx,
+                           const int64_t *toff, const char *tidx) {
+    int L = cc->g.nsp - 1;
+    int64_t zero_lo[MAX_SPATIAL] = {0};
+    open_q_loops(w, L, zero_lo, nq);
+    emit(w, "for (int q%d = 0; q%d < %lld; q%d += %d) {", L, L, LL(nq[L]), L, VEC_W);
+    for (int p = 0; p < nst; p++) {
+        if (pair[p] < 0) continue;
+        emit(w, "{");
+        emit(w, "const netc_vf a = *(const netc_vf *)&ts[%lld + %s] + bv, b = *(const netc_vf *)&ts[%lld + %s] + bv;", LL(toff[p]), tidx,
+             LL(toff[pair[p]]), tidx);
+        emit(w, "NETC_STREAM(&yo[%s], NETC_ZIPLO(a, b));", yidx[p]);
+        emit(w, "NETC_STREAM(&yo[%s] + 16, NETC_ZIPHI(a, b));", yidx[p]);
+        emit(w, "}");
+    }
+    emit(w, "}");
+    close_loops(w, L);
+}
+
 /* Bias, activation and the store (or accumulation) into y of one chunk's GEMM
  * results: of the phase ph[0], or of all `nst` phases, interleaved. */
 static void emit_chunk_store(Ctx *c, const ConvCall *cc, const Phase *ph, int nst, int64_t grp, const ConvChunk *ch, const char *n0) {
@@ -1230,18 +1288,27 @@ static void emit_chunk_store(Ctx *c, const ConvCall *cc, const Phase *ph, int ns
         for (int i = 0; i < g->nsp; i++) one[i] = 1;
         index_expr(tidx, sizeof tidx, g->nsp, one, zero, ip->ext);
     }
-    if (!cc->par && threaded(Fg * ch->ncol * 4 * nst)) emit(w, "NETC_PARALLEL_FOR");
-    emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
-    if (!cc->accumulate) {
-        if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
-        else emit(w, "const float bv = 0.0f;");
+    int pair[CONV_INTERLEAVE_MAX];
+    bool zip = stream_pairs(cc, ph, nst, ip != NULL, pair);
+    if (zip) emit_raw(w, "#if NETC_VEC\n");
+    for (int vec = zip; vec >= 0; vec--) {
+        if (!cc->par && threaded(Fg * ch->ncol * 4 * nst)) emit(w, "NETC_PARALLEL_FOR");
+        emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+        if (!cc->accumulate) {
+            if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b + grp * Fg));
+            else emit(w, "const float bv = 0.0f;");
+        }
+        emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch->nbk));
+        emit(w, "const float *restrict ts = tmp + co * %lld + n * %lld;", LL(ldc), LL(ip ? ip->vol : ph->qtot));
+        emit(w, "float *restrict yo = y + ((%s + n) * %lld + %lld + co) * %lld;", n0, LL(g->cout), LL(grp * Fg), LL(outvol));
+        if (vec) emit_zip_store(w, cc, ph->nq, nst, pair, yp, toff, tidx);
+        else emit_store(w, cc, ph->nq, nst, yp, toff, tidx);
+        emit(w, "}");
+        if (vec) emit(w, "NETC_SFENCE();");
+        emit(w, "}");
+        if (vec) emit_raw(w, "#else\n");
     }
-    emit(w, "for (int n = 0; n < %lld; n++) {", LL(ch->nbk));
-    emit(w, "const float *restrict ts = tmp + co * %lld + n * %lld;", LL(ldc), LL(ip ? ip->vol : ph->qtot));
-    emit(w, "float *restrict yo = y + ((%s + n) * %lld + %lld + co) * %lld;", n0, LL(g->cout), LL(grp * Fg), LL(outvol));
-    emit_store(w, cc, ph->nq, nst, yp, toff, tidx);
-    emit(w, "}");
-    emit(w, "}");
+    if (zip) emit_raw(w, "#endif\n");
 }
 
 /* A phase whose im2col would be x itself: one tap that reads every position at its
@@ -3181,6 +3248,14 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#else");
     emit(w, "typedef int netc_vi __attribute__((vector_size(16 * sizeof(int))));");
     emit(w, "#define NETC_EVENS(a, b) __builtin_shuffle((a), (b), (netc_vi){0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30})");
+    emit(w, "#endif");
+    emit(w, "/* NETC_ZIPLO, NETC_ZIPHI: the first and last 8 lanes of a and b, alternating. */");
+    emit(w, "#if defined(__clang__) || __GNUC__ >= 12");
+    emit(w, "#define NETC_ZIPLO(a, b) __builtin_shufflevector((a), (b), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)");
+    emit(w, "#define NETC_ZIPHI(a, b) __builtin_shufflevector((a), (b), 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)");
+    emit(w, "#else");
+    emit(w, "#define NETC_ZIPLO(a, b) __builtin_shuffle((a), (b), (netc_vi){0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23})");
+    emit(w, "#define NETC_ZIPHI(a, b) __builtin_shuffle((a), (b), (netc_vi){8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31})");
     emit(w, "#endif");
     emit(w, "#define NETC_EVEN2(d, s, m0, m1, md) NETC_STOREM((d), NETC_EVENS(NETC_LOADM((s), (m0)), NETC_LOADM((s) + 16, (m1))), (md))");
     emit(w, "/* NETC_KEEP: a loaded vector stays in its register (GCC would otherwise fold the");

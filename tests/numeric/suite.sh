@@ -46,6 +46,12 @@ run direct --count "$((count_wide / 4))" --seed 10 --layout nchw --direct --per-
 # on 1 and 2 threads, and on the portable path
 run stream --count "$((count_wide / 10))" --seed 8 --layout nchw --stream --per-net 5 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 run stream-portable --count 4 --seed 9 --layout nchw --stream --per-net 4 --cflags "-O1 -DNETC_PORTABLE"
+# stride-2 transposed convolutions into a y of 4 MiB or more whose phases store
+# together: on the vector path each pair of phases along the last axis zips its
+# results into y past the caches (and relu, bias, rows of part vectors, row blocks
+# keep or take the plain store), on 1 and 2 threads, with GCC and Clang
+run zip --count 16 --seed 16 --layout nchw --zip --per-net 4 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
+CC=clang run zip-clang --count 4 --seed 17 --layout nchw --zip --per-net 4 --cflags "-O1 -march=native"
 # transposed convolutions on the region path (one group, 32-64 output channels,
 # small images, padded kernels wider than the stride, at batch 16): border taps
 # skipped, GEMMs reading a padded channels-last copy through row tables, regions of

@@ -62,6 +62,30 @@ def draw_stream(rng, kind):
                 op=[0] * nsp, bias=False, act="identity")
 
 
+def draw_zip(rng):
+    """A transposed convolution whose phases store together (interleaved) into a y of
+    at least 4 MiB over the batch of 2, stride 2 on the last axis, so that on the
+    vector path each pair of phases along it zips its results into y past the caches
+    (NETC_ZIPLO, NETC_ZIPHI, NETC_STREAM): k2 p0 or k4 p1 per axis (equal phases),
+    with and without a bias; a few with a relu or rows that are not whole vectors,
+    which keep the plain store."""
+    nsp = int(rng.choice([1, 2, 2, 2, 3]))
+    cin = int(rng.choice([3, 8, 16]))
+    cout = int(rng.choice([33, 40, 64]))
+    k = [int(rng.choice([2, 4])) for _ in range(nsp)]
+    s = [2 if i == nsp - 1 else int(rng.choice([1, 2])) for i in range(nsp)]
+    k = [k[i] if s[i] == 2 else 1 for i in range(nsp)]
+    per = 2 ** 19 // cout * 2    # floats of one sample's output: at least 4 MiB over 2 samples
+    out_side = int(np.ceil(per ** (1.0 / nsp)))
+    size = [max(2, (out_side + s[i] - 1) // s[i] + int(rng.integers(0, 5))) for i in range(nsp)]
+    whole = rng.random() < 0.8
+    size[-1] = 16 * ((size[-1] + 15) // 16) + (0 if whole else int(rng.integers(1, 16)))
+    pads = [[(k[i] - s[i]) // 2, (k[i] - s[i]) // 2] for i in range(nsp)]
+    act = "relu" if rng.random() < 0.15 else "identity"
+    return dict(kind="tconv", nsp=nsp, groups=1, cin=cin, cout=cout, k=k, s=s, d=[1] * nsp, size=size, pads=pads,
+                op=[0] * nsp, bias=bool(rng.random() < 0.5), act=act)
+
+
 def draw(rng, kind, wide=False, large=False, direct=False, regions=False):
     nsp = int(rng.integers(1, 4))
     groups = int(rng.choice([1, 1, 1, 2, 3]))
@@ -225,12 +249,14 @@ def main():
                     "channels, small images, wide kernels); fails unless at least a quarter of them take it")
     ap.add_argument("--expect-implicit", action="store_true", help="fail unless some layer runs the implicit GEMM "
                     "(a padded copy of x that every tap's GEMM rows read in place, no im2col)")
+    ap.add_argument("--zip", action="store_true", help="only stride-2 transposed convolutions with a large y whose "
+                    "phases zip their results into y past the caches (draw_zip); fails unless a third of them do")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     cfgs = []
     while len(cfgs) < a.count:
         kind = "tconv" if len(cfgs) % 2 == 0 else "conv"
-        c = draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large or a.direct or a.regions, a.large, a.direct, a.regions)
+        c = draw_zip(rng) if a.zip else draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large or a.direct or a.regions, a.large, a.direct, a.regions)
         if c:
             cfgs.append(c)
     os.makedirs(a.work, exist_ok=True)
@@ -332,6 +358,16 @@ def main():
         print("%d layers stream their stores" % streams)
         if 2 * streams < len(cfgs):
             print("FAIL only %d of %d layers stream their stores (--stream)" % (streams, len(cfgs)))
+            failed += 1
+    if a.zip:
+        zips = 0
+        for (net, d, src, args, chunk, expect), r, what in results:
+            path = os.path.join(d, net + ".c")
+            if what != "build" and os.path.exists(path):
+                zips += sum("NETC_ZIPLO(a, b)" in f for f in open(path).read().split("static void layer_")[1:])
+        print("%d layers zip their phases into y" % zips)
+        if 3 * zips < len(cfgs):
+            print("FAIL only %d of %d layers zip their phases (--zip)" % (zips, len(cfgs)))
             failed += 1
     if a.regions:
         # the layers split into border regions (their functions carry region comments)
