@@ -348,34 +348,30 @@ def main():
     if a.expect_direct_vec and direct_vec == 0:
         print("FAIL no layer ran a direct phase on vectors (--expect-direct-vec)")
         failed += 1
-    if a.stream:
-        # every layer's GEMM must be a streaming one (its name starts s..gemm_)
-        streams = 0
+    def layers_with(test):
+        """How many generated layer functions pass test(text) over the built networks."""
+        n = 0
         for (net, d, src, args, chunk, expect), r, what in results:
             path = os.path.join(d, net + ".c")
             if what != "build" and os.path.exists(path):
-                streams += sum(bool(re.search(r"\bs[pwao]*gemm_", f)) for f in open(path).read().split("static void layer_")[1:])
+                n += sum(bool(test(f)) for f in open(path).read().split("static void layer_")[1:])
+        return n
+    if a.stream:
+        # every layer's GEMM must be a streaming one (its name starts s..gemm_)
+        streams = layers_with(lambda f: re.search(r"\bs[pwao]*gemm_", f))
         print("%d layers stream their stores" % streams)
         if 2 * streams < len(cfgs):
             print("FAIL only %d of %d layers stream their stores (--stream)" % (streams, len(cfgs)))
             failed += 1
     if a.zip:
-        zips = 0
-        for (net, d, src, args, chunk, expect), r, what in results:
-            path = os.path.join(d, net + ".c")
-            if what != "build" and os.path.exists(path):
-                zips += sum("NETC_ZIPLO(a, b)" in f for f in open(path).read().split("static void layer_")[1:])
+        zips = layers_with(lambda f: "NETC_ZIPLO(a, b)" in f)
         print("%d layers zip their phases into y" % zips)
         if 3 * zips < len(cfgs):
             print("FAIL only %d of %d layers zip their phases (--zip)" % (zips, len(cfgs)))
             failed += 1
     if a.regions:
         # the layers split into border regions (their functions carry region comments)
-        regs = 0
-        for (net, d, src, args, chunk, expect), r, what in results:
-            path = os.path.join(d, net + ".c")
-            if what != "build" and os.path.exists(path):
-                regs += sum("/* region 0:" in f for f in open(path).read().split("static void layer_")[1:])
+        regs = layers_with(lambda f: "/* region 0:" in f)
         ntr = sum(c["kind"] == "tconv" for c in cfgs)
         print("%d of %d transposed convolutions on the region path" % (regs, ntr))
         if 4 * regs < ntr:
