@@ -359,8 +359,11 @@ static int64_t conv_pack_floats(const ConvGeom *g, const Phase *ph, int n, bool 
 
 int64_t conv_nbk(const Phase *ph, int n, int64_t nb, int64_t fg, bool compact) {
     int64_t nbk = nb;
-    for (int p = 0; p < n; p++)
-        if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && chunk_of(&ph[p], nb, fg, compact) < nbk) nbk = chunk_of(&ph[p], nb, fg, compact);
+    for (int p = 0; p < n; p++) {
+        if (ph[p].ntaps == 0 || is_direct(&ph[p], fg)) continue;
+        int64_t d = chunk_of(&ph[p], nb, fg, compact);
+        if (d < nbk) nbk = d;
+    }
     return nbk;
 }
 

@@ -491,6 +491,7 @@ static void emit_zero_rest(Emitter *w, int nsp, const int64_t *lo, const int64_t
  * even lanes (NETC_EVEN2; GCC leaves such a copy scalar, a load and a store per
  * float: a fifth of DCGAN 16x16's input gradient). */
 enum { EVEN2_MIN = 4 };   /* runs at least this long */
+static bool even2_run(int64_t mul, int64_t n) { return mul == 2 && n >= EVEN2_MIN; }
 static void emit_even2_run(Emitter *w, const char *var, int64_t lo, int64_t hi, const char *dst, const char *src) {
     int64_t n = hi - lo, full = n / VEC_W, r = n % VEC_W;
     emit_raw(w, "#if NETC_VEC\n");
@@ -518,7 +519,7 @@ static void emit_even2_run(Emitter *w, const char *var, int64_t lo, int64_t hi, 
 static void emit_copy_box(Emitter *w, int nsp, const int64_t *lo, const int64_t *hi, int64_t mulL, const char *row, const char *tidx,
                           const char *xi) {
     int L = nsp - 1;
-    if (mulL != 2 || hi[L] - lo[L] < EVEN2_MIN) {
+    if (!even2_run(mulL, hi[L] - lo[L])) {
         open_q_loops(w, nsp, lo, hi);
         emit(w, "cs[%s + %s] = xs[%s];", row, tidx, xi);
         close_loops(w, nsp);
@@ -949,7 +950,7 @@ static void emit_pad_rows(Emitter *w, const ConvGeom *g, const int64_t *amin, co
     if (vlo[L] > 0) emit(w, "for (int l = 0; l < %lld; l++) r[l] = 0.0f;", LL(vlo[L]));
     char src[96];
     pad_src(src, sizeof src, "l", amin[L], m[L], rs[L]);
-    if (m[L] == 2 && vhi[L] - vlo[L] >= EVEN2_MIN) {
+    if (even2_run(m[L], vhi[L] - vlo[L])) {
         char from[128];
         snprintf(from, sizeof from, "src[%s]", src);
         emit_even2_run(w, "l", vlo[L], vhi[L], "r[l]", from);
@@ -1220,10 +1221,10 @@ static int64_t results_ld(const ConvCall *cc, const ConvChunk *ch) { return cc->
  * DCGAN 16x16's (K = 512, y 16 MB) gained nothing, and the loss reading y after it
  * took 1.09 of its time. */
 static bool conv_streams(const ConvCall *cc);
-static bool stream_pairs(const ConvCall *cc, const Phase *ph, int nst, bool implicit, int *pair) {
+static bool stream_pairs(const ConvCall *cc, const Phase *ph, int nst, int *pair) {
     const ConvGeom *g = &cc->g;
     int L = g->nsp - 1;
-    if (nst < 2 || implicit || cc->accumulate || cc->act.kind != ACT_IDENTITY || !cc->tr || g->s[L] != 2 || ph[0].nq[L] % VEC_W
+    if (nst < 2 || cc->ip || cc->accumulate || cc->act.kind != ACT_IDENTITY || !cc->tr || g->s[L] != 2 || ph[0].nq[L] % VEC_W
         || !conv_streams(cc))
         return false;
     for (int p = 0; p < nst; p++)
@@ -1289,7 +1290,7 @@ static void emit_chunk_store(Ctx *c, const ConvCall *cc, const Phase *ph, int ns
         index_expr(tidx, sizeof tidx, g->nsp, one, zero, ip->ext);
     }
     int pair[CONV_INTERLEAVE_MAX];
-    bool zip = stream_pairs(cc, ph, nst, ip != NULL, pair);
+    bool zip = stream_pairs(cc, ph, nst, pair);
     if (zip) emit_raw(w, "#if NETC_VEC\n");
     for (int vec = zip; vec >= 0; vec--) {
         if (!cc->par && threaded(Fg * ch->ncol * 4 * nst)) emit(w, "NETC_PARALLEL_FOR");
@@ -3253,18 +3254,15 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#define NETC_LOADM(p, m) ((netc_vf)__builtin_ia32_loadups512_mask((p), (netc_vf){0}, (m)))");
     emit(w, "#define NETC_STOREM(p, v, m) __builtin_ia32_storeups512_mask((p), (v), (m))");
     emit(w, "/* NETC_EVEN2: d[i] = s[2 i] for the lanes i of mask md, from the loads of s (lanes m0)");
-    emit(w, " * and s + 16 (lanes m1): a stride-2 convolution's im2col. */");
+    emit(w, " * and s + 16 (lanes m1): a stride-2 convolution's im2col.  NETC_ZIPLO, NETC_ZIPHI:");
+    emit(w, " * the first and last 8 lanes of a and b, alternating (an interleaved store). */");
     emit(w, "#if defined(__clang__) || __GNUC__ >= 12");
     emit(w, "#define NETC_EVENS(a, b) __builtin_shufflevector((a), (b), 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)");
-    emit(w, "#else");
-    emit(w, "typedef int netc_vi __attribute__((vector_size(16 * sizeof(int))));");
-    emit(w, "#define NETC_EVENS(a, b) __builtin_shuffle((a), (b), (netc_vi){0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30})");
-    emit(w, "#endif");
-    emit(w, "/* NETC_ZIPLO, NETC_ZIPHI: the first and last 8 lanes of a and b, alternating. */");
-    emit(w, "#if defined(__clang__) || __GNUC__ >= 12");
     emit(w, "#define NETC_ZIPLO(a, b) __builtin_shufflevector((a), (b), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)");
     emit(w, "#define NETC_ZIPHI(a, b) __builtin_shufflevector((a), (b), 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)");
     emit(w, "#else");
+    emit(w, "typedef int netc_vi __attribute__((vector_size(16 * sizeof(int))));");
+    emit(w, "#define NETC_EVENS(a, b) __builtin_shuffle((a), (b), (netc_vi){0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30})");
     emit(w, "#define NETC_ZIPLO(a, b) __builtin_shuffle((a), (b), (netc_vi){0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23})");
     emit(w, "#define NETC_ZIPHI(a, b) __builtin_shuffle((a), (b), (netc_vi){8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31})");
     emit(w, "#endif");
