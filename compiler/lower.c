@@ -612,7 +612,7 @@ int conv_regions(const ConvGeom *g, bool tr, const Phase *ph, int64_t nbk, ConvR
 ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
     ConvRegionPlan none = {0}, rp = {0};
     int64_t fg = g->cout / g->groups, cg = g->cin / g->groups, qmax = 0, pack = 0, amax[MAX_SPATIAL];
-    if (compact || !tr || g->groups != 1 || fg < CONV_REGION_MIN_FG || fg % 16) return none;
+    if (compact || g->groups != 1 || fg < CONV_REGION_MIN_FG || fg % 16) return none;
     for (int i = 0; i < g->nsp; i++) rp.amin[i] = 0, amax[i] = g->in[i] - 1;
     for (int p = 0; p < n; p++) {
         if (ph[p].ntaps > 64) return none;
@@ -620,7 +620,7 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
         pack += ph[p].K;
         for (int j = 0; j < ph[p].ntaps; j++)     /* the x indices the taps read over the whole box */
             for (int i = 0; i < g->nsp; i++) {
-                int64_t add = tap_offset(g, tr, &ph[p].taps[j], i), last = ph[p].nq[i] - 1 + add;
+                int64_t add = tap_offset(g, tr, &ph[p].taps[j], i), last = (ph[p].nq[i] - 1) * (tr ? 1 : g->s[i]) + add;
                 if (add < rp.amin[i]) rp.amin[i] = add;
                 if (last > amax[i]) amax[i] = last;
             }
@@ -643,7 +643,7 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
             for (int r = 0; r < nr; r++) kept += reg[r].rows * reg[r].ntaps;
             nominal += ph[p].qtot * ph[p].ntaps;
         }
-        if ((nominal - kept) * 100 < CONV_REGION_MIN_SAVE * nominal) return none;
+        if ((nominal - kept) * 100 < (tr ? CONV_REGION_MIN_SAVE : CONV_REGION_MIN_SAVE_CONV) * nominal) return none;
         rp.nbk = d;
         break;
     }

@@ -196,23 +196,31 @@ ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int
  * taps are 23% of its nominal multiply-adds, 12% at 8x8).  The vectors run over
  * output channels, and a region's rows are its positions, in any order:
  * C[position][co] = sum over taps t and input channels ci of xt[position + t][ci] .
- * Wt[t, ci][co], one GEMM per tap, with xt the chunk's input channels-last and
- * zero-padded (so every tap reads inside it) and the GEMM's A rows found through a
- * table of their offsets in xt; Wt the weights tap-major, co contiguous, rows ldb
- * apart.  A region with fewer than CONV_REGION_MIN_ROWS rows in a chunk joins the
- * region it costs least to share taps with (its extra taps read xt's zeros).
- * Taken by transposed convolutions with one group, at least CONV_REGION_MIN_FG
- * output channels (a multiple of 16), no phase over 64 taps, and at least
- * CONV_REGION_MIN_SAVE percent of the multiply-adds saved (DCGAN's 16x16 layer saves
- * 6% and took 1.18 of im2col's time: its results' transposed store into y costs more
- * than that; 8x8 saves 12%: 0.91 of the time; 4x4, 23%: 0.83).
- * Convolutions, and so input gradients, keep im2col: DCGAN 4x4's input gradient
- * (16 outputs a sample, too few rows for the weights' traffic) ran 0.99 of im2col's
- * time, and 8x8's (a padded copy of 16x16 inputs, out of L2 at 16 samples) 1.12.
+ * Wt[t, ci][co], with xt the chunk's input channels-last and zero-padded (so every
+ * tap reads inside it) and the GEMM's A rows found through a table of their offsets
+ * in xt; Wt the weights tap-major, co contiguous, rows ldb apart.  One GEMM sums a
+ * region's taps in the registers of each block (gemm_fn_taps): panels of
+ * CONV_REGION_PANEL output channels outside, then groups of taps whose weights in
+ * the panel fit CONV_REGION_TAP_FLOATS (L2), then every region, so that a group's
+ * weights serve all the chunk's rows before the next group's come in.  A region with
+ * fewer than CONV_REGION_MIN_ROWS rows in a chunk joins the region it costs least to
+ * share taps with (its extra taps read xt's zeros).
+ * Taken by calls with one group, at least CONV_REGION_MIN_FG output channels (a
+ * multiple of 16), no phase over 64 taps, and at least CONV_REGION_MIN_SAVE
+ * percent of the multiply-adds saved (DCGAN's 16x16 layer saves 6% and took 1.18 of
+ * im2col's time: its results' transposed store into y costs more than that); a
+ * convolution, and so the input gradient of a transposed one, at least
+ * CONV_REGION_MIN_SAVE_CONV.  Paired phase timings against im2col, one thread:
+ * DCGAN 4x4 forward 0.89, its input gradient (23% saved) 0.87; 8x8 forward 0.99
+ * against the region path of one GEMM per tap, its input gradient (12% saved) 1.03,
+ * so refused.  Chunks: the most samples whose xt and results fit
+ * CONV_REGION_CHUNK_FLOATS (DCGAN 4x4: 32 samples forward, 16 for the input
+ * gradient; chunks of 2-8 samples measured 1.3-1.6 of im2col's time there, too few
+ * rows for each panel's weights).
  * A region: tap, its taps (indices into the phase's, ascending; none for outputs
  * no tap reaches); lo, hi: its boxes; rows: positions per sample. */
-enum { CONV_REGION_MAX = 27, CONV_REGION_BOXES = 27, CONV_REGION_MIN_FG = 32, CONV_REGION_MIN_SAVE = 10,
-       CONV_REGION_MIN_ROWS = 24, CONV_REGION_CHUNK_FLOATS = 1 << 19 };
+enum { CONV_REGION_MAX = 27, CONV_REGION_BOXES = 27, CONV_REGION_MIN_FG = 32, CONV_REGION_MIN_SAVE = 10, CONV_REGION_MIN_SAVE_CONV = 20,
+       CONV_REGION_MIN_ROWS = 12, CONV_REGION_CHUNK_FLOATS = 1 << 20, CONV_REGION_PANEL = 64, CONV_REGION_TAP_FLOATS = 1 << 16 };
 typedef struct ConvRegion {
     int nbox, ntaps;
     int64_t lo[CONV_REGION_BOXES][MAX_SPATIAL], hi[CONV_REGION_BOXES][MAX_SPATIAL];

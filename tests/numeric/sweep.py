@@ -113,13 +113,14 @@ def draw(rng, kind, wide=False, large=False, direct=False, regions=False):
             cout = groups * int(rng.choice([1, 2, 3, 4]))
             size[-1] = int(rng.integers(16, 120 if nsp == 1 else 60))
     if regions:
-        # the region path (transposed convolutions): one group, output channels a
+        # the region path (convolutions and transposed ones): one group, output channels a
         # multiple of 16 (at least 32), small images and kernels wider than the
         # stride with padding, so that the taps on the padding are a large share of
         # the multiply-adds; sizes down to 1 (a box that is all border), 1-D rows
         # long enough for small regions to merge
         groups = 1
-        cin = int(rng.choice([3, 5, 16, 24, 40]))
+        # (136 input channels: a region's taps split into groups, the later ones adding)
+        cin = int(rng.choice([3, 5, 16, 24, 40, 136]))
         cout = int(rng.choice([32, 48, 64]))
         s = [int(rng.integers(1, 4)) for _ in range(nsp)]
         k = [s[i] + int(rng.integers(1, 4 if nsp < 3 else 3)) for i in range(nsp)]
@@ -370,12 +371,17 @@ def main():
             print("FAIL only %d of %d layers zip their phases (--zip)" % (zips, len(cfgs)))
             failed += 1
     if a.regions:
-        # the layers split into border regions (their functions carry region comments)
-        regs = layers_with(lambda f: "/* region 0:" in f)
+        # the layers split into border regions (their functions carry region comments;
+        # a transposed convolution's name its stride phases)
+        regs = layers_with(lambda f: "/* region 0:" in f and ", phase " in f)
+        cregs = layers_with(lambda f: "/* region 0:" in f and ", phase " not in f)
         ntr = sum(c["kind"] == "tconv" for c in cfgs)
-        print("%d of %d transposed convolutions on the region path" % (regs, ntr))
+        print("%d of %d transposed convolutions and %d of %d convolutions on the region path" % (regs, ntr, cregs, len(cfgs) - ntr))
         if 4 * regs < ntr:
             print("FAIL only %d of %d transposed convolutions took the region path (--regions)" % (regs, ntr))
+            failed += 1
+        if 8 * cregs < len(cfgs) - ntr:
+            print("FAIL only %d of %d convolutions took the region path (--regions)" % (cregs, len(cfgs) - ntr))
             failed += 1
     if a.expect_implicit and implicit == 0:
         print("FAIL no layer took the implicit GEMM (--expect-implicit)")
