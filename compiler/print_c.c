@@ -1738,6 +1738,45 @@ static void emit_region_call(Ctx *c, const ConvCall *cc, const ConvScratch *cs, 
     char xi[512], pi[512];
     index_expr(xi, sizeof xi, g->nsp, one, zero, g->in);
     index_expr(pi, sizeof pi, g->nsp, one, neg, rp->ext);
+    /* on the vector path, when the positions come in whole vectors: 16 channels by 16
+     * positions at a time, transposed in registers, each position's 16 channels one
+     * store at its place in the padded box (xo) */
+    bool tvec = Cg >= 16 && invol % 16 == 0;
+    if (tvec) {
+        int64_t *xo = arena_alloc(c->a, sizeof(int64_t) * (size_t)invol), pst[MAX_SPATIAL];
+        region_strides(rp, g->nsp, pst);
+        for (int64_t p = 0; p < invol; p++) {
+            int64_t r = p;
+            xo[p] = 0;
+            for (int i = g->nsp - 1; i >= 0; i--) {
+                xo[p] += (r % g->in[i] - rp->amin[i]) * pst[i];
+                r /= g->in[i];
+            }
+            xo[p] *= Cg;
+        }
+        emit_raw(w, "#if NETC_VEC\n");
+        emit(w, "{");
+        emit(w, "static const int xo[%lld] = {", LL(invol));
+        for (int64_t i = 0; i < invol; i += 16) {
+            char line[512] = "";
+            for (int64_t j = i; j < i + 16; j++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld,", j > i ? " " : "", LL(xo[j]));
+            emit(w, "%s", line);
+        }
+        emit(w, "};");
+        emit(w, "for (int n = 0; n < %lld; n++)", LL(nbk));
+        emit(w, "for (int cb = 0; cb < %lld; cb += 16) {", LL(Cg / 16 * 16));
+        emit(w, "const float *restrict xs = x + ((n0 + n) * %lld + cb) * %lld;", LL(g->cin), LL(invol));
+        emit(w, "float *restrict xd = xt + n * %lld + cb;", LL(rp->vol * Cg));
+        emit(w, "for (int p = 0; p < %lld; p += 16) {", LL(invol));
+        emit(w, "netc_vf r[16];");
+        emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(xs + j * %lld + p);", LL(invol));
+        emit(w, "netc_t16(r);");
+        emit(w, "for (int j = 0; j < 16; j++) *(netc_vf *)(xd + xo[p + j]) = r[j];");
+        emit(w, "}");
+        emit(w, "}");
+        emit(w, "}");
+        emit_raw(w, "#else\n");
+    }
     for (int64_t c0 = 0, full = Cg / 16 * 16; c0 < Cg; c0 = full) {
         int64_t cw = c0 < full ? 16 : Cg - full;
         emit(w, "for (int n = 0; n < %lld; n++)", LL(nbk));
@@ -1749,6 +1788,7 @@ static void emit_region_call(Ctx *c, const ConvCall *cc, const ConvScratch *cs, 
         emit(w, "for (int c = 0; c < %lld; c++) xd[(%s) * %lld + c] = xs[c * %lld + %s];", LL(cw), pi, LL(Cg), LL(invol), xi);
         close_loops(w, g->nsp);
         emit(w, "}");
+        if (tvec && c0 < full) emit_raw(w, "#endif\n");   /* (the scalar tiles) */
         if (c0 == full) break;
     }
     int64_t poff = 0;
@@ -3341,6 +3381,16 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#define NETC_ZIPHI(a, b) __builtin_shuffle((a), (b), (netc_vi){8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31})");
     emit(w, "#endif");
     emit(w, "#define NETC_EVEN2(d, s, m0, m1, md) NETC_STOREM((d), NETC_EVENS(NETC_LOADM((s), (m0)), NETC_LOADM((s) + 16, (m1))), (md))");
+    emit(w, "/* netc_t16: r[i][j] becomes r[j][i] (four rounds of zips: the region path's");
+    emit(w, " * channels-last copy, 16 channels by 16 positions at a time). */");
+    emit(w, "static inline void netc_t16(netc_vf *r)");
+    emit(w, "{");
+    emit(w, "for (int round = 0; round < 4; round++) {");
+    emit(w, "netc_vf t[16];");
+    emit(w, "for (int j = 0; j < 8; j++) t[2 * j] = NETC_ZIPLO(r[j], r[j + 8]), t[2 * j + 1] = NETC_ZIPHI(r[j], r[j + 8]);");
+    emit(w, "for (int j = 0; j < 16; j++) r[j] = t[j];");
+    emit(w, "}");
+    emit(w, "}");
     emit(w, "/* NETC_KEEP: a loaded vector stays in its register (GCC would otherwise fold the");
     emit(w, " * load again into every multiply-add that uses it). */");
     emit(w, "#define NETC_KEEP(v) __asm__(\"\" : \"+v\"(v))");
