@@ -1535,6 +1535,34 @@ static void emit_region_pack(Emitter *w, const ConvCall *cc, const ConvRegionPla
     int64_t Fg = g->cout, Cg = g->cin, kvol = 1, poff = 0;
     for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
     emit(w, "/* the weights tap-major, each row (tap, ci) the output channels side by side */");
+    /* on the vector path, a kernel of 16 taps (k4 in 2-D): 16 output channels' taps at
+     * a time, transposed in registers into 16 rows of 16 channels, each stored at its
+     * tap's place (to) */
+    bool tvec = kvol == 16 && Fg % 16 == 0;
+    if (tvec) {
+        int64_t to[16] = {0}, po = 0;
+        for (int p = 0; p < cc->nphases; p++) {
+            const Phase *ph = &cc->phases[p];
+            for (int j = 0; j < ph->ntaps; j++) to[ph->taps[j].index] = po + j * Cg * rp->ldb;
+            po += ph->K * rp->ldb;
+        }
+        char line[512] = "";
+        for (int t = 0; t < 16; t++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld", t ? ", " : "", LL(to[t]));
+        emit_raw(w, "#if NETC_VEC\n");
+        emit(w, "{");
+        emit(w, "static const int to[16] = {%s};", line);
+        if (!cc->par && threaded(Fg * Cg * kvol)) emit(w, "NETC_PARALLEL_FOR");
+        emit(w, "for (int ci = 0; ci < %lld; ci++)", LL(Cg));
+        emit(w, "for (int co = 0; co < %lld; co += 16) {", LL(Fg));
+        emit(w, "netc_vf r[16];");
+        if (cc->tr) emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(w + (ci * %lld + co + j) * 16);", LL(Fg));
+        else emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(w + ((co + j) * %lld + ci) * 16);", LL(Cg));
+        emit(w, "netc_t16(r);");
+        emit(w, "for (int t = 0; t < 16; t++) *(netc_vf *)(pack + to[t] + ci * %lld + co) = r[t];", LL(rp->ldb));
+        emit(w, "}");
+        emit(w, "}");
+        emit_raw(w, "#else\n");
+    }
     if (!cc->par && threaded(Fg * Cg * kvol)) emit(w, "NETC_PARALLEL_FOR");
     if (cc->tr) {   /* w[ci][co][taps] */
         emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
@@ -1553,6 +1581,7 @@ static void emit_region_pack(Emitter *w, const ConvCall *cc, const ConvRegionPla
     }
     emit(w, "}");
     emit(w, "}");
+    if (tvec) emit_raw(w, "#endif\n");
 }
 
 /* The strides of xt's padded box (positions; see ConvRegionPlan). */

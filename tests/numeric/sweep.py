@@ -126,6 +126,10 @@ def draw(rng, kind, wide=False, large=False, direct=False, regions=False):
         k = [s[i] + int(rng.integers(1, 4 if nsp < 3 else 3)) for i in range(nsp)]
         d = [1] * nsp
         size = [int(rng.integers(1, 9 if nsp < 3 else 5)) for _ in range(nsp)]
+        if nsp == 2 and rng.random() < 0.4:
+            # the DCGAN kernel, 4 x 4 (16 taps: the weights' pack transposes 16 output
+            # channels' taps at a time on the vector path)
+            k, s = [4, 4], [int(rng.choice([1, 2])), 2]
     if large:
         # one sample's im2col over the printer's chunk (2^17 floats): the call works
         # on blocks of rows, whose first and last blocks clip their taps
