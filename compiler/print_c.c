@@ -65,6 +65,17 @@ static void act_expr(char *out, size_t n, Activation act, const char *v) {
  * the fork than they gain. */
 static bool threaded(int64_t work) { return work >= (1 << 20); }
 
+/* A static table of n ints, `per` a line (a row table, a tap table). */
+static void emit_int_table(Emitter *w, const char *name, const int64_t *v, int64_t n, int64_t per) {
+    emit(w, "static const int %s[%lld] = {", name, LL(n));
+    for (int64_t i = 0; i < n; i += per) {
+        char line[1024] = "";
+        for (int64_t j = i; j < n && j < i + per; j++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld,", j > i ? " " : "", LL(v[j]));
+        emit(w, "%s", line);
+    }
+    emit(w, "};");
+}
+
 /* ---- GEMM: C[M][N] = A[M][K] . B[K][N] ----
  * A register block of MR rows by NR columns walks a KC-deep slice of K; panels of
  * B (KC rows of a block's columns) stay in L1 while every row block of A passes
@@ -292,9 +303,7 @@ static void gemm_slices(Emitter *w, const GemmOpt *opt, int64_t M, int64_t K, in
     }
     if (o->rtap) {
         slice(w, o, M, K, N, "0", K, "first");   /* the ranges cover K: one slice, `first` the call's */
-    } else if (o->ntap) {
-        slice(w, o, M, K, N, "0", K, o->acc ? "0" : "1");   /* every tap's K in the registers of one block */
-    } else if (full == 1 && rem == 0) {
+    } else if (full == 1 && rem == 0) {   /* (a GEMM over taps: kc = K, every tap's K in one block) */
         slice(w, o, M, K, N, "0", kc, o->acc ? "0" : "1");
     } else if (full >= 1) {
         emit(w, "for (int kb = 0; kb < %lld; kb += %lld) {", LL(full * kc), LL(kc));
@@ -348,6 +357,15 @@ static void gemm_body(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64_
  * more, 6 rows by 4 vectors over KC = 128 (a 32 KiB panel of B), unless it is
  * threaded and only panels of 2 vectors would share it out; otherwise 2 vectors by
  * 12 rows (two 6-row panels of packed A) or 8, over KC = 256. */
+/* Whether a GEMM function of this key (sizes, kind, row lengths) was printed already;
+ * if not, it is recorded as printed. */
+static bool gemm_printed(Ctx *c, const int64_t key[7]) {
+    for (int i = 0; i < c->ngemms; i++)
+        if (!memcmp(c->gemms[i], key, sizeof(int64_t) * 7)) return true;
+    if (c->ngemms < 1024) memcpy(c->gemms[c->ngemms++], key, sizeof(int64_t) * 7);
+    return false;
+}
+
 static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc,
                            bool boff, int64_t ars, bool stream) {
     static char name[160];
@@ -361,15 +379,7 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
     if (o.ldb != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldb%lld", LL(o.ldb));
     if (o.ldc != N) snprintf(name + strlen(name), sizeof name - strlen(name), "_ldc%lld", LL(o.ldc));
     if (o.lda != K) snprintf(name + strlen(name), sizeof name - strlen(name), ars ? "_ars%lld" : "_lda%lld", LL(o.lda));
-    int64_t kind = packed + 2 * acc + 4 * boff + 8 * (ars != 0) + 16 * stream;
-    for (int i = 0; i < c->ngemms; i++)
-        if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == kind && c->gemms[i][4] == o.ldb
-            && c->gemms[i][5] == o.ldc && c->gemms[i][6] == o.lda)
-            return name;
-    if (c->ngemms < 1024) {
-        int64_t *e = c->gemms[c->ngemms++];
-        e[0] = M; e[1] = K; e[2] = N; e[3] = kind; e[4] = o.ldb; e[5] = o.ldc; e[6] = o.lda;
-    }
+    if (gemm_printed(c, (int64_t[7]){M, K, N, packed + 2 * acc + 4 * boff + 8 * (ars != 0) + 16 * stream, o.ldb, o.ldc, o.lda})) return name;
     Emitter *w = c->g;
     emit(w, "/* C[%lld][%lld] %s= A[%lld][%lld] . B[%lld][%lld]%s%s%s%s%s */", LL(M), LL(N), acc ? "+" : "", LL(M), LL(K), LL(K), LL(N),
          packed ? ", A in panels of rows" : "", o.ldb != N ? ", B's rows further apart" : "",
@@ -394,14 +404,7 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
 static const char *gemm_fn_taps(Ctx *c, int64_t M, int64_t K, int64_t N, int T, int64_t ldb, int64_t ldc, bool acc) {
     static char name[160];
     snprintf(name, sizeof name, "t%sgemm_%lld_%lld_%lld_t%d_ldb%lld_ldc%lld", acc ? "a" : "", LL(M), LL(K), LL(N), T, LL(ldb), LL(ldc));
-    for (int i = 0; i < c->ngemms; i++)
-        if (c->gemms[i][0] == M && c->gemms[i][1] == K && c->gemms[i][2] == N && c->gemms[i][3] == 64 + acc && c->gemms[i][4] == ldb
-            && c->gemms[i][5] == ldc && c->gemms[i][6] == T)
-            return name;
-    if (c->ngemms < 1024) {
-        int64_t *e = c->gemms[c->ngemms++];
-        e[0] = M; e[1] = K; e[2] = N; e[3] = 64 + acc; e[4] = ldb; e[5] = ldc; e[6] = T;
-    }
+    if (gemm_printed(c, (int64_t[7]){M, K, N, 64 + acc, ldb, ldc, T})) return name;   /* (kinds 64, 65: over taps) */
     Emitter *w = c->g;
     emit(w, "/* C[%lld][%lld] %s= the sum over %d taps t of A_t[%lld][%lld] . B_t[%lld][%lld]: A_t's row i at A + ra[i] + ao[t], B_t at B + bo[t] */",
          LL(M), LL(N), acc ? "+" : "", T, LL(M), LL(K), LL(K), LL(N));
@@ -421,7 +424,6 @@ static const char *gemm_fn_taps(Ctx *c, int64_t M, int64_t K, int64_t N, int T, 
     emit_raw(w, "\n");
     return name;
 }
-
 
 static const char *gemm_name(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed, int64_t lda, int64_t ldb, bool acc, int64_t ldc) {
     return gemm_fn(c, M, K, N, packed, lda, ldb, acc, ldc, false, 0, false);
@@ -1427,16 +1429,6 @@ static void emit_implicit_copy(Emitter *w, const ConvCall *cc, int64_t grp, int6
     if (ip->col > Cg * chan) emit(w, "netc_memset(col + %lld, 0, sizeof(float) * %lld);", LL(Cg * chan), LL(ip->col - Cg * chan));
 }
 
-/* A static table of K = rows x taps ints, one input channel's taps a line. */
-static void emit_tap_table(Emitter *w, const char *name, const int64_t *v, int64_t rows, int taps) {
-    emit(w, "static const int %s[%lld] = {", name, LL(rows * taps));
-    for (int64_t r = 0; r < rows; r++) {
-        char line[1024] = "";
-        for (int j = 0; j < taps; j++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld,", j ? " " : "", LL(v[r * taps + j]));
-        emit(w, "%s", line);
-    }
-    emit(w, "};");
-}
 
 /* One chunk of samples (n0 + [0, nbk)) of one group and phase on the GEMM path:
  * im2col and the GEMM against the packed weights at pack + off into tmp + toff;
@@ -1462,8 +1454,8 @@ static void emit_gemm_chunk(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t
                 ao[ci * ph->ntaps + j] = direct_widx(cc, ph, grp, 0, j, kvol) + ci * direct_wstride(cc, kvol);
                 bo[ci * ph->ntaps + j] = ci * ip->nplanes * ch->nbk * ip->vol + conv_implicit_off(ip, g, cc->tr, &ph->taps[j], ch->nbk);
             }
-        emit_tap_table(w, "ao", ao, Cg, ph->ntaps);
-        emit_tap_table(w, "bo", bo, Cg, ph->ntaps);
+        emit_int_table(w, "ao", ao, Cg * ph->ntaps, ph->ntaps);   /* one input channel's taps a line */
+        emit_int_table(w, "bo", bo, Cg * ph->ntaps, ph->ntaps);
         emit(w, "%s(w, col, tmp + %lld, ao, bo);",
              gemm_fn(c, Fg, ph->K, gemm_cols(conv_implicit_cols(ip, g->nsp, ph, ch->nbk), ip->ldc), false, 0, 0, false, ip->ldc, true,
                      direct_widx(cc, ph, grp, 1, 0, kvol) - direct_widx(cc, ph, grp, 0, 0, kvol), false), LL(toff));
@@ -1546,11 +1538,9 @@ static void emit_region_pack(Emitter *w, const ConvCall *cc, const ConvRegionPla
             for (int j = 0; j < ph->ntaps; j++) to[ph->taps[j].index] = po + j * Cg * rp->ldb;
             po += ph->K * rp->ldb;
         }
-        char line[512] = "";
-        for (int t = 0; t < 16; t++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld", t ? ", " : "", LL(to[t]));
         emit_raw(w, "#if NETC_VEC\n");
         emit(w, "{");
-        emit(w, "static const int to[16] = {%s};", line);
+        emit_int_table(w, "to", to, 16, 16);
         if (!cc->par && threaded(Fg * Cg * kvol)) emit(w, "NETC_PARALLEL_FOR");
         emit(w, "for (int ci = 0; ci < %lld; ci++)", LL(Cg));
         emit(w, "for (int co = 0; co < %lld; co += 16) {", LL(Fg));
@@ -1611,14 +1601,7 @@ static void emit_region_rows(Ctx *c, const ConvCall *cc, const ConvRegionPlan *r
                 v[k++] = off * (g->cin) + shift;
             }
         }
-    Emitter *w = c->w;
-    emit(w, "static const int %s[%lld] = {", name, LL(M));
-    for (int64_t i = 0; i < M; i += 16) {
-        char line[512] = "";
-        for (int64_t j = i; j < M && j < i + 16; j++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld,", j > i ? " " : "", LL(v[j]));
-        emit(w, "%s", line);
-    }
-    emit(w, "};");
+    emit_int_table(c->w, name, v, M, 16);
 }
 
 /* One phase of a chunk: each region's GEMMs, one per tap (the first setting C, the
@@ -1667,14 +1650,15 @@ static void emit_region_phase(Ctx *c, const ConvCall *cc, const ConvRegionPlan *
                 toff[t] *= Cg;
                 if (t == 0 || toff[t] < least) least = toff[t];
             }
-            char line[2048] = "", name[32];
+            int64_t bo[64];
+            char name[32];
+            for (int t = 0; t < R->ntaps; t++) toff[t] -= least, bo[t] = R->tap[t] * Cg * rp->ldb;
             snprintf(name, sizeof name, "ra%d", r);
             emit_region_rows(c, cc, rp, R, least, name);
-            for (int t = 0; t < R->ntaps; t++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld", t ? ", " : "", LL(toff[t] - least));
-            emit(w, "static const int ao%d[%d] = {%s};", r, R->ntaps, line);
-            line[0] = 0;
-            for (int t = 0; t < R->ntaps; t++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld", t ? ", " : "", LL(R->tap[t] * Cg * rp->ldb));
-            emit(w, "static const int bo%d[%d] = {%s};", r, R->ntaps, line);
+            snprintf(name, sizeof name, "ao%d", r);
+            emit_int_table(w, name, toff, R->ntaps, R->ntaps);
+            snprintf(name, sizeof name, "bo%d", r);
+            emit_int_table(w, name, bo, R->ntaps, R->ntaps);
         }
         for (int part = 0; part < 2; part++) {
             int64_t lo = part ? full : 0, hi = part ? Fg : full, nw = part ? Fg - full : pw;
@@ -1785,13 +1769,7 @@ static void emit_region_call(Ctx *c, const ConvCall *cc, const ConvScratch *cs, 
         }
         emit_raw(w, "#if NETC_VEC\n");
         emit(w, "{");
-        emit(w, "static const int xo[%lld] = {", LL(invol));
-        for (int64_t i = 0; i < invol; i += 16) {
-            char line[512] = "";
-            for (int64_t j = i; j < i + 16; j++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%lld,", j > i ? " " : "", LL(xo[j]));
-            emit(w, "%s", line);
-        }
-        emit(w, "};");
+        emit_int_table(w, "xo", xo, invol, 16);
         emit(w, "for (int n = 0; n < %lld; n++)", LL(nbk));
         emit(w, "for (int cb = 0; cb < %lld; cb += 16) {", LL(Cg / 16 * 16));
         emit(w, "const float *restrict xs = x + ((n0 + n) * %lld + cb) * %lld;", LL(g->cin), LL(invol));
