@@ -111,8 +111,10 @@ static int gemm_mr(int64_t M) { return M >= GEMM_WIDE_ROWS && !gemm_rows8(M) ? 6
  * vectors, `kc` deep slices.  rtap > 0: a ranged GEMM (gemm_fn_ranged), whose
  * columns come in blocks of rtap, block t summing k over only its row ranges.
  * ntap > 0: a GEMM over taps (gemm_fn_taps), summing ntap products of K deep, A's
- * rows shifted by ao[t] and B at bo[t], in the registers of one block. */
-typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; bool stream; int tail; int64_t rtap, ntap; } GemmOpt;
+ * rows shifted by ao[t] and B at bo[t], in the registers of one block.  pair: the
+ * pair path's GEMM (gemm_fn_pairs), A's element a pair of floats for the even and
+ * the odd lanes, C's column the sum of two lanes. */
+typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; bool stream; int tail; int64_t rtap, ntap; bool pair; } GemmOpt;
 
 /* The column-panel loop of a slice: in a threaded GEMM (`par`, one parallel region
  * round all its slices) the panels are shared out without a barrier, each thread
@@ -134,7 +136,7 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
                        const char *m, const char *n, const char *first) {
     emit(w, "{");
     emit(w, "float c[%lld][%lld];", LL(mr), LL(nr));
-    if (!strcmp(first, "1"))
+    if (!strcmp(first, "1") || o->pair)
         emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) c[i][j] = 0.0f;", LL(mr), LL(nr));
     else
         emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) c[i][j] = %s ? 0.0f : C[(%s + i) * %lld + %s + j];",
@@ -146,6 +148,17 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
     else if (o->ntap) emit(w, "const float *restrict b = B + bo[t] + k * %lld + %s;", LL(o->ldb), n);
     else emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(o->ldb), n);
     emit(w, "for (int i = 0; i < %lld; i++) {", LL(mr));
+    if (o->pair) {
+        emit(w, "const float a0 = A[(%s * %lld + (%s + k) * %lld + i) * 2], a1 = A[(%s * %lld + (%s + k) * %lld + i) * 2 + 1];", m, LL(K), k0, LL(mr),
+             m, LL(K), k0, LL(mr));
+        emit(w, "for (int j = 0; j < %lld; j += 2) c[i][j] += a0 * b[j], c[i][j + 1] += a1 * b[j + 1];", LL(nr));
+        emit(w, "}");
+        emit(w, "}");
+        emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) C[(%s + i) * %lld + (%s) / 2 + j] %s= c[i][2 * j] + c[i][2 * j + 1];",
+             LL(mr), LL(nr / 2), m, LL(o->ldc), n, o->acc ? "+" : "");
+        emit(w, "}");
+        return;
+    }
     if (o->ntap) emit(w, "const float a = A[ra[%s + i] + ao[t] + k];", m);
     else if (o->ars) emit(w, "const float a = A[ao[%s + k] + (%s + i) * %lld];", k0, m, LL(o->ars));
     else if (o->packed) emit(w, "const float a = A[%s * %lld + (%s + k) * %lld + i];", m, LL(K), k0, LL(mr));
@@ -206,11 +219,12 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
     /* packed: a block of whole panels reads each panel's stream (P rows), the last
      * rows their own */
     const int64_t P = mr % o->mr ? mr : o->mr;
-    if (o->packed && !o->ars) emit(w, "const float *restrict a = A + %s * %lld + %s * %lld;", m, LL(K), k0, LL(P));
+    if (o->pair) emit(w, "const float *restrict a = A + (%s * %lld + %s * %lld) * 2;", m, LL(K), k0, LL(P));
+    else if (o->packed && !o->ars) emit(w, "const float *restrict a = A + %s * %lld + %s * %lld;", m, LL(K), k0, LL(P));
     for (int64_t i = 0; i < mr; i++) {
         if (!o->packed && !o->ars && !o->ntap) emit(w, "const float *restrict a%lld = A + (%s + %lld) * %lld + %s;", LL(i), m, LL(i), LL(o->lda), k0);
         for (int64_t v = 0; v < nv; v++) {
-            if (!strcmp(first, "1")) emit(w, "netc_vf c%lld_%lld = {0};", LL(i), LL(v));
+            if (!strcmp(first, "1") || o->pair) emit(w, "netc_vf c%lld_%lld = {0};", LL(i), LL(v));
             else if (o->tail) emit(w, "netc_vf c%lld_%lld = %s ? (netc_vf){0} : NETC_LOADM(C + (%s + %lld) * %lld + %s + %lld, 0x%x);", LL(i), LL(v),
                                    first, m, LL(i), LL(o->ldc), n, LL(v * VEC_W), (1u << o->tail) - 1);
             else emit(w, "netc_vf c%lld_%lld = %s ? (netc_vf){0} : *(const netc_vf *)(C + (%s + %lld) * %lld + %s + %lld);", LL(i), LL(v),
@@ -239,7 +253,8 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
     }
     for (int64_t i = 0; i < mr; i++) {
         emit(w, "{");
-        if (o->ars) emit(w, "const float ai = a[%lld];", LL(i * o->ars));
+        if (o->pair) emit(w, "const netc_vf ai = netc_pair(a + (k * %lld + %lld) * 2);", LL(P), LL(i / P * P * K + i % P));
+        else if (o->ars) emit(w, "const float ai = a[%lld];", LL(i * o->ars));
         else if (o->packed) emit(w, "const float ai = a[k * %lld + %lld];", LL(P), LL(i / P * P * K + i % P));
         else emit(w, "const float ai = a%lld[k];", LL(i));
         for (int64_t v = 0; v < nv; v++) emit(w, "c%lld_%lld += ai * b%lld;", LL(i), LL(v), LL(v));
@@ -247,7 +262,11 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
     }
     emit(w, "}");
     if (o->rtap || o->ntap) emit(w, "}");
-    for (int64_t i = 0; i < mr; i++)
+    for (int64_t i = 0; o->pair && i < mr; i++)   /* each output the sum of its two lanes */
+        for (int64_t v = 0; v < nv; v += 2)
+            emit(w, "*(netc_vf *)(C + (%s + %lld) * %lld + (%s) / 2 + %lld) %s= NETC_PADD(c%lld_%lld, c%lld_%lld);", m, LL(i), LL(o->ldc), n,
+                 LL(v * VEC_W / 2), o->acc ? "+" : "", LL(i), LL(v), LL(i), LL(v + 1));
+    for (int64_t i = 0; !o->pair && i < mr; i++)
         for (int64_t v = 0; v < nv; v++) {
             if (o->tail)
                 emit(w, "NETC_STOREM(C + (%s + %lld) * %lld + %s + %lld, c%lld_%lld, 0x%x);", m, LL(i), LL(o->ldc), n, LL(v * VEC_W), LL(i), LL(v),
@@ -296,7 +315,7 @@ static void gemm_slices(Emitter *w, const GemmOpt *opt, int64_t M, int64_t K, in
     int64_t kc = opt->kc, full = K / kc, rem = K % kc;
     GemmOpt po = *opt;
     const GemmOpt *o = &po;
-    po.par = gemm_par(M, K, N, panel, kc);
+    po.par = !opt->pair && gemm_par(M, K, N, panel, kc);   /* (a pair GEMM runs inside its call's loop over rows) */
     if (po.par) {
         emit(w, "NETC_PARALLEL");
         emit(w, "{");
@@ -371,7 +390,7 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
     static char name[160];
     if (ars) packed = false, lda = ars;
     GemmOpt o = {packed, ldb && !boff ? ldb : N, acc, false, ldc ? ldc : N, lda ? lda : K, packed ? gemm_mr(M) : GEMM_MR, 0, 1, GEMM_KC,
-                 boff, ars, false, 0, 0, 0};
+                 boff, ars, false, 0, 0, 0, false};
     stream = stream && !acc && N >= VEC_W && K <= GEMM_WIDE_KC;   /* one slice of any block: every store is final */
     char pre[8];
     snprintf(pre, sizeof pre, "%s%s%s%s%s", stream ? "s" : "", packed ? "p" : "", ars ? "w" : "", acc ? "a" : "", boff ? "o" : "");
@@ -420,6 +439,35 @@ static const char *gemm_fn_taps(Ctx *c, int64_t M, int64_t K, int64_t N, int T, 
     p.mr = GEMM_MR, p.nv = 1;
     gemm_slices(w, &p, M, K, N, GEMM_NR, gemm_slice);
     if (N >= VEC_W) emit_raw(w, "#endif\n");
+    emit(w, "}");
+    emit_raw(w, "\n");
+    return name;
+}
+
+/* The pair path's GEMM (see conv_pairs): C[M][N / 2] (acc: +)= the sums of lanes 2 j
+ * and 2 j + 1 of A[M][K] . B[K][N], where B's row k starts at B + bo[k] and A is
+ * packed in panels of 6 rows, each element a pair of floats, the first multiplying
+ * the even lanes, the second the odd ones: [M / 6][K][6][2], then [K][M % 6][2].  On
+ * the vector path, blocks of 6 rows by 4 vectors (64 lanes, 32 outputs), A's pair
+ * broadcast as one 64-bit lane; the whole K in one slice (a block's sums leave the
+ * registers halved). */
+static const char *gemm_fn_pairs(Ctx *c, int64_t M, int64_t K, int64_t N, int64_t ldc, bool acc) {
+    static char name[160];
+    snprintf(name, sizeof name, "q%sgemm_%lld_%lld_%lld_ldc%lld", acc ? "a" : "", LL(M), LL(K), LL(N), LL(ldc));
+    if (gemm_printed(c, (int64_t[7]){M, K, N, 66 + acc, 0, ldc, 0})) return name;   /* (kinds 66, 67: pairs) */
+    Emitter *w = c->g;
+    emit(w, "/* C[%lld][%lld] %s= the pair sums of A[%lld][%lld] . B[%lld][%lld]: B's row k at B + bo[k], A in panels of pairs */", LL(M), LL(N / 2),
+         acc ? "+" : "", LL(M), LL(K), LL(K), LL(N));
+    emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C, const int *restrict bo)", name);
+    emit(w, "{");
+    GemmOpt o = {.packed = true, .ldb = N, .acc = acc, .ldc = ldc, .lda = K, .mr = 6, .mb = 6, .nv = 4, .kc = K, .boff = true, .pair = true};
+    emit_raw(w, "#if NETC_VEC\n");
+    gemm_slices(w, &o, M, K, N, o.nv * VEC_W, vgemm_slice);
+    emit_raw(w, "#else\n");
+    GemmOpt p = o;
+    p.nv = 1;
+    gemm_slices(w, &p, M, K, N, GEMM_NR, gemm_slice);
+    emit_raw(w, "#endif\n");
     emit(w, "}");
     emit_raw(w, "\n");
     return name;
@@ -1808,6 +1856,74 @@ static void emit_region_call(Ctx *c, const ConvCall *cc, const ConvScratch *cs, 
     if (!pc.par) emit(w, "}");
 }
 
+/* The pair path (conv_pairs): the weights packed in pairs of taps along the last
+ * axis, then per sample and row of outputs (every output axis but the last) one
+ * pair GEMM reading x where it lies, B's row k at the row's first input + bo[k];
+ * a bias and an activation then pass over the row's outputs (still in L1).  The
+ * rows share out over the threads, each output one writer. */
+static void emit_pairs_call(Ctx *c, const ConvCall *cc, int64_t K) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp, L = nsp - 1;
+    int64_t M = g->cout, invol = 1, outvol = 1, kvol = 1, rows = 1, xst[MAX_SPATIAL], N = 2 * g->out[L], full = M / 6 * 6;
+    for (int i = nsp - 1; i >= 0; i--) {
+        xst[i] = invol;
+        invol *= g->in[i], outvol *= g->out[i], kvol *= g->k[i];
+    }
+    for (int i = 0; i < L; i++) rows *= g->out[i];
+    emit(w, "/* the pair path: each GEMM reads a row of x in place, two lanes an output along the last axis */");
+    emit(w, "for (int f = 0; f < %lld; f++) {", LL(M));
+    if (full == M) emit(w, "const int P = 6;");
+    else emit(w, "const int P = f < %lld ? 6 : %lld;", LL(full), LL(M - full));
+    emit(w, "float *restrict ap = pack + (f / 6) * %lld + f %% 6 * 2;", LL(6 * K * 2));
+    emit(w, "const float *restrict ws = w + f * %lld;", LL(2 * K));
+    emit(w, "for (int k = 0; k < %lld; k++) ap[k * P * 2] = ws[2 * k], ap[k * P * 2 + 1] = ws[2 * k + 1];", LL(K));
+    emit(w, "}");
+    /* row k = (ci, the taps of the other axes, t): pair t of the last axis's taps */
+    int64_t *bo = arena_alloc(c->a, sizeof(int64_t) * (size_t)K), half = g->k[L] / 2;
+    for (int64_t k = 0; k < K; k++) {
+        int64_t rem = k % (kvol / 2), o = rem / half, off = k / (kvol / 2) * invol + 2 * (rem % half);
+        for (int i = L - 1; i >= 0; i--) {
+            off += o % g->k[i] * g->dil[i] * xst[i];
+            o /= g->k[i];
+        }
+        bo[k] = off;
+    }
+    emit(w, "{");
+    emit_int_table(w, "po", bo, K, 16);
+    /* a row's first input: the sum over the leading axes of q_i * s_i * (x's stride),
+     * q_i row q's output index on axis i */
+    char xb[512] = "";
+    for (int64_t i = 0, inner = rows; i < L; i++) {
+        char qi[64];
+        inner /= g->out[i];
+        if (g->out[i] == 1) continue;   /* (q_i = 0) */
+        if (inner == 1) snprintf(qi, sizeof qi, i ? "q %% %lld" : "q", LL(g->out[i]));
+        else snprintf(qi, sizeof qi, i ? "q / %lld %% %lld" : "q / %lld", LL(inner), LL(g->out[i]));
+        snprintf(xb + strlen(xb), sizeof xb - strlen(xb), "%s(%s) * %lld", *xb ? " + " : "", qi, LL(g->s[i] * xst[i]));
+    }
+    if (!*xb) strcpy(xb, "0");
+    const char *fn = gemm_fn_pairs(c, M, K, N, outvol, cc->accumulate);
+    if (!cc->par && threaded(M * K * N * rows * cc->nb)) emit(w, "NETC_PARALLEL_FOR");
+    emit(w, "for (int r = 0; r < %lld; r++) {", LL(cc->nb * rows));
+    emit(w, "const int n = r / %lld, q = r %% %lld;", LL(rows), LL(rows));
+    emit(w, "(void)q;");
+    emit(w, "float *restrict ys = y + n * %lld + q * %lld;", LL(M * outvol), LL(g->out[L]));
+    emit(w, "%s(pack, x + n * %lld + %s, ys, po);", fn, LL(g->cin * invol), xb);
+    if (cc->b >= 0 || cc->act.kind != ACT_IDENTITY) {
+        char e[256];
+        act_expr(e, sizeof e, cc->act, "(yr[j] + bv)");
+        emit(w, "for (int co = 0; co < %lld; co++) {", LL(M));
+        if (cc->b >= 0) emit(w, "const float bv = s->params[%lld + co];", LL(cc->b));
+        else emit(w, "const float bv = 0.0f;");
+        emit(w, "float *restrict yr = ys + co * %lld;", LL(outvol));
+        emit(w, "for (int j = 0; j < %lld; j++) yr[j] = %s;", LL(g->out[L]), e);
+        emit(w, "}");
+    }
+    emit(w, "}");
+    emit(w, "}");
+}
+
 /* The call's convolution: outputs no tap reaches get the bias alone; phases with
  * few output channels go direct; the others take weight packing, im2col and GEMM,
  * all of their groups and phases inside one loop over sample chunks, so that a
@@ -1832,6 +1948,12 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "(void)col%s; (void)tmp%s; (void)w;", sl, sl);
     emit(w, "float *restrict pack = s->arena + %lld;", LL(cc->pack));
     emit(w, "(void)pack;");
+    int64_t kp = conv_pairs(g, cc->tr, cc->phases, cc->nphases, c->s->compact);
+    if (kp) {
+        emit_pairs_call(c, cc, kp);
+        emit(w, "}");
+        return;
+    }
     int64_t zero_lo[MAX_SPATIAL] = {0};
     int64_t nbk = cs.nbk;
     bool any_gemm = false, inter = conv_interleaved(g, cc->phases, cc->nphases, c->s->compact);
@@ -3379,15 +3501,27 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, " * the first and last 8 lanes of a and b, alternating (an interleaved store). */");
     emit(w, "#if defined(__clang__) || __GNUC__ >= 12");
     emit(w, "#define NETC_EVENS(a, b) __builtin_shufflevector((a), (b), 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)");
+    emit(w, "#define NETC_ODDS(a, b) __builtin_shufflevector((a), (b), 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)");
     emit(w, "#define NETC_ZIPLO(a, b) __builtin_shufflevector((a), (b), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)");
     emit(w, "#define NETC_ZIPHI(a, b) __builtin_shufflevector((a), (b), 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)");
     emit(w, "#else");
     emit(w, "typedef int netc_vi __attribute__((vector_size(16 * sizeof(int))));");
     emit(w, "#define NETC_EVENS(a, b) __builtin_shuffle((a), (b), (netc_vi){0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30})");
+    emit(w, "#define NETC_ODDS(a, b) __builtin_shuffle((a), (b), (netc_vi){1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31})");
     emit(w, "#define NETC_ZIPLO(a, b) __builtin_shuffle((a), (b), (netc_vi){0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23})");
     emit(w, "#define NETC_ZIPHI(a, b) __builtin_shuffle((a), (b), (netc_vi){8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31})");
     emit(w, "#endif");
     emit(w, "#define NETC_EVEN2(d, s, m0, m1, md) NETC_STOREM((d), NETC_EVENS(NETC_LOADM((s), (m0)), NETC_LOADM((s) + 16, (m1))), (md))");
+    emit(w, "/* NETC_PADD: the sums of neighbouring lanes (2 i, 2 i + 1) of a, then of b; netc_pair:");
+    emit(w, " * the floats p[0], p[1] over the even and the odd lanes (the pair path). */");
+    emit(w, "#define NETC_PADD(a, b) (NETC_EVENS(a, b) + NETC_ODDS(a, b))");
+    emit(w, "typedef double netc_vd __attribute__((vector_size(16 * sizeof(float))));");
+    emit(w, "static inline netc_vf netc_pair(const float *p)");
+    emit(w, "{");
+    emit(w, "double d;");
+    emit(w, "memcpy(&d, p, sizeof d);");
+    emit(w, "return (netc_vf)(netc_vd){d, d, d, d, d, d, d, d};");
+    emit(w, "}");
     emit(w, "/* netc_t16: r[i][j] becomes r[j][i] (four rounds of zips: the region path's");
     emit(w, " * channels-last copy, 16 channels by 16 positions at a time). */");
     emit(w, "static inline void netc_t16(netc_vf *r)");

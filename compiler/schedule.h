@@ -238,6 +238,25 @@ int conv_regions(const ConvGeom *g, bool tr, const Phase *ph, int64_t nbk, ConvR
 typedef struct ConvRegionPlan { int64_t nbk, ldb, ldc, amin[MAX_SPATIAL], ext[MAX_SPATIAL], vol, xt, tmp, pack; } ConvRegionPlan;
 ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact);
 
+/* The pair path (host schedules): a convolution strided by 2 along its last axis,
+ * with an even kernel there, reads x in place.  Its GEMM's columns are x's positions
+ * themselves, two per output along the last axis (2 Wo lanes a row of outputs), and
+ * its rows of B the pairs of taps (2t, 2t + 1) on that axis: row k = (ci, the taps
+ * of the other axes, t) starts at x + bo[k], with no im2col.  A broadcasts each
+ * output channel's pair of weights (w[2k], w[2k + 1], alternating over the lanes),
+ * and each output is the sum of its two lanes, added when the GEMM stores its
+ * block: a stride-2 gather becomes unit-stride loads.  The input gradient of the
+ * U-Net up-convolution (k2 s2, a k2 s2 convolution of dY) had taken an im2col of
+ * 4 MB per call, 18% of its time; paired phase timings against it: 0.935.
+ * Taken by calls with one group, no padding, every tap inside x, unit dilation on
+ * the last axis, an output row of whole vectors (Wo % 16 == 0), at least
+ * CONV_PAIRS_MIN_FG output channels and pair rows K (Cin times the kernel volume
+ * / 2) at most CONV_PAIRS_MAX_K (a panel of B, K rows of 64 lanes, stays within L2);
+ * a bias and an activation apply to each row of outputs after its GEMM.  Returns K,
+ * 0 when the call does not take the path. */
+enum { CONV_PAIRS_MIN_FG = 16, CONV_PAIRS_MAX_K = 1024 };
+int64_t conv_pairs(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact);
+
 /* Weight-gradient chunks (see conv_dw): a chunk's transposed im2col fits
  * CONV_DW_CHUNK_FLOATS, and a GEMM over it is at least CONV_DW_MIN_DEPTH deep
  * (twice that for a dW of CONV_DW_DEEP_FLOATS or more on the host). */

@@ -58,5 +58,11 @@ CC=clang run zip-clang --count 4 --seed 17 --layout nchw --zip --per-net 4 --cfl
 # few rows merged and outputs no tap reaches; on 1 and 2 threads, and portable
 run regions --count "$((count_wide / 4))" --seed 11 --layout nchw --regions --per-net 10 --batch 16 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 run regions-portable --count "$((count_wide / 10))" --seed 12 --layout nchw --regions --per-net 10 --batch 16 --cflags "-O1 -DNETC_PORTABLE"
+# convolutions on the pair path (stride 2 and an even kernel on the last axis, no
+# padding, rows of 16 outputs or more): GEMMs reading x in place, two lanes an
+# output, bias and activation after each row; on 1 and 2 threads, portable, Clang
+run pairs --count "$((count_wide / 5))" --seed 21 --layout nchw --pairs --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
+run pairs-portable --count "$((count_wide / 10))" --seed 22 --layout nchw --pairs --per-net 10 --batch 3 --cflags "-O1 -DNETC_PORTABLE"
+CC=clang run pairs-clang --count "$((count_wide / 10))" --seed 23 --layout nchw --pairs --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -86,6 +86,28 @@ def draw_zip(rng):
                 op=[0] * nsp, bias=bool(rng.random() < 0.5), act=act)
 
 
+def draw_pairs(rng):
+    """A convolution for the pair path (conv_pairs): stride 2 and an even kernel on the
+    last axis, no padding, 16 output channels or more, so that its GEMM reads x in
+    place, two lanes an output; 1-D to 3-D, the other axes any stride, kernel and
+    dilation; an output row of 16, 32 or 48 (one panel of 64 lanes and a half one),
+    and one in eight not a multiple of 16 (im2col instead); every activation and
+    bias (a pass over each row after its GEMM)."""
+    nsp = int(rng.integers(1, 4))
+    k = [int(rng.integers(1, 4)) for _ in range(nsp)]
+    s = [int(rng.integers(1, 3)) for _ in range(nsp)]
+    d = [int(rng.integers(1, 3)) for _ in range(nsp)]
+    size = [int(rng.integers(1, 4 if nsp == 3 else 6)) for _ in range(nsp)]
+    k[-1], s[-1], d[-1] = int(rng.choice([2, 2, 4])), 2, 1
+    wo = int(rng.choice([16, 32, 48])) if rng.random() < 0.875 else int(rng.integers(5, 40))
+    size[-1] = 2 * (wo - 1) + k[-1] + int(rng.integers(0, 2))
+    for i in range(nsp - 1):
+        size[i] += d[i] * (k[i] - 1)
+    return dict(kind="conv", nsp=nsp, groups=1, cin=int(rng.choice([1, 3, 16, 40])), cout=int(rng.choice([16, 20, 33, 64])),
+                k=k, s=s, d=d, size=size, pads=[[0, 0] for _ in range(nsp)], op=[0] * nsp,
+                bias=bool(rng.integers(0, 2)), act=str(rng.choice(ACTS)))
+
+
 def draw(rng, kind, wide=False, large=False, direct=False, regions=False):
     nsp = int(rng.integers(1, 4))
     groups = int(rng.choice([1, 1, 1, 2, 3]))
@@ -254,6 +276,8 @@ def main():
                     "channels, small images, wide kernels); fails unless at least a quarter of them take it")
     ap.add_argument("--expect-implicit", action="store_true", help="fail unless some layer runs the implicit GEMM "
                     "(a padded copy of x that every tap's GEMM rows read in place, no im2col)")
+    ap.add_argument("--pairs", action="store_true", help="only convolutions for the pair path (draw_pairs); fails "
+                    "unless three quarters of them take it")
     ap.add_argument("--zip", action="store_true", help="only stride-2 transposed convolutions with a large y whose "
                     "phases zip their results into y past the caches (draw_zip); fails unless a third of them do")
     a = ap.parse_args()
@@ -261,7 +285,7 @@ def main():
     cfgs = []
     while len(cfgs) < a.count:
         kind = "tconv" if len(cfgs) % 2 == 0 else "conv"
-        c = draw_zip(rng) if a.zip else draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large or a.direct or a.regions, a.large, a.direct, a.regions)
+        c = draw_pairs(rng) if a.pairs else draw_zip(rng) if a.zip else draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large or a.direct or a.regions, a.large, a.direct, a.regions)
         if c:
             cfgs.append(c)
     os.makedirs(a.work, exist_ok=True)
@@ -373,6 +397,12 @@ def main():
         print("%d layers zip their phases into y" % zips)
         if 3 * zips < len(cfgs):
             print("FAIL only %d of %d layers zip their phases (--zip)" % (zips, len(cfgs)))
+            failed += 1
+    if a.pairs:
+        pairs = layers_with(lambda f: "/* the pair path" in f)
+        print("%d of %d convolutions on the pair path" % (pairs, len(cfgs)))
+        if 4 * pairs < 3 * len(cfgs):
+            print("FAIL only %d of %d convolutions took the pair path (--pairs)" % (pairs, len(cfgs)))
             failed += 1
     if a.regions:
         # the layers split into border regions (their functions carry region comments;
