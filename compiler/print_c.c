@@ -1305,22 +1305,25 @@ static int64_t results_ld(const ConvCall *cc, const ConvChunk *ch) { return cc->
 /* The interleaved store past the caches (the vector path): a call whose y is large
  * (conv_streams) and whose phases pair up along a last axis of stride 2 (phase
  * pair[p] writes the position after phase p's, pair[p] = -1 for the second of a
- * pair), every phase's rows whole vectors, no accumulation, activation or implicit
- * copy.  Each pair's two vectors of 16 results zip into 32 consecutive floats of y
- * (NETC_ZIPLO, NETC_ZIPHI) stored with NETC_STREAM: U-Net's k2 s2 forward, whose
- * 4 MB y each store otherwise first reads from memory, in 0.90 of the time (plain
- * stores of the same vectors: no gain).  Only shallow phases (K within GEMM_WIDE_KC):
- * DCGAN 16x16's (K = 512, y 16 MB) gained nothing, and the loss reading y after it
- * took 1.09 of its time. */
+ * pair), every phase's rows whole vectors, no accumulation or activation.  Each
+ * pair's two vectors of 16 results zip into 32 consecutive floats of y (NETC_ZIPLO,
+ * NETC_ZIPHI) stored with NETC_STREAM: U-Net's k2 s2 forward, whose 4 MB y each
+ * store otherwise first reads from memory, in 0.90 of the time (plain stores of the
+ * same vectors: no gain); U-Net's k3 s2 forward (the implicit GEMM's results, rows
+ * of 129, phases 64-256 deep, y 8 MB) in 0.95 (two threads 0.93), its training step
+ * 0.98.  Only phases at most STREAM_PAIRS_MAX_K deep: DCGAN 16x16's (K = 512, y
+ * 16 MB) gained nothing (0.996), and the loss reading y after it took 1.09 of its
+ * time. */
+enum { STREAM_PAIRS_MAX_K = 256 };
 static bool conv_streams(const ConvCall *cc);
 static bool stream_pairs(const ConvCall *cc, const Phase *ph, int nst, int *pair) {
     const ConvGeom *g = &cc->g;
     int L = g->nsp - 1;
-    if (nst < 2 || cc->ip || cc->accumulate || cc->act.kind != ACT_IDENTITY || !cc->tr || g->s[L] != 2 || ph[0].nq[L] % VEC_W
+    if (nst < 2 || cc->accumulate || cc->act.kind != ACT_IDENTITY || !cc->tr || g->s[L] != 2 || ph[0].nq[L] % VEC_W
         || !conv_streams(cc))
         return false;
     for (int p = 0; p < nst; p++)
-        if (ph[p].K > GEMM_WIDE_KC) return false;   /* deeper GEMMs hide the stores (as gemm_fn's streaming) */
+        if (ph[p].K > STREAM_PAIRS_MAX_K) return false;   /* deeper GEMMs hide the stores */
     bool second[CONV_INTERLEAVE_MAX] = {false};
     for (int p = 0; p < nst; p++) {
         pair[p] = -1;   /* the phase whose outputs follow p's along the last axis */

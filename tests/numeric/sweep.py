@@ -68,7 +68,9 @@ def draw_zip(rng):
     vector path each pair of phases along it zips its results into y past the caches
     (NETC_ZIPLO, NETC_ZIPHI, NETC_STREAM): k2 p0 or k4 p1 per axis (equal phases),
     with and without a bias; a few with a relu or rows that are not whole vectors,
-    which keep the plain store."""
+    which keep the plain store; and a third the U-Net k3 s2 up-convolution (p1,
+    output_padding 1, at most 32 output channels): phases of 1-4 taps on the implicit
+    GEMM, whose results the zip reads at the padded copy's positions."""
     nsp = int(rng.choice([1, 2, 2, 2, 3]))
     cin = int(rng.choice([3, 8, 16]))
     cout = int(rng.choice([33, 40, 64]))
@@ -81,9 +83,17 @@ def draw_zip(rng):
     whole = rng.random() < 0.8
     size[-1] = 16 * ((size[-1] + 15) // 16) + (0 if whole else int(rng.integers(1, 16)))
     pads = [[(k[i] - s[i]) // 2, (k[i] - s[i]) // 2] for i in range(nsp)]
+    op = [0] * nsp
+    if rng.random() < 0.35:
+        cout = int(rng.choice([16, 24, 32]))
+        k = [3 if s[i] == 2 else 1 for i in range(nsp)]
+        pads = [[1, 1] if s[i] == 2 else [0, 0] for i in range(nsp)]
+        op = [1 if s[i] == 2 else 0 for i in range(nsp)]
+        size = [max(2, int(np.ceil((2 ** 19 // cout * 2) ** (1.0 / nsp))) // s[i] + int(rng.integers(0, 3))) for i in range(nsp)]
+        size[-1] = 16 * ((size[-1] + 15) // 16)
     act = "relu" if rng.random() < 0.15 else "identity"
     return dict(kind="tconv", nsp=nsp, groups=1, cin=cin, cout=cout, k=k, s=s, d=[1] * nsp, size=size, pads=pads,
-                op=[0] * nsp, bias=bool(rng.random() < 0.5), act=act)
+                op=op, bias=bool(rng.random() < 0.5), act=act)
 
 
 def draw_pairs(rng):
@@ -394,7 +404,11 @@ def main():
             failed += 1
     if a.zip:
         zips = layers_with(lambda f: "NETC_ZIPLO(a, b)" in f)
-        print("%d layers zip their phases into y" % zips)
+        zips_ip = layers_with(lambda f: "NETC_ZIPLO(a, b)" in f and "static const int bo[" in f)
+        print("%d layers zip their phases into y, %d of them from the implicit GEMM's results" % (zips, zips_ip))
+        if len(cfgs) >= 8 and zips_ip == 0:
+            print("FAIL no layer zipped the implicit GEMM's results (--zip)")
+            failed += 1
         if 3 * zips < len(cfgs):
             print("FAIL only %d of %d layers zip their phases (--zip)" % (zips, len(cfgs)))
             failed += 1
