@@ -657,7 +657,16 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
 int64_t conv_pairs(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact) {
     int L = g->nsp - 1;
     int64_t kvol = 1;
-    if (compact || tr || n != 1 || g->groups != 1 || g->cout < CONV_PAIRS_MIN_FG) return 0;
+    if (compact || g->groups != 1) return 0;
+    if (tr) {   /* kernel = stride on every axis, no padding: each output reads one tap */
+        if (g->s[L] != 2 || g->in[L] % 16 || g->cin > CONV_PAIRS_MAX_K) return 0;
+        for (int i = 0; i < g->nsp; i++) {
+            if (g->k[i] != g->s[i] || g->pb[i] || g->pe[i] || g->op[i] || g->dil[i] != 1) return 0;
+            kvol *= g->k[i];
+        }
+        return g->cout * kvol / 2 >= CONV_PAIRS_MIN_FG ? g->cin : 0;
+    }
+    if (n != 1 || g->cout < CONV_PAIRS_MIN_FG) return 0;
     if (g->s[L] != 2 || g->k[L] % 2 || g->dil[L] != 1 || g->out[L] % 16) return 0;
     for (int i = 0; i < g->nsp; i++) {
         if (g->pb[i] || (g->out[i] - 1) * g->s[i] + (g->k[i] - 1) * g->dil[i] >= g->in[i]) return 0;
@@ -669,7 +678,11 @@ int64_t conv_pairs(const ConvGeom *g, bool tr, const Phase *ph, int n, bool comp
 
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
     int64_t kp = conv_pairs(g, tr, ph, n, compact);
-    if (kp) return (ConvScratch){0, 0, g->cout * kp * 2, 1, 0, 0, nb, 0};   /* the pair path: its packed weights */
+    if (kp) {   /* the pair path: its packed weights, every weight once */
+        int64_t kvol = 1;
+        for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
+        return (ConvScratch){0, 0, g->cin * g->cout * kvol, 1, 0, 0, nb, 0};
+    }
     int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg, compact), R = conv_rows(g, tr, ph, n, nbk);
     ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nbk < nb || R), 1, 0, 0, nbk, R};
     ConvRegionPlan rp = conv_region_plan(g, tr, ph, n, nb, compact);

@@ -112,9 +112,11 @@ static int gemm_mr(int64_t M) { return M >= GEMM_WIDE_ROWS && !gemm_rows8(M) ? 6
  * columns come in blocks of rtap, block t summing k over only its row ranges.
  * ntap > 0: a GEMM over taps (gemm_fn_taps), summing ntap products of K deep, A's
  * rows shifted by ao[t] and B at bo[t], in the registers of one block.  pair: the
- * pair path's GEMM (gemm_fn_pairs), A's element a pair of floats for the even and
- * the odd lanes, C's column the sum of two lanes. */
-typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; bool stream; int tail; int64_t rtap, ntap; bool pair; } GemmOpt;
+ * pair path's GEMMs (gemm_fn_pairs), A's element a pair of floats for the even and
+ * the odd lanes; a convolution's C column the sum of two lanes; with dup (a
+ * transposed convolution's), B's element j in lanes 2 j and 2 j + 1, C's row i at
+ * C + yo[i], plus bias[i / bdiv] when bdiv > 0. */
+typedef struct GemmOpt { bool packed; int64_t ldb; bool acc; bool par; int64_t ldc, lda; int mr, mb, nv; int64_t kc; bool boff; int64_t ars; bool stream; int tail; int64_t rtap, ntap; bool pair, dup; int64_t bdiv; } GemmOpt;
 
 /* The column-panel loop of a slice: in a threaded GEMM (`par`, one parallel region
  * round all its slices) the panels are shared out without a barrier, each thread
@@ -146,16 +148,24 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
     else emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
     if (o->boff) emit(w, "const float *restrict b = B + bo[%s + k] + %s;", k0, n);
     else if (o->ntap) emit(w, "const float *restrict b = B + bo[t] + k * %lld + %s;", LL(o->ldb), n);
+    else if (o->dup) emit(w, "const float *restrict b = B + (%s + k) * %lld + (%s) / 2;", k0, LL(o->ldb), n);
     else emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(o->ldb), n);
     emit(w, "for (int i = 0; i < %lld; i++) {", LL(mr));
     if (o->pair) {
         emit(w, "const float a0 = A[(%s * %lld + (%s + k) * %lld + i) * 2], a1 = A[(%s * %lld + (%s + k) * %lld + i) * 2 + 1];", m, LL(K), k0, LL(mr),
              m, LL(K), k0, LL(mr));
-        emit(w, "for (int j = 0; j < %lld; j += 2) c[i][j] += a0 * b[j], c[i][j + 1] += a1 * b[j + 1];", LL(nr));
+        if (o->dup) emit(w, "for (int j = 0; j < %lld; j += 2) c[i][j] += a0 * b[j / 2], c[i][j + 1] += a1 * b[j / 2];", LL(nr));
+        else emit(w, "for (int j = 0; j < %lld; j += 2) c[i][j] += a0 * b[j], c[i][j + 1] += a1 * b[j + 1];", LL(nr));
         emit(w, "}");
         emit(w, "}");
-        emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) C[(%s + i) * %lld + (%s) / 2 + j] %s= c[i][2 * j] + c[i][2 * j + 1];",
-             LL(mr), LL(nr / 2), m, LL(o->ldc), n, o->acc ? "+" : "");
+        char bias[64] = "";
+        if (o->bdiv) snprintf(bias, sizeof bias, " + bias[(%s + i) / %lld]", m, LL(o->bdiv));
+        if (o->dup)
+            emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) C[yo[%s + i] + %s + j] %s= c[i][j]%s;", LL(mr), LL(nr), m, n,
+                 o->acc ? "+" : "", bias);
+        else
+            emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) C[(%s + i) * %lld + (%s) / 2 + j] %s= c[i][2 * j] + c[i][2 * j + 1];",
+                 LL(mr), LL(nr / 2), m, LL(o->ldc), n, o->acc ? "+" : "");
         emit(w, "}");
         return;
     }
@@ -243,11 +253,15 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
         emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
         emit(w, "const float *restrict b = B + bo[%s + k] + %s;", k0, n);
     } else {
-        emit(w, "const float *restrict b = B + %s * %lld + %s;", k0, LL(o->ldb), n);
+        emit(w, o->dup ? "const float *restrict b = B + %s * %lld + (%s) / 2;" : "const float *restrict b = B + %s * %lld + %s;", k0, LL(o->ldb), n);
         emit(w, "for (int k = 0; k < %lld; k++, b += %lld) {", LL(kc), LL(o->ldb));
     }
     if (o->ars) emit(w, "const float *restrict a = A + ao[%s + k] + %s * %lld;", k0, m, LL(o->ars));
-    for (int64_t v = 0; v < nv; v++) {
+    for (int64_t v = 0; o->dup && v < nv; v += 2) {   /* 16 of B's elements, each in two lanes */
+        emit(w, "const netc_vf l%lld = *(const netc_vf *)(b + %lld);", LL(v), LL(v * VEC_W / 2));
+        emit(w, "const netc_vf b%lld = NETC_DUPLO(l%lld), b%lld = NETC_DUPHI(l%lld);", LL(v), LL(v), LL(v + 1), LL(v));
+    }
+    for (int64_t v = 0; !o->dup && v < nv; v++) {
         if (o->tail) emit(w, "const netc_vf b%lld = NETC_LOADM(b + %lld, 0x%x);", LL(v), LL(v * VEC_W), (1u << o->tail) - 1);
         else emit(w, "const netc_vf b%lld = *(const netc_vf *)(b + %lld);", LL(v), LL(v * VEC_W));
     }
@@ -262,7 +276,15 @@ static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, co
     }
     emit(w, "}");
     if (o->rtap || o->ntap) emit(w, "}");
-    for (int64_t i = 0; o->pair && i < mr; i++)   /* each output the sum of its two lanes */
+    for (int64_t i = 0; o->dup && i < mr; i++)   /* row i at C + yo[i] */
+        for (int64_t v = 0; v < nv; v++) {
+            char bias[64] = "";
+            if (o->bdiv) snprintf(bias, sizeof bias, " + bias[(%s + %lld) / %lld]", m, LL(i), LL(o->bdiv));
+            if (o->acc) emit(w, "*(netc_vf *)(C + yo[%s + %lld] + %s + %lld) += c%lld_%lld%s;", m, LL(i), n, LL(v * VEC_W), LL(i), LL(v), bias);
+            else emit(w, o->stream ? "NETC_STREAM(C + yo[%s + %lld] + %s + %lld, c%lld_%lld%s);" : "*(netc_vf *)(C + yo[%s + %lld] + %s + %lld) = c%lld_%lld%s;",
+                      m, LL(i), n, LL(v * VEC_W), LL(i), LL(v), bias);
+        }
+    for (int64_t i = 0; o->pair && !o->dup && i < mr; i++)   /* each output the sum of its two lanes */
         for (int64_t v = 0; v < nv; v += 2)
             emit(w, "*(netc_vf *)(C + (%s + %lld) * %lld + (%s) / 2 + %lld) %s= NETC_PADD(c%lld_%lld, c%lld_%lld);", m, LL(i), LL(o->ldc), n,
                  LL(v * VEC_W / 2), o->acc ? "+" : "", LL(i), LL(v), LL(i), LL(v + 1));
@@ -390,7 +412,7 @@ static const char *gemm_fn(Ctx *c, int64_t M, int64_t K, int64_t N, bool packed,
     static char name[160];
     if (ars) packed = false, lda = ars;
     GemmOpt o = {packed, ldb && !boff ? ldb : N, acc, false, ldc ? ldc : N, lda ? lda : K, packed ? gemm_mr(M) : GEMM_MR, 0, 1, GEMM_KC,
-                 boff, ars, false, 0, 0, 0, false};
+                 boff, ars, false, 0, 0, 0, false, false, 0};
     stream = stream && !acc && N >= VEC_W && K <= GEMM_WIDE_KC;   /* one slice of any block: every store is final */
     char pre[8];
     snprintf(pre, sizeof pre, "%s%s%s%s%s", stream ? "s" : "", packed ? "p" : "", ars ? "w" : "", acc ? "a" : "", boff ? "o" : "");
@@ -466,6 +488,40 @@ static const char *gemm_fn_pairs(Ctx *c, int64_t M, int64_t K, int64_t N, int64_
     emit_raw(w, "#else\n");
     GemmOpt p = o;
     p.nv = 1;
+    gemm_slices(w, &p, M, K, N, GEMM_NR, gemm_slice);
+    emit_raw(w, "#endif\n");
+    emit(w, "}");
+    emit_raw(w, "\n");
+    return name;
+}
+
+/* The pair path's GEMM for a transposed convolution (see conv_pairs): C's row i at
+ * C + yo[i] (acc: +)= (A[M][K] . B'[K][N])[i] (+ bias[i / bdiv], bdiv > 0), where
+ * B' has each element of B (rows ldb apart, N / 2 long) in two neighbouring lanes,
+ * A packed in panels of pairs as in gemm_fn_pairs: the even lanes meet the first
+ * of a pair, the odd ones the second.  On the vector path each load of 16 of B's
+ * elements gives two vectors (NETC_DUPLO, NETC_DUPHI); `stream`: stores past the
+ * caches.  Against the call's four GEMMs and zipped store (U-Net's k2 s2 forward):
+ * 0.91 of the time. */
+static const char *gemm_fn_dup(Ctx *c, int64_t M, int64_t K, int64_t N, int64_t ldb, bool acc, int64_t bdiv, bool stream) {
+    static char name[160];
+    snprintf(name, sizeof name, "%sd%sgemm_%lld_%lld_%lld_ldb%lld%s", stream ? "s" : "", acc ? "a" : "", LL(M), LL(K), LL(N), LL(ldb),
+             bdiv ? "_b" : "");
+    if (gemm_printed(c, (int64_t[7]){M, K, N, 68 + acc + 2 * stream, ldb, bdiv, 0})) return name;   /* (kinds 68-71: dup pairs) */
+    Emitter *w = c->g;
+    emit(w, "/* C[yo[i]][%lld] %s= A[%lld][%lld] . B[%lld][%lld], each of B's elements in two lanes, A in panels of pairs%s */", LL(N),
+         acc ? "+" : "", LL(M), LL(K), LL(K), LL(N / 2), bdiv ? ", plus a bias per row" : "");
+    emit(w, "static void %s(const float *restrict A, const float *restrict B, float *restrict C, const int *restrict yo%s)", name,
+         bdiv ? ", const float *restrict bias" : "");
+    emit(w, "{");
+    GemmOpt o = {.packed = true, .ldb = ldb, .acc = acc, .lda = K, .mr = 6, .mb = 6, .nv = 4, .kc = K, .pair = true, .dup = true,
+                 .bdiv = bdiv, .stream = stream};
+    emit_raw(w, "#if NETC_VEC\n");
+    gemm_slices(w, &o, M, K, N, o.nv * VEC_W, vgemm_slice);
+    emit_raw(w, "#else\n");
+    GemmOpt p = o;
+    p.nv = 1;
+    p.stream = false;
     gemm_slices(w, &p, M, K, N, GEMM_NR, gemm_slice);
     emit_raw(w, "#endif\n");
     emit(w, "}");
@@ -1864,8 +1920,98 @@ static void emit_region_call(Ctx *c, const ConvCall *cc, const ConvScratch *cs, 
  * pair GEMM reading x where it lies, B's row k at the row's first input + bo[k];
  * a bias and an activation then pass over the row's outputs (still in L1).  The
  * rows share out over the threads, each output one writer. */
+/* The pair path's tap a of the L leading axes (row-major over kernel extents k):
+ * the sum of its index on each axis times st[i]. */
+static int64_t lead_taps_offset(int64_t a, int L, const int64_t *k, const int64_t *st) {
+    int64_t off = 0;
+    for (int i = L - 1; i >= 0; i--) {
+        off += a % k[i] * st[i];
+        a /= k[i];
+    }
+    return off;
+}
+
+/* The pair path's row bases: for row q, flattened over the L leading axes of
+ * extents ext, the sum over those axes of q_i * mul[i] (axes of extent 1 add
+ * nothing). */
+static void row_base_expr(char *out, size_t size, int L, const int64_t *ext, const int64_t *mul) {
+    int64_t inner = 1;
+    for (int i = 0; i < L; i++) inner *= ext[i];
+    *out = 0;
+    for (int i = 0; i < L; i++) {
+        char qi[64];
+        inner /= ext[i];
+        if (ext[i] == 1) continue;
+        if (inner == 1) snprintf(qi, sizeof qi, i ? "q %% %lld" : "q", LL(ext[i]));
+        else snprintf(qi, sizeof qi, i ? "q / %lld %% %lld" : "q / %lld", LL(inner), LL(ext[i]));
+        snprintf(out + strlen(out), size - strlen(out), "%s(%s) * %lld", *out ? " + " : "", qi, LL(mul[i]));
+    }
+    if (!*out) snprintf(out, size, "0");
+}
+
+/* The pair path of a transposed convolution (conv_pairs: kernel = stride, 2 on the
+ * last axis): its weights packed in pairs (row (co, tap of the other axes), the two
+ * taps along the last axis), then per sample and row of x one GEMM (gemm_fn_dup)
+ * reading the row in place, each input in two lanes, its rows stored at their
+ * places in y (yo: output channel and tap), the bias added there; an activation
+ * passes over them after it.  The rows share out over the threads. */
+static void emit_pairs_tr(Ctx *c, const ConvCall *cc, int64_t K) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp, L = nsp - 1;
+    int64_t invol = 1, outvol = 1, kvol = 1, rows = 1, yst[MAX_SPATIAL], W = g->in[L];
+    for (int i = nsp - 1; i >= 0; i--) {
+        yst[i] = outvol;
+        invol *= g->in[i], outvol *= g->out[i], kvol *= g->k[i];
+    }
+    for (int i = 0; i < L; i++) rows *= g->in[i];
+    int64_t KA = kvol / 2, M = g->cout * KA, full = M / 6 * 6;
+    bool act = cc->act.kind != ACT_IDENTITY, stream = !cc->accumulate && !act && conv_streams(cc);
+    emit(w, "/* the pair path: each GEMM reads a row of x in place, each input in the two lanes of its outputs along the last axis */");
+    emit(w, "for (int r = 0; r < %lld; r++) {", LL(M));
+    if (full == M) emit(w, "const int P = 6;");
+    else emit(w, "const int P = r < %lld ? 6 : %lld;", LL(full), LL(M - full));
+    emit(w, "float *restrict ap = pack + (r / 6) * %lld + r %% 6 * 2;", LL(6 * K * 2));
+    emit(w, "const float *restrict ws = w + r * 2;");
+    emit(w, "for (int k = 0; k < %lld; k++) ap[k * P * 2] = ws[k * %lld], ap[k * P * 2 + 1] = ws[k * %lld + 1];", LL(K), LL(g->cout * kvol),
+         LL(g->cout * kvol));
+    emit(w, "}");
+    /* row r = (co, a): output channel co, tap a of the other axes */
+    int64_t *yo = arena_alloc(c->a, sizeof(int64_t) * (size_t)M);
+    for (int64_t r = 0; r < M; r++) yo[r] = r / KA * outvol + lead_taps_offset(r % KA, L, g->k, yst);
+    emit(w, "{");
+    emit_int_table(w, "yo", yo, M, 16);
+    /* row q of x: its outputs' first row in y, s_i q_i on each leading axis */
+    char yb[512];
+    int64_t ymul[MAX_SPATIAL];
+    for (int i = 0; i < L; i++) ymul[i] = g->s[i] * yst[i];
+    row_base_expr(yb, sizeof yb, L, g->in, ymul);
+    const char *fn = gemm_fn_dup(c, M, K, 2 * W, invol, cc->accumulate, cc->b >= 0 ? KA : 0, stream);
+    if (!cc->par && threaded(M * K * 2 * W * rows * cc->nb)) emit(w, "NETC_PARALLEL_FOR");
+    emit(w, "for (int r = 0; r < %lld; r++) {", LL(cc->nb * rows));
+    emit(w, "const int n = r / %lld, q = r %% %lld;", LL(rows), LL(rows));
+    emit(w, "(void)q;");
+    emit(w, "float *restrict ys = y + n * %lld + %s;", LL(g->cout * outvol), yb);
+    if (cc->b >= 0) emit(w, "%s(pack, x + n * %lld + q * %lld, ys, yo, s->params + %lld);", fn, LL(g->cin * invol), LL(W), LL(cc->b));
+    else emit(w, "%s(pack, x + n * %lld + q * %lld, ys, yo);", fn, LL(g->cin * invol), LL(W));
+    if (act) {
+        char e[256];
+        act_expr(e, sizeof e, cc->act, "yr[j]");
+        emit(w, "for (int i = 0; i < %lld; i++) {", LL(M));
+        emit(w, "float *restrict yr = ys + yo[i];");
+        emit(w, "for (int j = 0; j < %lld; j++) yr[j] = %s;", LL(2 * W), e);
+        emit(w, "}");
+    }
+    emit(w, "}");
+    emit(w, "}");
+}
+
 static void emit_pairs_call(Ctx *c, const ConvCall *cc, int64_t K) {
     Emitter *w = c->w;
+    if (cc->tr) {
+        emit_pairs_tr(c, cc, K);
+        return;
+    }
     const ConvGeom *g = &cc->g;
     int nsp = g->nsp, L = nsp - 1;
     int64_t M = g->cout, invol = 1, outvol = 1, kvol = 1, rows = 1, xst[MAX_SPATIAL], N = 2 * g->out[L], full = M / 6 * 6;
@@ -1883,29 +2029,20 @@ static void emit_pairs_call(Ctx *c, const ConvCall *cc, int64_t K) {
     emit(w, "for (int k = 0; k < %lld; k++) ap[k * P * 2] = ws[2 * k], ap[k * P * 2 + 1] = ws[2 * k + 1];", LL(K));
     emit(w, "}");
     /* row k = (ci, the taps of the other axes, t): pair t of the last axis's taps */
-    int64_t *bo = arena_alloc(c->a, sizeof(int64_t) * (size_t)K), half = g->k[L] / 2;
+    int64_t *bo = arena_alloc(c->a, sizeof(int64_t) * (size_t)K), half = g->k[L] / 2, xdst[MAX_SPATIAL];
+    for (int i = 0; i < L; i++) xdst[i] = g->dil[i] * xst[i];
     for (int64_t k = 0; k < K; k++) {
-        int64_t rem = k % (kvol / 2), o = rem / half, off = k / (kvol / 2) * invol + 2 * (rem % half);
-        for (int i = L - 1; i >= 0; i--) {
-            off += o % g->k[i] * g->dil[i] * xst[i];
-            o /= g->k[i];
-        }
-        bo[k] = off;
+        int64_t rem = k % (kvol / 2);
+        bo[k] = k / (kvol / 2) * invol + lead_taps_offset(rem / half, L, g->k, xdst) + 2 * (rem % half);
     }
     emit(w, "{");
     emit_int_table(w, "po", bo, K, 16);
-    /* a row's first input: the sum over the leading axes of q_i * s_i * (x's stride),
-     * q_i row q's output index on axis i */
-    char xb[512] = "";
-    for (int64_t i = 0, inner = rows; i < L; i++) {
-        char qi[64];
-        inner /= g->out[i];
-        if (g->out[i] == 1) continue;   /* (q_i = 0) */
-        if (inner == 1) snprintf(qi, sizeof qi, i ? "q %% %lld" : "q", LL(g->out[i]));
-        else snprintf(qi, sizeof qi, i ? "q / %lld %% %lld" : "q / %lld", LL(inner), LL(g->out[i]));
-        snprintf(xb + strlen(xb), sizeof xb - strlen(xb), "%s(%s) * %lld", *xb ? " + " : "", qi, LL(g->s[i] * xst[i]));
-    }
-    if (!*xb) strcpy(xb, "0");
+    /* a row's first input: q_i * s_i * (x's stride) on each leading axis, q_i row
+     * q's output index there */
+    char xb[512];
+    int64_t xmul[MAX_SPATIAL];
+    for (int i = 0; i < L; i++) xmul[i] = g->s[i] * xst[i];
+    row_base_expr(xb, sizeof xb, L, g->out, xmul);
     const char *fn = gemm_fn_pairs(c, M, K, N, outvol, cc->accumulate);
     if (!cc->par && threaded(M * K * N * rows * cc->nb)) emit(w, "NETC_PARALLEL_FOR");
     emit(w, "for (int r = 0; r < %lld; r++) {", LL(cc->nb * rows));
@@ -3505,18 +3642,23 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#if defined(__clang__) || __GNUC__ >= 12");
     emit(w, "#define NETC_EVENS(a, b) __builtin_shufflevector((a), (b), 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)");
     emit(w, "#define NETC_ODDS(a, b) __builtin_shufflevector((a), (b), 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)");
+    emit(w, "#define NETC_DUPLO(a) __builtin_shufflevector((a), (a), 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)");
+    emit(w, "#define NETC_DUPHI(a) __builtin_shufflevector((a), (a), 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)");
     emit(w, "#define NETC_ZIPLO(a, b) __builtin_shufflevector((a), (b), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)");
     emit(w, "#define NETC_ZIPHI(a, b) __builtin_shufflevector((a), (b), 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)");
     emit(w, "#else");
     emit(w, "typedef int netc_vi __attribute__((vector_size(16 * sizeof(int))));");
     emit(w, "#define NETC_EVENS(a, b) __builtin_shuffle((a), (b), (netc_vi){0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30})");
     emit(w, "#define NETC_ODDS(a, b) __builtin_shuffle((a), (b), (netc_vi){1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31})");
+    emit(w, "#define NETC_DUPLO(a) __builtin_shuffle((a), (netc_vi){0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7})");
+    emit(w, "#define NETC_DUPHI(a) __builtin_shuffle((a), (netc_vi){8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15})");
     emit(w, "#define NETC_ZIPLO(a, b) __builtin_shuffle((a), (b), (netc_vi){0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23})");
     emit(w, "#define NETC_ZIPHI(a, b) __builtin_shuffle((a), (b), (netc_vi){8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31})");
     emit(w, "#endif");
     emit(w, "#define NETC_EVEN2(d, s, m0, m1, md) NETC_STOREM((d), NETC_EVENS(NETC_LOADM((s), (m0)), NETC_LOADM((s) + 16, (m1))), (md))");
     emit(w, "/* NETC_PADD: the sums of neighbouring lanes (2 i, 2 i + 1) of a, then of b; netc_pair:");
-    emit(w, " * the floats p[0], p[1] over the even and the odd lanes (the pair path). */");
+    emit(w, " * the floats p[0], p[1] over the even and the odd lanes; NETC_DUPLO, NETC_DUPHI: each of");
+    emit(w, " * the first or last 8 lanes of a twice (the pair path). */");
     emit(w, "#define NETC_PADD(a, b) (NETC_EVENS(a, b) + NETC_ODDS(a, b))");
     emit(w, "typedef double netc_vd __attribute__((vector_size(16 * sizeof(float))));");
     emit(w, "static inline netc_vf netc_pair(const float *p)");

@@ -66,7 +66,8 @@ def draw_zip(rng):
     """A transposed convolution whose phases store together (interleaved) into a y of
     at least 4 MiB over the batch of 2, stride 2 on the last axis, so that on the
     vector path each pair of phases along it zips its results into y past the caches
-    (NETC_ZIPLO, NETC_ZIPHI, NETC_STREAM): k2 p0 or k4 p1 per axis (equal phases),
+    (NETC_ZIPLO, NETC_ZIPHI, NETC_STREAM): k2 p0 or k4 p1 per axis, k4 on the last
+    (equal phases),
     with and without a bias; a few with a relu or rows that are not whole vectors,
     which keep the plain store; and a third the U-Net k3 s2 up-convolution (p1,
     output_padding 1, at most 32 output channels): phases of 1-4 taps on the implicit
@@ -77,6 +78,7 @@ def draw_zip(rng):
     k = [int(rng.choice([2, 4])) for _ in range(nsp)]
     s = [2 if i == nsp - 1 else int(rng.choice([1, 2])) for i in range(nsp)]
     k = [k[i] if s[i] == 2 else 1 for i in range(nsp)]
+    k[-1] = 4   # (kernel = stride on every axis is the pair path's: no phases)
     per = 2 ** 19 // cout * 2    # floats of one sample's output: at least 4 MiB over 2 samples
     out_side = int(np.ceil(per ** (1.0 / nsp)))
     size = [max(2, (out_side + s[i] - 1) // s[i] + int(rng.integers(0, 5))) for i in range(nsp)]
@@ -96,10 +98,10 @@ def draw_zip(rng):
                 op=op, bias=bool(rng.random() < 0.5), act=act)
 
 
-def draw_pairs(rng):
+def draw_pairs(rng, kind):
     """A convolution for the pair path (conv_pairs): stride 2 and an even kernel on the
     last axis, no padding, 16 output channels or more, so that its GEMM reads x in
-    place, two lanes an output; 1-D to 3-D, the other axes any stride, kernel and
+    place, two lanes an output (and for kind tconv an up-convolution, below); 1-D to 3-D, the other axes any stride, kernel and
     dilation; an output row of 16, 32 or 48 (one panel of 64 lanes and a half one),
     and one in eight not a multiple of 16 (im2col instead); every activation and
     bias (a pass over each row after its GEMM)."""
@@ -113,9 +115,23 @@ def draw_pairs(rng):
     size[-1] = 2 * (wo - 1) + k[-1] + int(rng.integers(0, 2))
     for i in range(nsp - 1):
         size[i] += d[i] * (k[i] - 1)
-    return dict(kind="conv", nsp=nsp, groups=1, cin=int(rng.choice([1, 3, 16, 40])), cout=int(rng.choice([16, 20, 33, 64])),
-                k=k, s=s, d=d, size=size, pads=[[0, 0] for _ in range(nsp)], op=[0] * nsp,
-                bias=bool(rng.integers(0, 2)), act=str(rng.choice(ACTS)))
+    cfg = dict(kind="conv", nsp=nsp, groups=1, cin=int(rng.choice([1, 3, 16, 40])), cout=int(rng.choice([16, 20, 33, 64])),
+               k=k, s=s, d=d, size=size, pads=[[0, 0] for _ in range(nsp)], op=[0] * nsp,
+               bias=bool(rng.integers(0, 2)), act=str(rng.choice(ACTS)))
+    if kind == "tconv":
+        # the up-convolution (kernel = stride, 2 on the last axis, no padding): its GEMM
+        # reads each row of x in place, each input in two lanes; rows of x of 16, 32
+        # or 48 (one in eight not whole vectors: phases instead); 8 to 33 output
+        # channels times the other axes' taps (the GEMM's rows, a short last block)
+        s = [int(rng.integers(1, 4)) for _ in range(nsp)]
+        s[-1] = 2
+        size = [int(rng.integers(1, 4 if nsp == 3 else 7)) for _ in range(nsp)]
+        size[-1] = int(rng.choice([16, 32, 48])) if rng.random() < 0.875 else int(rng.integers(3, 40))
+        cout = int(rng.choice([8, 11, 16, 33]))
+        if cout * int(np.prod(s[:-1])) < 16:
+            cout = 16
+        cfg.update(kind="tconv", cin=int(rng.choice([1, 3, 16, 40])), cout=cout, k=list(s), s=s, d=[1] * nsp, size=size)
+    return cfg
 
 
 def draw(rng, kind, wide=False, large=False, direct=False, regions=False):
@@ -286,8 +302,8 @@ def main():
                     "channels, small images, wide kernels); fails unless at least a quarter of them take it")
     ap.add_argument("--expect-implicit", action="store_true", help="fail unless some layer runs the implicit GEMM "
                     "(a padded copy of x that every tap's GEMM rows read in place, no im2col)")
-    ap.add_argument("--pairs", action="store_true", help="only convolutions for the pair path (draw_pairs); fails "
-                    "unless three quarters of them take it")
+    ap.add_argument("--pairs", action="store_true", help="only convolutions and transposed ones for the pair path "
+                    "(draw_pairs); fails unless three quarters of each take it")
     ap.add_argument("--zip", action="store_true", help="only stride-2 transposed convolutions with a large y whose "
                     "phases zip their results into y past the caches (draw_zip); fails unless a third of them do")
     a = ap.parse_args()
@@ -295,7 +311,7 @@ def main():
     cfgs = []
     while len(cfgs) < a.count:
         kind = "tconv" if len(cfgs) % 2 == 0 else "conv"
-        c = draw_pairs(rng) if a.pairs else draw_zip(rng) if a.zip else draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large or a.direct or a.regions, a.large, a.direct, a.regions)
+        c = draw_pairs(rng, kind) if a.pairs else draw_zip(rng) if a.zip else draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large or a.direct or a.regions, a.large, a.direct, a.regions)
         if c:
             cfgs.append(c)
     os.makedirs(a.work, exist_ok=True)
@@ -413,10 +429,12 @@ def main():
             print("FAIL only %d of %d layers zip their phases (--zip)" % (zips, len(cfgs)))
             failed += 1
     if a.pairs:
-        pairs = layers_with(lambda f: "/* the pair path" in f)
-        print("%d of %d convolutions on the pair path" % (pairs, len(cfgs)))
-        if 4 * pairs < 3 * len(cfgs):
-            print("FAIL only %d of %d convolutions took the pair path (--pairs)" % (pairs, len(cfgs)))
+        pairs = layers_with(lambda f: "/* the pair path" in f and "qgemm_" in f)
+        tpairs = layers_with(lambda f: "/* the pair path" in f and "dgemm_" in f)
+        ntr = sum(c["kind"] == "tconv" for c in cfgs)
+        print("%d of %d convolutions and %d of %d transposed ones on the pair path" % (pairs, len(cfgs) - ntr, tpairs, ntr))
+        if 4 * pairs < 3 * (len(cfgs) - ntr) or 4 * tpairs < 3 * ntr:
+            print("FAIL too few layers took the pair path (--pairs)")
             failed += 1
     if a.regions:
         # the layers split into border regions (their functions carry region comments;
