@@ -98,6 +98,25 @@ def draw_zip(rng):
                 op=op, bias=bool(rng.random() < 0.5), act=act)
 
 
+def pairs_eligible(c):
+    """Whether conv_pairs admits layer c in a host build (schedule.h): one group; a
+    convolution with stride 2, an even kernel and unit dilation on the last axis, no
+    padding, rows of whole vectors of outputs, 16 output channels or more and at most
+    1024 pair rows; a transposed one with kernel = stride (2 on the last axis), no
+    padding, output padding or dilation, rows of x of whole vectors, at least 16
+    GEMM rows (output channels x kernel volume / 2) and at most 1024 input channels."""
+    nsp, k, s, d = c["nsp"], c["k"], c["s"], c["d"]
+    kvol = int(np.prod(k))
+    if c["groups"] != 1 or s[-1] != 2 or any(p != [0, 0] for p in c["pads"]):
+        return False
+    if c["kind"] == "tconv":
+        return (all(k[i] == s[i] and d[i] == 1 and c["op"][i] == 0 for i in range(nsp)) and c["size"][-1] % 16 == 0
+                and c["cin"] <= 1024 and c["cout"] * kvol // 2 >= 16)
+    out_last = (c["size"][-1] - d[-1] * (k[-1] - 1) - 1) // s[-1] + 1
+    return (k[-1] % 2 == 0 and d[-1] == 1 and out_last % 16 == 0 and c["cout"] >= 16
+            and c["cin"] * kvol // 2 <= 1024)
+
+
 def draw_pairs(rng, kind):
     """A convolution for the pair path (conv_pairs): stride 2 and an even kernel on the
     last axis, no padding, 16 output channels or more, so that its GEMM reads x in
@@ -303,7 +322,7 @@ def main():
     ap.add_argument("--expect-implicit", action="store_true", help="fail unless some layer runs the implicit GEMM "
                     "(a padded copy of x that every tap's GEMM rows read in place, no im2col)")
     ap.add_argument("--pairs", action="store_true", help="only convolutions and transposed ones for the pair path "
-                    "(draw_pairs); fails unless three quarters of each take it")
+                    "(draw_pairs); fails unless exactly the layers its conditions admit take it, some of each kind")
     ap.add_argument("--zip", action="store_true", help="only stride-2 transposed convolutions with a large y whose "
                     "phases zip their results into y past the caches (draw_zip); fails unless a third of them do")
     a = ap.parse_args()
@@ -429,12 +448,24 @@ def main():
             print("FAIL only %d of %d layers zip their phases (--zip)" % (zips, len(cfgs)))
             failed += 1
     if a.pairs:
-        pairs = layers_with(lambda f: "/* the pair path" in f and "qgemm_" in f)
-        tpairs = layers_with(lambda f: "/* the pair path" in f and "dgemm_" in f)
+        # every layer the pair path's conditions admit (pairs_eligible) takes it, and
+        # no other; and some layer of each kind does
+        took = {"conv": 0, "tconv": 0}
+        for (net, d, src, args, chunk, expect), r, what in results:
+            path = os.path.join(d, net + ".c")
+            if what == "build" or not os.path.exists(path):
+                continue
+            fns = {f.split("(")[0]: f for f in open(path).read().split("static void layer_")[1:]}
+            for j, c in enumerate(chunk):
+                on = "/* the pair path" in fns.get("y%d" % j, "")
+                took[c["kind"]] += on
+                if on != pairs_eligible(c):
+                    print("FAIL %s/y%d %s the pair path: %s" % (net, j, "took" if on else "missed", json.dumps(c)))
+                    failed += 1
         ntr = sum(c["kind"] == "tconv" for c in cfgs)
-        print("%d of %d convolutions and %d of %d transposed ones on the pair path" % (pairs, len(cfgs) - ntr, tpairs, ntr))
-        if 4 * pairs < 3 * (len(cfgs) - ntr) or 4 * tpairs < 3 * ntr:
-            print("FAIL too few layers took the pair path (--pairs)")
+        print("%d of %d convolutions and %d of %d transposed ones on the pair path" % (took["conv"], len(cfgs) - ntr, took["tconv"], ntr))
+        if not took["conv"] or not took["tconv"]:
+            print("FAIL no convolution or no transposed one took the pair path (--pairs)")
             failed += 1
     if a.regions:
         # the layers split into border regions (their functions carry region comments;
