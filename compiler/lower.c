@@ -654,7 +654,7 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
     return rp;
 }
 
-int64_t conv_pairs(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact) {
+int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact) {
     int L = g->nsp - 1;
     int64_t kvol = 1;
     if (compact || g->groups != 1) return 0;
@@ -666,18 +666,18 @@ int64_t conv_pairs(const ConvGeom *g, bool tr, const Phase *ph, int n, bool comp
         }
         return g->cout * kvol / 2 >= CONV_PAIRS_MIN_FG ? g->cin : 0;
     }
-    if (n != 1 || g->cout < CONV_PAIRS_MIN_FG) return 0;
+    if (g->cout < CONV_PAIRS_MIN_FG) return 0;   /* (a convolution: one phase of every tap) */
     if (g->s[L] != 2 || g->k[L] % 2 || g->dil[L] != 1 || g->out[L] % 16) return 0;
     for (int i = 0; i < g->nsp; i++) {
         if (g->pb[i] || (g->out[i] - 1) * g->s[i] + (g->k[i] - 1) * g->dil[i] >= g->in[i]) return 0;
         kvol *= g->k[i];
     }
-    if (ph[0].ntaps != kvol || g->cin * kvol / 2 > CONV_PAIRS_MAX_K) return 0;
+    if (g->cin * kvol / 2 > CONV_PAIRS_MAX_K) return 0;
     return g->cin * kvol / 2;
 }
 
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
-    int64_t kp = conv_pairs(g, tr, ph, n, compact);
+    int64_t kp = conv_pairs(g, tr, compact);
     if (kp) {   /* the pair path: its packed weights, every weight once */
         int64_t kvol = 1;
         for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];

@@ -1915,11 +1915,6 @@ static void emit_region_call(Ctx *c, const ConvCall *cc, const ConvScratch *cs, 
     if (!pc.par) emit(w, "}");
 }
 
-/* The pair path (conv_pairs): the weights packed in pairs of taps along the last
- * axis, then per sample and row of outputs (every output axis but the last) one
- * pair GEMM reading x where it lies, B's row k at the row's first input + bo[k];
- * a bias and an activation then pass over the row's outputs (still in L1).  The
- * rows share out over the threads, each output one writer. */
 /* The pair path's tap a of the L leading axes (row-major over kernel extents k):
  * the sum of its index on each axis times st[i]. */
 static int64_t lead_taps_offset(int64_t a, int L, const int64_t *k, const int64_t *st) {
@@ -1932,9 +1927,9 @@ static int64_t lead_taps_offset(int64_t a, int L, const int64_t *k, const int64_
 }
 
 /* The pair path's row bases: for row q, flattened over the L leading axes of
- * extents ext, the sum over those axes of q_i * mul[i] (axes of extent 1 add
+ * extents ext, the sum over those axes of q_i * s[i] * st[i] (axes of extent 1 add
  * nothing). */
-static void row_base_expr(char *out, size_t size, int L, const int64_t *ext, const int64_t *mul) {
+static void row_base_expr(char *out, size_t size, int L, const int64_t *ext, const int64_t *s, const int64_t *st) {
     int64_t inner = 1;
     for (int i = 0; i < L; i++) inner *= ext[i];
     *out = 0;
@@ -1944,9 +1939,32 @@ static void row_base_expr(char *out, size_t size, int L, const int64_t *ext, con
         if (ext[i] == 1) continue;
         if (inner == 1) snprintf(qi, sizeof qi, i ? "q %% %lld" : "q", LL(ext[i]));
         else snprintf(qi, sizeof qi, i ? "q / %lld %% %lld" : "q / %lld", LL(inner), LL(ext[i]));
-        snprintf(out + strlen(out), size - strlen(out), "%s(%s) * %lld", *out ? " + " : "", qi, LL(mul[i]));
+        snprintf(out + strlen(out), size - strlen(out), "%s(%s) * %lld", *out ? " + " : "", qi, LL(s[i] * st[i]));
     }
     if (!*out) snprintf(out, size, "0");
+}
+
+/* The pair path's weight pack: A[r / 6][k][r % 6][2] (the last M % 6 rows
+ * [K][M % 6][2]) = the pair at w + r * rs + k * ks (its two floats adjacent). */
+static void emit_pair_pack(Emitter *w, int64_t M, int64_t K, int64_t rs, int64_t ks) {
+    int64_t full = M / 6 * 6;
+    emit(w, "for (int r = 0; r < %lld; r++) {", LL(M));
+    if (full == M) emit(w, "const int P = 6;");
+    else emit(w, "const int P = r < %lld ? 6 : %lld;", LL(full), LL(M - full));
+    emit(w, "float *restrict ap = pack + (r / 6) * %lld + r %% 6 * 2;", LL(6 * K * 2));
+    emit(w, "const float *restrict ws = w + r * %lld;", LL(rs));
+    emit(w, "for (int k = 0; k < %lld; k++) ap[k * P * 2] = ws[k * %lld], ap[k * P * 2 + 1] = ws[k * %lld + 1];", LL(K), LL(ks), LL(ks));
+    emit(w, "}");
+}
+
+/* The pair path's loop over rows r (sample n, row q of `rows`), on the threads when
+ * the call's `work` (multiply-adds) is large and it is not inside a parallel loop
+ * already; closed by the caller. */
+static void emit_pair_rows(Emitter *w, const ConvCall *cc, int64_t rows, int64_t work) {
+    if (!cc->par && threaded(work)) emit(w, "NETC_PARALLEL_FOR");
+    emit(w, "for (int r = 0; r < %lld; r++) {", LL(cc->nb * rows));
+    emit(w, "const int n = r / %lld, q = r %% %lld;", LL(rows), LL(rows));
+    emit(w, "(void)q;");
 }
 
 /* The pair path of a transposed convolution (conv_pairs: kernel = stride, 2 on the
@@ -1965,32 +1983,19 @@ static void emit_pairs_tr(Ctx *c, const ConvCall *cc, int64_t K) {
         invol *= g->in[i], outvol *= g->out[i], kvol *= g->k[i];
     }
     for (int i = 0; i < L; i++) rows *= g->in[i];
-    int64_t KA = kvol / 2, M = g->cout * KA, full = M / 6 * 6;
+    int64_t KA = kvol / 2, M = g->cout * KA;
     bool act = cc->act.kind != ACT_IDENTITY, stream = !cc->accumulate && !act && conv_streams(cc);
     emit(w, "/* the pair path: each GEMM reads a row of x in place, each input in the two lanes of its outputs along the last axis */");
-    emit(w, "for (int r = 0; r < %lld; r++) {", LL(M));
-    if (full == M) emit(w, "const int P = 6;");
-    else emit(w, "const int P = r < %lld ? 6 : %lld;", LL(full), LL(M - full));
-    emit(w, "float *restrict ap = pack + (r / 6) * %lld + r %% 6 * 2;", LL(6 * K * 2));
-    emit(w, "const float *restrict ws = w + r * 2;");
-    emit(w, "for (int k = 0; k < %lld; k++) ap[k * P * 2] = ws[k * %lld], ap[k * P * 2 + 1] = ws[k * %lld + 1];", LL(K), LL(g->cout * kvol),
-         LL(g->cout * kvol));
-    emit(w, "}");
+    emit_pair_pack(w, M, K, 2, g->cout * kvol);   /* row (co, a): w[ci][co][2 a .. 2 a + 1] */
     /* row r = (co, a): output channel co, tap a of the other axes */
     int64_t *yo = arena_alloc(c->a, sizeof(int64_t) * (size_t)M);
     for (int64_t r = 0; r < M; r++) yo[r] = r / KA * outvol + lead_taps_offset(r % KA, L, g->k, yst);
     emit(w, "{");
     emit_int_table(w, "yo", yo, M, 16);
-    /* row q of x: its outputs' first row in y, s_i q_i on each leading axis */
-    char yb[512];
-    int64_t ymul[MAX_SPATIAL];
-    for (int i = 0; i < L; i++) ymul[i] = g->s[i] * yst[i];
-    row_base_expr(yb, sizeof yb, L, g->in, ymul);
+    char yb[512];   /* row q of x: its outputs' first row in y, s_i q_i on each leading axis */
+    row_base_expr(yb, sizeof yb, L, g->in, g->s, yst);
     const char *fn = gemm_fn_dup(c, M, K, 2 * W, invol, cc->accumulate, cc->b >= 0 ? KA : 0, stream);
-    if (!cc->par && threaded(M * K * 2 * W * rows * cc->nb)) emit(w, "NETC_PARALLEL_FOR");
-    emit(w, "for (int r = 0; r < %lld; r++) {", LL(cc->nb * rows));
-    emit(w, "const int n = r / %lld, q = r %% %lld;", LL(rows), LL(rows));
-    emit(w, "(void)q;");
+    emit_pair_rows(w, cc, rows, M * K * 2 * W * rows * cc->nb);
     emit(w, "float *restrict ys = y + n * %lld + %s;", LL(g->cout * outvol), yb);
     if (cc->b >= 0) emit(w, "%s(pack, x + n * %lld + q * %lld, ys, yo, s->params + %lld);", fn, LL(g->cin * invol), LL(W), LL(cc->b));
     else emit(w, "%s(pack, x + n * %lld + q * %lld, ys, yo);", fn, LL(g->cin * invol), LL(W));
@@ -2006,6 +2011,11 @@ static void emit_pairs_tr(Ctx *c, const ConvCall *cc, int64_t K) {
     emit(w, "}");
 }
 
+/* The pair path (conv_pairs): the weights packed in pairs of taps along the last
+ * axis, then per sample and row of outputs (every output axis but the last) one
+ * pair GEMM reading x where it lies, B's row k at the row's first input + bo[k];
+ * a bias and an activation then pass over the row's outputs (still in L1).  The
+ * rows share out over the threads, each output one writer. */
 static void emit_pairs_call(Ctx *c, const ConvCall *cc, int64_t K) {
     Emitter *w = c->w;
     if (cc->tr) {
@@ -2014,20 +2024,14 @@ static void emit_pairs_call(Ctx *c, const ConvCall *cc, int64_t K) {
     }
     const ConvGeom *g = &cc->g;
     int nsp = g->nsp, L = nsp - 1;
-    int64_t M = g->cout, invol = 1, outvol = 1, kvol = 1, rows = 1, xst[MAX_SPATIAL], N = 2 * g->out[L], full = M / 6 * 6;
+    int64_t M = g->cout, invol = 1, outvol = 1, kvol = 1, rows = 1, xst[MAX_SPATIAL], N = 2 * g->out[L];
     for (int i = nsp - 1; i >= 0; i--) {
         xst[i] = invol;
         invol *= g->in[i], outvol *= g->out[i], kvol *= g->k[i];
     }
     for (int i = 0; i < L; i++) rows *= g->out[i];
     emit(w, "/* the pair path: each GEMM reads a row of x in place, two lanes an output along the last axis */");
-    emit(w, "for (int f = 0; f < %lld; f++) {", LL(M));
-    if (full == M) emit(w, "const int P = 6;");
-    else emit(w, "const int P = f < %lld ? 6 : %lld;", LL(full), LL(M - full));
-    emit(w, "float *restrict ap = pack + (f / 6) * %lld + f %% 6 * 2;", LL(6 * K * 2));
-    emit(w, "const float *restrict ws = w + f * %lld;", LL(2 * K));
-    emit(w, "for (int k = 0; k < %lld; k++) ap[k * P * 2] = ws[2 * k], ap[k * P * 2 + 1] = ws[2 * k + 1];", LL(K));
-    emit(w, "}");
+    emit_pair_pack(w, M, K, 2 * K, 2);   /* row f: w[f][2 k .. 2 k + 1] */
     /* row k = (ci, the taps of the other axes, t): pair t of the last axis's taps */
     int64_t *bo = arena_alloc(c->a, sizeof(int64_t) * (size_t)K), half = g->k[L] / 2, xdst[MAX_SPATIAL];
     for (int i = 0; i < L; i++) xdst[i] = g->dil[i] * xst[i];
@@ -2037,17 +2041,10 @@ static void emit_pairs_call(Ctx *c, const ConvCall *cc, int64_t K) {
     }
     emit(w, "{");
     emit_int_table(w, "po", bo, K, 16);
-    /* a row's first input: q_i * s_i * (x's stride) on each leading axis, q_i row
-     * q's output index there */
-    char xb[512];
-    int64_t xmul[MAX_SPATIAL];
-    for (int i = 0; i < L; i++) xmul[i] = g->s[i] * xst[i];
-    row_base_expr(xb, sizeof xb, L, g->out, xmul);
+    char xb[512];   /* row q's first input: s_i q_i on each leading axis, q_i its output index there */
+    row_base_expr(xb, sizeof xb, L, g->out, g->s, xst);
     const char *fn = gemm_fn_pairs(c, M, K, N, outvol, cc->accumulate);
-    if (!cc->par && threaded(M * K * N * rows * cc->nb)) emit(w, "NETC_PARALLEL_FOR");
-    emit(w, "for (int r = 0; r < %lld; r++) {", LL(cc->nb * rows));
-    emit(w, "const int n = r / %lld, q = r %% %lld;", LL(rows), LL(rows));
-    emit(w, "(void)q;");
+    emit_pair_rows(w, cc, rows, M * K * N * rows * cc->nb);
     emit(w, "float *restrict ys = y + n * %lld + q * %lld;", LL(M * outvol), LL(g->out[L]));
     emit(w, "%s(pack, x + n * %lld + %s, ys, po);", fn, LL(g->cin * invol), xb);
     if (cc->b >= 0 || cc->act.kind != ACT_IDENTITY) {
@@ -2088,7 +2085,7 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "(void)col%s; (void)tmp%s; (void)w;", sl, sl);
     emit(w, "float *restrict pack = s->arena + %lld;", LL(cc->pack));
     emit(w, "(void)pack;");
-    int64_t kp = conv_pairs(g, cc->tr, cc->phases, cc->nphases, c->s->compact);
+    int64_t kp = conv_pairs(g, cc->tr, c->s->compact);
     if (kp) {
         emit_pairs_call(c, cc, kp);
         emit(w, "}");

@@ -247,7 +247,8 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
  * and each output is the sum of its two lanes, added when the GEMM stores its
  * block: a stride-2 gather becomes unit-stride loads.  The input gradient of the
  * U-Net up-convolution (k2 s2, a k2 s2 convolution of dY) had taken an im2col of
- * 4 MB per call, 18% of its time; paired phase timings against it: 0.935.
+ * 4 MB per call, 18% of its time; paired phase timings against it: 0.90 (0.87 on
+ * two threads).
  * Taken by calls with one group, no padding, every tap inside x, unit dilation on
  * the last axis, an output row of whole vectors (Wo % 16 == 0), at least
  * CONV_PAIRS_MIN_FG output channels and pair rows K (Cin times the kernel volume
@@ -267,7 +268,7 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
  * of its four phase GEMMs and zipped store.
  * Returns K, 0 when the call does not take the path. */
 enum { CONV_PAIRS_MIN_FG = 16, CONV_PAIRS_MAX_K = 1024 };
-int64_t conv_pairs(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact);
+int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact);
 
 /* Weight-gradient chunks (see conv_dw): a chunk's transposed im2col fits
  * CONV_DW_CHUNK_FLOATS, and a GEMM over it is at least CONV_DW_MIN_DEPTH deep
