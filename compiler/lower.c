@@ -314,7 +314,18 @@ ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool
     d.in_place |= !d.ranged && d.nbw == 1;   /* a chunk of one sample: gathering A would copy it as it lies */
     d.units = d.rows ? nb * (wph->nq[0] / d.rows) : nb / d.nbw;
     d.NQ = d.rows ? conv_row_view(wph, d.rows).qtot : d.nbw * wph->qtot;
-    d.colT = KP * d.NQ;
+    /* column chunks of an in-place plan whose colT is over CONV_DW_COLS_FLOATS:
+     * the most source channels (a proper divisor of them, with whole vectors of
+     * columns, at least CONV_DW_COLS_MIN) whose columns fit it */
+    d.kc = K;
+    if (!compact && d.in_place && !d.rows && wg->groups == 1 && KP * d.NQ > CONV_DW_COLS_FLOATS)
+        for (int64_t c = wg->cin / 2; c >= 1; c--)
+            if (wg->cin % c == 0 && c * wph->ntaps % VEC_COLS == 0 && c * wph->ntaps >= CONV_DW_COLS_MIN &&
+                c * wph->ntaps * d.NQ <= CONV_DW_COLS_FLOATS) {
+                d.kc = c * wph->ntaps;
+                break;
+            }
+    d.colT = pad_rows(d.kc) * d.NQ;
     d.A = d.in_place ? 0 : R * d.NQ;
     d.part = R * K;
     d.parts = 1;

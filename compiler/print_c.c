@@ -2767,10 +2767,28 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
                      gemm_name(c, R, NQ, ph->K, false, Rvol, KP, true, 0), LL(Rsrc), LL(Rch), LL(grp * R), LL(Rvol), LL(NQ));
             } else {
                 if (U > 1) emit(w, "const int n0 = c0 * %lld;", LL(dw.nbw));
-                emit_im2col(w, &wc, ph, grp, "colT",
+                if (dw.kc < ph->K) {
+                    /* column chunks (see ConvDw): the im2col of chunk jc's source
+                     * channels, seen as a group of their own, and its GEMM into dW's
+                     * columns jc * kc on */
+                    int64_t cc = dw.kc / ph->ntaps;
+                    ConvCall wk = wc;
+                    wk.g.groups = st->wg.cin / cc;
+                    Phase vk = *ph;
+                    vk.K = dw.kc;
+                    emit(w, "for (int jc = 0; jc < %lld; jc++) {", LL(ph->K / dw.kc));
+                    emit_im2col(w, &wk, &vk, 0, "colT",
+                                arena_printf(c->a, "(s->arena + %lld + %s * %lld + jc * %lld)", LL(src), n0, LL(wvol), LL(cc * (wvol / st->wg.cin))),
+                                NULL, NULL);
+                    emit(w, "%s(s->arena + %lld + (%s * %lld + %lld) * %lld, colT, dw + jc * %lld);",
+                         gemm_name(c, R, ph->qtot, dw.kc, false, Rvol, pad_rows(dw.kc), true, ph->K), LL(Rsrc), n0, LL(Rch), LL(grp * R), LL(Rvol),
+                         LL(dw.kc));
+                    emit(w, "}");
+                } else emit_im2col(w, &wc, ph, grp, "colT",
                             U > 1 ? arena_printf(c->a, "(s->arena + %lld + n0 * %lld)", LL(src), LL(wvol))
                                   : arena_printf(c->a, "(s->arena + %lld)", LL(src)), NULL, NULL);
-                if (dw.in_place) {
+                if (dw.kc < ph->K) {
+                } else if (dw.in_place) {
                     /* a sample's positions are deep enough for a GEMM of their own:
                      * A is the sample's channels, read where they lie */
                     emit(w, "%s(s->arena + %lld + (%s * %lld + %lld) * %lld, colT, dw);",

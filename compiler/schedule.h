@@ -301,8 +301,18 @@ enum { CONV_DW_PART_FLOATS = 1 << 18 };
  *   each tap's columns sum over only its positions' rows, then dW = Ct transposed
  *   (ct floats). */
 enum { CONV_DW_RANGED_MIN_PCT = 10, DW_MAX_CLASSES = 64 };
+/* - kc: the columns (of K) each GEMM of a unit covers.  An in-place host plan with
+ *   one group whose colT is over CONV_DW_COLS_FLOATS gathers and multiplies it in
+ *   chunks of columns (whole source channels, a multiple of VEC_COLS and at least
+ *   CONV_DW_COLS_MIN) of at most that many floats, each chunk's colT still in L2
+ *   when its GEMM reads it, into dW's columns (rows K apart); kc = K: one GEMM a
+ *   unit.  DCGAN 16x16's weight gradient (colT 1 MB a sample), paired phase
+ *   timings against one GEMM a sample: chunks of 128 columns 0.95 on one thread
+ *   and on two, of 64 the same, of 256 0.97, of 32 1.03; DCGAN 64->3's chunks of
+ *   16 columns (of 48) 1.05, hence the minimum. */
+enum { CONV_DW_COLS_FLOATS = 1 << 15, CONV_DW_COLS_MIN = 64, VEC_COLS = 16 };
 typedef struct ConvDw {
-    int64_t nbw, rows, units, NQ;
+    int64_t nbw, rows, units, NQ, kc;
     bool in_place, ranged;
     int parts;
     int64_t colT, A, part, ct, scratch;
