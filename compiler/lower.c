@@ -300,6 +300,18 @@ bool conv_dw_ranged(const ConvGeom *wg, const Phase *wph) {
     return (wph->ntaps * wph->qtot - valid) * 100 >= CONV_DW_RANGED_MIN_PCT * wph->ntaps * wph->qtot;
 }
 
+/* The direct weight gradient's cost in vector operations (see ConvDw): a multiply-add
+ * per row of A, tap and vector of positions (16 along the last axis, the last one
+ * partly masked; two rows of 8 a vector), and DW_HSUM_OPS to add each sum's lanes.
+ * conv_dw weighs it against the GEMM path's: its vector multiply-adds and the
+ * transposed im2col's floats. */
+enum { DW_HSUM_OPS = 8 };
+static int64_t dw_direct_cost(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R) {
+    int64_t nqL = wph->nq[wg->nsp - 1], rows = wph->qtot / nqL;
+    int64_t vecs = wg->nsp > 1 && nqL == 8 ? (rows + 1) / 2 : rows * ((nqL + 15) / 16);   /* rows of 8: two a vector */
+    return wph->K * nb * vecs * R + DW_HSUM_OPS * R * wph->K;
+}
+
 ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool compact) {
     ConvDw d = {0};
     int64_t K = wph->K, KP = pad_rows(K);
@@ -331,6 +343,8 @@ ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool
     d.parts = 1;
     if (!compact && d.in_place && R * K * wph->qtot * nb >= CONV_PARALLEL_MACS)
         while (d.parts * 2 <= CONV_SLOTS && d.parts * 2 <= d.units && (2 * d.parts - 1) * d.part <= CONV_DW_PART_FLOATS) d.parts *= 2;
+    d.direct = !compact && R <= CONV_DW_DIRECT_MAX_R && R * K * wph->qtot * nb < CONV_PARALLEL_MACS && wph->ntaps <= 64 &&
+               wg->s[wg->nsp - 1] <= 2 && dw_direct_cost(wg, wph, nb, R) <= R * K * wph->qtot * nb / 16 + K * wph->qtot * nb;
     d.ct = d.ranged ? R * K : 0;
     d.scratch = d.parts * d.colT + d.A + (d.parts - 1) * d.part + d.ct;
     return d;

@@ -2682,6 +2682,139 @@ static void emit_dw_ranged(Ctx *c, const ConvCall *wc, const Phase *ph, const Co
     emit(w, "}");
 }
 
+/* The direct weight gradient (ConvDw.direct; a host build's vector path): for each
+ * group, source channel c and tap j, the rows r of A (dY for a convolution, x for a
+ * transposed one) meet the source's channel c (x, or dY) read at the tap's offset
+ * along the last axis, 16 positions a vector (unit stride, or the even lanes of two
+ * loads at stride 2), each position masked outside the tap's range; R vector sums,
+ * each added across its lanes into dW[r][c * ntaps + j] at the end.  No transposed
+ * im2col, no GEMM. */
+/* One vector of emit_dw_direct: acc<r> += A's lanes (at ar + r * rstride + off,
+ * lanes am) times sv, the source's lanes. */
+static void emit_dw_fma(Emitter *w, int64_t R, int64_t rstride, const char *off, unsigned am) {
+    for (int64_t r = 0; r < R; r++) {
+        if (am == 0xffffu) emit(w, "acc%lld += *(const netc_vf *)(ar + %lld + %s) * sv;", LL(r), LL(r * rstride), off);
+        else emit(w, "acc%lld += NETC_LOADM(ar + %lld + %s, 0x%xu) * sv;", LL(r), LL(r * rstride), off, am);
+    }
+}
+
+/* The source's lanes of mask sm from sr + off at stride ml (1, or 2: the even lanes of
+ * the 32 floats there, only those loaded); `hi`: the lanes 8-15 of mask sm >> 8 come
+ * from sr + hi instead (a pair of rows of 8 positions), NULL: from the same run. */
+static void emit_dw_src(Emitter *w, int64_t ml, unsigned sm, const char *off, const char *hi) {
+    unsigned m0 = 0, m1 = 0;
+    for (int e = 0; e < 8; e++) {
+        if (sm >> e & 1) m0 |= 1u << (2 * e);
+        if (sm >> (e + 8) & 1) m1 |= 1u << (2 * e);
+    }
+    if (ml == 1 && !hi) emit(w, "const netc_vf sv = NETC_LOADM(sr + %s, 0x%xu);", off, sm);
+    else if (ml == 1) emit(w, "const netc_vf sv = NETC_LOADM(sr + %s, 0x%xu) + NETC_LOADM(sr + %s - 8, 0x%xu);", off, sm & 0xffu, hi, sm & 0xff00u);
+    else if (!hi) emit(w, "const netc_vf sv = NETC_EVENS(NETC_LOADM(sr + %s, 0x%xu), NETC_LOADM(sr + %s + 16, 0x%xu));", off, m0, off, m1);
+    else emit(w, "const netc_vf sv = NETC_EVENS(NETC_LOADM(sr + %s, 0x%xu), NETC_LOADM(sr + %s, 0x%xu));", off, m0, hi, m1);
+}
+
+/* The direct weight gradient (ConvDw.direct; a host build's vector path): for each
+ * group, source channel c and tap j, the rows r of A (dY for a convolution, x for a
+ * transposed one) meet the source's channel c (x, or dY) read at the tap's offset
+ * along the last axis, 16 positions a vector (unit stride, or the even lanes of two
+ * loads at stride 2), each position masked outside the tap's range; R vector sums,
+ * each added across its lanes into dW[r][c * ntaps + j] at the end.  Rows of 8
+ * positions go two to a vector (the next row's source ms floats on).  No transposed
+ * im2col, no GEMM. */
+static void emit_dw_direct(Ctx *c, const TrainStep *st, int64_t R, int64_t Rsrc, int64_t Rch, int64_t src, int64_t dwo0) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &st->wg;
+    const Phase *ph = st->wph;
+    int nsp = g->nsp, L = nsp - 1;
+    int64_t NB = st->k->nb, Cg = g->cin / g->groups, svol = 1, nqL = ph->nq[L], nv = (nqL + 15) / 16, ml = g->s[L];
+    bool two = L > 0 && nqL == 8;
+    for (int i = 0; i < nsp; i++) svol *= g->in[i];
+    for (int64_t grp = 0; grp < g->groups; grp++)
+        for (int64_t ci = 0; ci < Cg; ci++)
+            for (int j = 0; j < ph->ntaps; j++) {
+                int64_t lo[MAX_SPATIAL], hi[MAX_SPATIAL], add[MAX_SPATIAL];
+                bool empty = false;
+                for (int i = 0; i < nsp; i++) {
+                    tap_range(g, false, ph, j, i, 0, &lo[i], &hi[i]);
+                    add[i] = tap_offset(g, false, &ph->taps[j], i);
+                    if (lo[i] >= hi[i]) empty = true;
+                }
+                int64_t col = dwo0 + grp * R * ph->K + ci * ph->ntaps + j;
+                if (empty) {
+                    for (int64_t r = 0; r < R; r++) emit(w, "s->grads[%lld] = 0.0f;", LL(col + r * ph->K));
+                    continue;
+                }
+                emit(w, "{");
+                for (int64_t r = 0; r < R; r++) emit(w, "netc_vf acc%lld = {0};", LL(r));
+                emit(w, "for (int n = 0; n < %lld; n++) {", LL(NB));
+                emit(w, "const float *restrict a = s->arena + %lld + (n * %lld + %lld) * %lld;", LL(Rsrc), LL(Rch), LL(grp * R), LL(ph->qtot));
+                emit(w, "const float *restrict sp = s->arena + %lld + (n * %lld + %lld) * %lld;", LL(src), LL(g->cin), LL(grp * Cg + ci), LL(svol));
+                /* the row's offsets in A and in the source (outer axes) */
+                int64_t one[MAX_SPATIAL], zero[MAX_SPATIAL] = {0}, mul[MAX_SPATIAL];
+                for (int i = 0; i < nsp; i++) { one[i] = 1; mul[i] = g->s[i]; }
+                char ao[512] = "0", so[512] = "0";
+                if (L > 0) {
+                    index_expr(ao, sizeof ao, L, one, zero, ph->nq);
+                    index_expr(so, sizeof so, L, mul, add, g->in);
+                }
+                unsigned sm8 = 0;
+                for (int e = 0; e < 8; e++) if (e >= lo[L] && e < hi[L]) sm8 |= 1u << e;
+                if (two) {
+                    /* pairs of rows along axis L - 1, then the odd row left */
+                    int64_t pairs = (hi[L - 1] - lo[L - 1]) / 2, ms = g->s[L - 1] * g->in[L];
+                    char ms_s[32];
+                    snprintf(ms_s, sizeof ms_s, "%lld", LL(ms));
+                    open_q_loops(w, L - 1, lo, hi);
+                    for (int part = 0; part < 2; part++) {
+                        if (part == 0 && pairs == 0) continue;
+                        if (part == 1 && (hi[L - 1] - lo[L - 1]) % 2 == 0) continue;
+                        if (part == 0) emit(w, "for (int q%d = %lld; q%d < %lld; q%d += 2) {", L - 1, LL(lo[L - 1]), L - 1, LL(lo[L - 1] + 2 * pairs), L - 1);
+                        else {
+                            emit(w, "{");
+                            emit(w, "const int q%d = %lld;", L - 1, LL(hi[L - 1] - 1));
+                        }
+                        emit(w, "const float *restrict ar = a + (%s) * %lld;", ao, LL(nqL));
+                        emit(w, "const float *restrict sr = sp + (%s) * %lld %c %lld;", so, LL(g->in[L]), add[L] < 0 ? '-' : '+', LL(add[L] < 0 ? -add[L] : add[L]));
+                        if (part == 0) emit_dw_src(w, ml, sm8 | sm8 << 8, "0", ms_s);
+                        else emit_dw_src(w, ml, sm8, "0", NULL);
+                        emit_dw_fma(w, R, ph->qtot, "0", part == 0 ? 0xffffu : 0xffu);
+                        emit(w, "}");
+                    }
+                    close_loops(w, L - 1);
+                } else {
+                    open_q_loops(w, L, lo, hi);
+                    emit(w, "const float *restrict ar = a + (%s) * %lld;", ao, LL(nqL));
+                    emit(w, "const float *restrict sr = sp + (%s) * %lld %c %lld;", so, LL(g->in[L]), add[L] < 0 ? '-' : '+', LL(add[L] < 0 ? -add[L] : add[L]));
+                    /* vectors of 16 positions along the last axis: full ones (every lane in
+                     * the tap's range) in a loop, the others with their masks */
+                    for (int64_t v = 0; v < nv;) {
+                        unsigned am = 0, sm = 0;
+                        for (int e = 0; e < 16; e++) {
+                            int64_t q = v * 16 + e;
+                            if (q < nqL) am |= 1u << e;
+                            if (q >= lo[L] && q < hi[L]) sm |= 1u << e;
+                        }
+                        int64_t v1 = v + 1;
+                        if (sm == 0xffffu)
+                            while (v1 < nv && v1 * 16 + 16 <= hi[L] && v1 * 16 >= lo[L]) v1++;
+                        if (sm == 0xffffu && v1 > v + 1) emit(w, "for (int v = %lld; v < %lld; v++) {", LL(v), LL(v1));
+                        else {
+                            emit(w, "{");
+                            emit(w, "const int v = %lld;", LL(v));
+                        }
+                        emit_dw_src(w, ml, sm, ml == 1 ? "v * 16" : "v * 32", NULL);
+                        emit_dw_fma(w, R, ph->qtot, "v * 16", am);
+                        emit(w, "}");
+                        v = v1;
+                    }
+                    close_loops(w, L);
+                }
+                emit(w, "}");
+                for (int64_t r = 0; r < R; r++) emit(w, "s->grads[%lld] = netc_hsum(acc%lld);", LL(col + r * ph->K), LL(r));
+                emit(w, "}");
+            }
+}
+
 static void tb_conv(Ctx *c, const TrainStep *st) {
     Emitter *w = c->w;
     const Schedule *s = c->s;
@@ -2728,6 +2861,11 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
         Phase v = conv_row_view(ph, dw.rows);
         ConvCall wc = {.tr = false, .g = st->wg, .phases = st->wph, .nphases = 1, .nb = dw.nbw};
         const char *n0 = U > 1 ? "n0" : "0";
+        if (dw.direct) {
+            emit_raw(w, "#if NETC_VEC\n");
+            emit_dw_direct(c, st, R, Rsrc, Rch, src, wp->offset);
+            emit_raw(w, "#else\n");
+        }
         if (dw.ranged) emit_dw_ranged(c, &wc, ph, &dw, R, src, Rsrc, Rch, Rvol, wp->offset, tp->scratch);
         else for (int64_t grp = 0; grp < g->groups; grp++) {
             int64_t dwo = wp->offset + grp * R * ph->K;
@@ -2813,6 +2951,7 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
             }
             emit(w, "}");
         }
+        if (dw.direct) emit_raw(w, "#endif\n");
     }
     if (st->want_dx[0]) {
         ConvCall cc = {.tr = !tr, .g = st->bg, .phases = st->bph, .nphases = st->nbph, .nb = NB, .x = gy,
@@ -3681,6 +3820,15 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "double d;");
     emit(w, "memcpy(&d, p, sizeof d);");
     emit(w, "return (netc_vf)(netc_vd){d, d, d, d, d, d, d, d};");
+    emit(w, "}");
+    emit(w, "/* netc_hsum: the sum of a vector's lanes (halves added, then halves of those). */");
+    emit(w, "static inline float netc_hsum(netc_vf v)");
+    emit(w, "{");
+    emit(w, "float h[16];");
+    emit(w, "memcpy(h, &v, sizeof h);");
+    emit(w, "for (int i = 0; i < 8; i++) h[i] += h[i + 8];");
+    emit(w, "for (int i = 0; i < 4; i++) h[i] += h[i + 4];");
+    emit(w, "return (h[0] + h[2]) + (h[1] + h[3]);");
     emit(w, "}");
     emit(w, "/* netc_t16: r[i][j] becomes r[j][i] (four rounds of zips: the region path's");
     emit(w, " * channels-last copy, 16 channels by 16 positions at a time). */");

@@ -311,9 +311,21 @@ enum { CONV_DW_RANGED_MIN_PCT = 10, DW_MAX_CLASSES = 64 };
  *   and on two, of 64 the same, of 256 0.97, of 32 1.03; DCGAN 64->3's chunks of
  *   16 columns (of 48) 1.05, hence the minimum. */
 enum { CONV_DW_COLS_FLOATS = 1 << 15, CONV_DW_COLS_MIN = 64, VEC_COLS = 16 };
+/* - direct: a host plan of a small weight gradient (at most CONV_DW_DIRECT_MAX_R rows
+ *   of A a group, under CONV_PARALLEL_MACS multiply-adds, stride 1 or 2 along the
+ *   last axis, unrolled taps) runs without colT or GEMM on the vector path: per
+ *   (source channel, tap), A's rows times the source read at the tap's offset, 16
+ *   positions a vector, summed across the lanes at the end (emit_dw_direct), when
+ *   that costs no more vector operations than the GEMM and the im2col's floats
+ *   (dw_direct_cost).  The rest of the plan is the portable build's.  Paired phase
+ *   timings against the GEMM path, one thread: the firmware anchors' weight
+ *   gradients 8->4 @16x16 k3 s2 0.53, 1-D 16->8 @128 k5 0.80, 3-D 8->4 @8^3 k3
+ *   0.56 (rows of 8 positions two a vector; 0.97 one a vector); 16->8 @8x8 k4
+ *   (2048 sums to add across lanes) 2.05 with rows one a vector, refused. */
+enum { CONV_DW_DIRECT_MAX_R = 16 };
 typedef struct ConvDw {
     int64_t nbw, rows, units, NQ, kc;
-    bool in_place, ranged;
+    bool in_place, ranged, direct;
     int parts;
     int64_t colT, A, part, ct, scratch;
 } ConvDw;

@@ -32,6 +32,8 @@ run "$root/tests/train/nets.net" "$work/pairs-threads" --network pairs --steps "
 # weight gradients in column chunks, their samples in parts on the threads (the same
 # bits on 1 and 2)
 run "$root/tests/train/nets.net" "$work/dwcols-threads" --network dwcols --steps "$steps" --threads 1,2
+# direct weight gradients (2-D, rows of 8 two a vector, 1-D, 3-D) on the vector path, on 1 and 2 threads
+run "$root/tests/train/nets.net" "$work/dwdirect-threads" --network dwdirect,dwdirect8,up1d,td3d --steps "$steps" --threads 1,2
 # a large sample's loss, its blocks summed on the threads (the same bits on 1 and 2)
 run "$root/tests/train/nets.net" "$work/bigloss-threads" --network bigloss --steps "$steps" --threads 1,2
 # finite differences in double over every layer kind, and over a seeded random sweep

@@ -6,7 +6,7 @@ through the generated `<net>_train_step` (driven by step_driver.c) and through a
 PyTorch model rebuilt from `netc check --json` (functional ops, torch.optim), and
 compares every loss and every final parameter and running statistic.
 
-usage: vs_torch.py NETC FILE.net WORKDIR [--steps K] [--seed S] [--network NAME]
+usage: vs_torch.py NETC FILE.net WORKDIR [--steps K] [--seed S] [--network NAME[,NAME...]]
 prints "N passed, N failed" (one test per network: losses and weights).
 """
 import argparse, json, os, struct, subprocess, sys
@@ -196,7 +196,7 @@ def main():
     desc = json.loads(subprocess.run([a.netc, "check", a.file, "--json"], capture_output=True, text=True, check=True).stdout)
     passed = failed = 0
     for net in desc["networks"]:
-        if a.network and net["name"] != a.network:
+        if a.network and net["name"] not in a.network.split(","):
             continue
         if "train" not in net:
             continue
