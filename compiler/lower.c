@@ -305,7 +305,7 @@ bool conv_dw_ranged(const ConvGeom *wg, const Phase *wph) {
  * partly masked; two rows of 8 a vector), and DW_HSUM_OPS to add each sum's lanes.
  * conv_dw weighs it against the GEMM path's: its vector multiply-adds and the
  * transposed im2col's floats. */
-enum { DW_HSUM_OPS = 8 };
+enum { DW_HSUM_OPS = 6 };
 static int64_t dw_direct_cost(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R) {
     int64_t nqL = wph->nq[wg->nsp - 1], rows = wph->qtot / nqL;
     int64_t vecs = wg->nsp > 1 && nqL == 8 ? (rows + 1) / 2 : rows * ((nqL + 15) / 16);   /* rows of 8: two a vector */

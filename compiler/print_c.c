@@ -2682,6 +2682,30 @@ static void emit_dw_ranged(Ctx *c, const ConvCall *wc, const Phase *ph, const Co
     emit(w, "}");
 }
 
+/* The R sums of emit_dw_direct, each across its vector's lanes, into dW[col + r * K]:
+ * neighbouring lanes of two vectors added (the even lanes plus the odd ones), level
+ * by level, the R vectors (padded with zeros to a power of two) halving to one, then
+ * that one with itself, until lane r holds the sum of acc<r>. */
+static void emit_dw_sums(Emitter *w, int64_t R, int64_t col, int64_t K) {
+    int64_t P = 1, lv = 0;
+    while (P < R) P *= 2;
+    char prev[16][16];
+    for (int64_t i = 0; i < P; i++) snprintf(prev[i], sizeof prev[i], i < R ? "acc%lld" : "z", LL(i));
+    if (P > R) emit(w, "const netc_vf z = {0};");
+    for (int64_t n = P; lv < 4; lv++) {
+        int64_t m = n > 1 ? n / 2 : 1;
+        for (int64_t i = 0; i < m; i++) {
+            const char *a = prev[n > 1 ? 2 * i : 0], *b = prev[n > 1 ? 2 * i + 1 : 0];
+            emit(w, "const netc_vf h%lld_%lld = NETC_EVENS(%s, %s) + NETC_ODDS(%s, %s);", LL(lv), LL(i), a, b, a, b);
+        }
+        for (int64_t i = 0; i < m; i++) snprintf(prev[i], sizeof prev[i], "h%lld_%lld", LL(lv), LL(i));
+        n = m;
+    }
+    emit(w, "float hs[16];");
+    emit(w, "memcpy(hs, &%s, sizeof hs);", prev[0]);
+    for (int64_t r = 0; r < R; r++) emit(w, "s->grads[%lld] = hs[%lld];", LL(col + r * K), LL(r));
+}
+
 /* The direct weight gradient (ConvDw.direct; a host build's vector path): for each
  * group, source channel c and tap j, the rows r of A (dY for a convolution, x for a
  * transposed one) meet the source's channel c (x, or dY) read at the tap's offset
@@ -2718,7 +2742,7 @@ static void emit_dw_src(Emitter *w, int64_t ml, unsigned sm, const char *off, co
  * transposed one) meet the source's channel c (x, or dY) read at the tap's offset
  * along the last axis, 16 positions a vector (unit stride, or the even lanes of two
  * loads at stride 2), each position masked outside the tap's range; R vector sums,
- * each added across its lanes into dW[r][c * ntaps + j] at the end.  Rows of 8
+ * each added across its lanes into dW[r][c * ntaps + j] at the end (emit_dw_sums).  Rows of 8
  * positions go two to a vector (the next row's source ms floats on).  No transposed
  * im2col, no GEMM. */
 static void emit_dw_direct(Ctx *c, const TrainStep *st, int64_t R, int64_t Rsrc, int64_t Rch, int64_t src, int64_t dwo0) {
@@ -2810,7 +2834,7 @@ static void emit_dw_direct(Ctx *c, const TrainStep *st, int64_t R, int64_t Rsrc,
                     close_loops(w, L);
                 }
                 emit(w, "}");
-                for (int64_t r = 0; r < R; r++) emit(w, "s->grads[%lld] = netc_hsum(acc%lld);", LL(col + r * ph->K), LL(r));
+                emit_dw_sums(w, R, col, ph->K);
                 emit(w, "}");
             }
 }
@@ -3820,15 +3844,6 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "double d;");
     emit(w, "memcpy(&d, p, sizeof d);");
     emit(w, "return (netc_vf)(netc_vd){d, d, d, d, d, d, d, d};");
-    emit(w, "}");
-    emit(w, "/* netc_hsum: the sum of a vector's lanes (halves added, then halves of those). */");
-    emit(w, "static inline float netc_hsum(netc_vf v)");
-    emit(w, "{");
-    emit(w, "float h[16];");
-    emit(w, "memcpy(h, &v, sizeof h);");
-    emit(w, "for (int i = 0; i < 8; i++) h[i] += h[i + 8];");
-    emit(w, "for (int i = 0; i < 4; i++) h[i] += h[i + 4];");
-    emit(w, "return (h[0] + h[2]) + (h[1] + h[3]);");
     emit(w, "}");
     emit(w, "/* netc_t16: r[i][j] becomes r[j][i] (four rounds of zips: the region path's");
     emit(w, " * channels-last copy, 16 channels by 16 positions at a time). */");
