@@ -330,7 +330,7 @@ ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool
      * the most source channels (a proper divisor of them, with whole vectors of
      * columns, at least CONV_DW_COLS_MIN) whose columns fit it */
     d.kc = K;
-    if (!compact && d.in_place && !d.rows && wg->groups == 1 && KP * d.NQ > CONV_DW_COLS_FLOATS)
+    if (!compact && d.in_place && wg->groups == 1 && KP * d.NQ > CONV_DW_COLS_FLOATS)
         for (int64_t c = wg->cin / 2; c >= 1; c--)
             if (wg->cin % c == 0 && c * wph->ntaps % VEC_COLS == 0 && c * wph->ntaps >= CONV_DW_COLS_MIN &&
                 c * wph->ntaps * d.NQ <= CONV_DW_COLS_FLOATS) {

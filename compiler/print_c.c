@@ -2916,17 +2916,33 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
                 int64_t xrow = st->wg.s[0] * (wvol / st->wg.cin / st->wg.in[0]);
                 emit(w, "const int n0 = c0 / %lld, rb = c0 %% %lld;", LL(nrb), LL(nrb));
                 emit(w, "const float *restrict xw = s->arena + %lld + n0 * %lld + rb * %lld;", LL(src), LL(wvol), LL(dw.rows * xrow));
+                /* (in column chunks, see ConvDw: chunk jc's source channels as a group) */
+                int64_t cc = dw.kc / ph->ntaps;
+                ConvCall wk = wc;
+                Phase vk = v;
+                if (dw.kc < ph->K) {
+                    wk.g.groups = st->wg.cin / cc;
+                    vk.K = dw.kc;
+                    emit(w, "for (int jc = 0; jc < %lld; jc++) {", LL(ph->K / dw.kc));
+                }
+                const char *xs = dw.kc < ph->K ? arena_printf(c->a, "(xw + jc * %lld)", LL(cc * (wvol / st->wg.cin))) : "xw";
                 for (int b = 0; b < (nrb > 2 ? 3 : 2); b++) {
                     if (b == 0) emit(w, "if (rb == 0) {");
                     else if (b == 1) emit(w, "} else if (rb == %lld) {", LL(nrb - 1));
                     else emit(w, "} else {");
-                    wc.r0 = b == 0 ? 0 : b == 1 ? N0 - dw.rows : dw.rows;
-                    emit_im2col(w, &wc, &v, grp, "colT", "xw", NULL, NULL);
+                    wk.r0 = b == 0 ? 0 : b == 1 ? N0 - dw.rows : dw.rows;
+                    emit_im2col(w, &wk, &vk, dw.kc < ph->K ? 0 : grp, "colT", xs, NULL, NULL);
                 }
                 emit(w, "}");
                 /* A: the block's rows of each channel, read where they lie */
-                emit(w, "%s(s->arena + %lld + (n0 * %lld + %lld) * %lld + rb * %lld, colT, dw);",
-                     gemm_name(c, R, NQ, ph->K, false, Rvol, KP, true, 0), LL(Rsrc), LL(Rch), LL(grp * R), LL(Rvol), LL(NQ));
+                if (dw.kc < ph->K) {
+                    emit(w, "%s(s->arena + %lld + (n0 * %lld + %lld) * %lld + rb * %lld, colT, dw + jc * %lld);",
+                         gemm_name(c, R, NQ, dw.kc, false, Rvol, pad_rows(dw.kc), true, ph->K), LL(Rsrc), LL(Rch), LL(grp * R), LL(Rvol), LL(NQ),
+                         LL(dw.kc));
+                    emit(w, "}");
+                } else
+                    emit(w, "%s(s->arena + %lld + (n0 * %lld + %lld) * %lld + rb * %lld, colT, dw);",
+                         gemm_name(c, R, NQ, ph->K, false, Rvol, KP, true, 0), LL(Rsrc), LL(Rch), LL(grp * R), LL(Rvol), LL(NQ));
             } else {
                 if (U > 1) emit(w, "const int n0 = c0 * %lld;", LL(dw.nbw));
                 if (dw.kc < ph->K) {

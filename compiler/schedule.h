@@ -309,7 +309,11 @@ enum { CONV_DW_RANGED_MIN_PCT = 10, DW_MAX_CLASSES = 64 };
  *   unit.  DCGAN 16x16's weight gradient (colT 1 MB a sample), paired phase
  *   timings against one GEMM a sample: chunks of 128 columns 0.95 on one thread
  *   and on two, of 64 the same, of 256 0.97, of 32 1.03; DCGAN 64->3's chunks of
- *   16 columns (of 48) 1.05, hence the minimum. */
+ *   16 columns (of 48) 1.05, hence the minimum.  A row-block plan chunks each
+ *   block the same way: U-Net k2's weight gradient (blocks of 512 positions, 4
+ *   chunks of 64 columns) 0.95-0.98 on one thread, 0.95 on two; U-Net k3's (9
+ *   taps: the smallest whole chunk is 144 columns, 74K floats, over the limit)
+ *   measured 1.00 in 2 chunks. */
 enum { CONV_DW_COLS_FLOATS = 1 << 15, CONV_DW_COLS_MIN = 64, VEC_COLS = 16 };
 /* - direct: a host plan of a small weight gradient (at most CONV_DW_DIRECT_MAX_R rows
  *   of A a group, under CONV_PARALLEL_MACS multiply-adds, stride 1 or 2 along the
@@ -319,9 +323,9 @@ enum { CONV_DW_COLS_FLOATS = 1 << 15, CONV_DW_COLS_MIN = 64, VEC_COLS = 16 };
  *   that costs no more vector operations than the GEMM and the im2col's floats
  *   (dw_direct_cost).  The rest of the plan is the portable build's.  Paired phase
  *   timings against the GEMM path, one thread: the firmware anchors' weight
- *   gradients 8->4 @16x16 k3 s2 0.53, 1-D 16->8 @128 k5 0.80, 3-D 8->4 @8^3 k3
- *   0.56 (rows of 8 positions two a vector; 0.97 one a vector); 16->8 @8x8 k4
- *   (2048 sums to add across lanes) 2.05 with rows one a vector, refused. */
+ *   gradients 8->4 @16x16 k3 s2 0.53, 1-D 16->8 @128 k5 0.72, 3-D 8->4 @8^3 k3
+ *   0.55 (rows of 8 positions two a vector; 0.97 one a vector); 16->8 @8x8 k4
+ *   (2048 sums to add across lanes) 1.18, refused by the cost. */
 enum { CONV_DW_DIRECT_MAX_R = 16 };
 typedef struct ConvDw {
     int64_t nbw, rows, units, NQ, kc;

@@ -29,9 +29,9 @@ run "$root/tests/train/nets.net" "$work/regions-threads" --network regions --ste
 # the pair path (a k2 s2 convolution's forward, two up-convolutions' input gradients,
 # the second adding) on the vector path, on 1 and 2 threads (the same bits)
 run "$root/tests/train/nets.net" "$work/pairs-threads" --network pairs --steps "$steps" --threads 1,2
-# weight gradients in column chunks, their samples in parts on the threads (the same
+# weight gradients in column chunks (of whole samples, and of row blocks), their units in parts on the threads (the same
 # bits on 1 and 2)
-run "$root/tests/train/nets.net" "$work/dwcols-threads" --network dwcols --steps "$steps" --threads 1,2
+run "$root/tests/train/nets.net" "$work/dwcols-threads" --network dwcols,dwcolsrows --steps "$steps" --threads 1,2
 # direct weight gradients (2-D, rows of 8 two a vector, 1-D, 3-D) on the vector path, on 1 and 2 threads
 run "$root/tests/train/nets.net" "$work/dwdirect-threads" --network dwdirect,dwdirect8,up1d,td3d --steps "$steps" --threads 1,2
 # a large sample's loss, its blocks summed on the threads (the same bits on 1 and 2)
