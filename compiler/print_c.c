@@ -2706,13 +2706,6 @@ static void emit_dw_sums(Emitter *w, int64_t R, int64_t col, int64_t K) {
     for (int64_t r = 0; r < R; r++) emit(w, "s->grads[%lld] = hs[%lld];", LL(col + r * K), LL(r));
 }
 
-/* The direct weight gradient (ConvDw.direct; a host build's vector path): for each
- * group, source channel c and tap j, the rows r of A (dY for a convolution, x for a
- * transposed one) meet the source's channel c (x, or dY) read at the tap's offset
- * along the last axis, 16 positions a vector (unit stride, or the even lanes of two
- * loads at stride 2), each position masked outside the tap's range; R vector sums,
- * each added across its lanes into dW[r][c * ntaps + j] at the end.  No transposed
- * im2col, no GEMM. */
 /* One vector of emit_dw_direct: acc<r> += A's lanes (at ar + r * rstride + off,
  * lanes am) times sv, the source's lanes. */
 static void emit_dw_fma(Emitter *w, int64_t R, int64_t rstride, const char *off, unsigned am) {
@@ -2737,14 +2730,21 @@ static void emit_dw_src(Emitter *w, int64_t ml, unsigned sm, const char *off, co
     else emit(w, "const netc_vf sv = NETC_EVENS(NETC_LOADM(sr + %s, 0x%xu), NETC_LOADM(sr + %s, 0x%xu));", off, m0, hi, m1);
 }
 
+/* The row's pointers in emit_dw_direct: ar into A (row offset ao, rows of nqL), sr
+ * into the source at the tap's offset (so, rows of inL, then addL along them). */
+static void emit_dw_row_ptrs(Emitter *w, const char *ao, int64_t nqL, const char *so, int64_t inL, int64_t addL) {
+    emit(w, "const float *restrict ar = a + (%s) * %lld;", ao, LL(nqL));
+    emit(w, "const float *restrict sr = sp + (%s) * %lld %c %lld;", so, LL(inL), addL < 0 ? '-' : '+', LL(addL < 0 ? -addL : addL));
+}
+
 /* The direct weight gradient (ConvDw.direct; a host build's vector path): for each
  * group, source channel c and tap j, the rows r of A (dY for a convolution, x for a
  * transposed one) meet the source's channel c (x, or dY) read at the tap's offset
  * along the last axis, 16 positions a vector (unit stride, or the even lanes of two
  * loads at stride 2), each position masked outside the tap's range; R vector sums,
- * each added across its lanes into dW[r][c * ntaps + j] at the end (emit_dw_sums).  Rows of 8
- * positions go two to a vector (the next row's source ms floats on).  No transposed
- * im2col, no GEMM. */
+ * each added across its lanes into dW[r][c * ntaps + j] at the end (emit_dw_sums).
+ * Rows of 8 positions go two to a vector (the next row's source ms floats on).  No
+ * transposed im2col, no GEMM. */
 static void emit_dw_direct(Ctx *c, const TrainStep *st, int64_t R, int64_t Rsrc, int64_t Rch, int64_t src, int64_t dwo0) {
     Emitter *w = c->w;
     const ConvGeom *g = &st->wg;
@@ -2797,8 +2797,7 @@ static void emit_dw_direct(Ctx *c, const TrainStep *st, int64_t R, int64_t Rsrc,
                             emit(w, "{");
                             emit(w, "const int q%d = %lld;", L - 1, LL(hi[L - 1] - 1));
                         }
-                        emit(w, "const float *restrict ar = a + (%s) * %lld;", ao, LL(nqL));
-                        emit(w, "const float *restrict sr = sp + (%s) * %lld %c %lld;", so, LL(g->in[L]), add[L] < 0 ? '-' : '+', LL(add[L] < 0 ? -add[L] : add[L]));
+                        emit_dw_row_ptrs(w, ao, nqL, so, g->in[L], add[L]);
                         if (part == 0) emit_dw_src(w, ml, sm8 | sm8 << 8, "0", ms_s);
                         else emit_dw_src(w, ml, sm8, "0", NULL);
                         emit_dw_fma(w, R, ph->qtot, "0", part == 0 ? 0xffffu : 0xffu);
@@ -2807,8 +2806,7 @@ static void emit_dw_direct(Ctx *c, const TrainStep *st, int64_t R, int64_t Rsrc,
                     close_loops(w, L - 1);
                 } else {
                     open_q_loops(w, L, lo, hi);
-                    emit(w, "const float *restrict ar = a + (%s) * %lld;", ao, LL(nqL));
-                    emit(w, "const float *restrict sr = sp + (%s) * %lld %c %lld;", so, LL(g->in[L]), add[L] < 0 ? '-' : '+', LL(add[L] < 0 ? -add[L] : add[L]));
+                    emit_dw_row_ptrs(w, ao, nqL, so, g->in[L], add[L]);
                     /* vectors of 16 positions along the last axis: full ones (every lane in
                      * the tap's range) in a loop, the others with their masks */
                     for (int64_t v = 0; v < nv;) {
