@@ -308,7 +308,7 @@ bool conv_dw_ranged(const ConvGeom *wg, const Phase *wph) {
 enum { DW_HSUM_OPS = 6 };
 static int64_t dw_direct_cost(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R) {
     int64_t nqL = wph->nq[wg->nsp - 1], rows = wph->qtot / nqL;
-    int64_t vecs = wg->nsp > 1 && nqL == 8 ? (rows + 1) / 2 : rows * ((nqL + 15) / 16);   /* rows of 8: two a vector */
+    int64_t vecs = dw_direct_paired(wg, wph) ? (rows + 1) / 2 : rows * ((nqL + VEC_W - 1) / VEC_W);
     return wph->K * nb * vecs * R + DW_HSUM_OPS * R * wph->K;
 }
 
@@ -332,7 +332,7 @@ ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool
     d.kc = K;
     if (!compact && d.in_place && wg->groups == 1 && KP * d.NQ > CONV_DW_COLS_FLOATS)
         for (int64_t c = wg->cin / 2; c >= 1; c--)
-            if (wg->cin % c == 0 && c * wph->ntaps % VEC_COLS == 0 && c * wph->ntaps >= CONV_DW_COLS_MIN &&
+            if (wg->cin % c == 0 && c * wph->ntaps % VEC_W == 0 && c * wph->ntaps >= CONV_DW_COLS_MIN &&
                 c * wph->ntaps * d.NQ <= CONV_DW_COLS_FLOATS) {
                 d.kc = c * wph->ntaps;
                 break;

@@ -221,7 +221,6 @@ static void gemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64
 /* ---- the host vector path (NETC_VEC: AVX-512 hosts, see the prelude) ----
  * Blocks of `mr` rows by `nv` 16-wide vectors of columns (6 x 4 or 8 x 2, see
  * gemm_mr): a load of B per vector and a broadcast of A per row each step of k. */
-enum { VEC_W = 16 };
 
 static void vgemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nv, const char *k0, int64_t kc, int64_t K,
                         const char *m, const char *n, const char *first) {
@@ -2751,7 +2750,7 @@ static void emit_dw_direct(Ctx *c, const TrainStep *st, int64_t R, int64_t Rsrc,
     const Phase *ph = st->wph;
     int nsp = g->nsp, L = nsp - 1;
     int64_t NB = st->k->nb, Cg = g->cin / g->groups, svol = 1, nqL = ph->nq[L], nv = (nqL + 15) / 16, ml = g->s[L];
-    bool two = L > 0 && nqL == 8;
+    bool two = dw_direct_paired(g, ph);
     for (int i = 0; i < nsp; i++) svol *= g->in[i];
     for (int64_t grp = 0; grp < g->groups; grp++)
         for (int64_t ci = 0; ci < Cg; ci++)
@@ -2837,6 +2836,30 @@ static void emit_dw_direct(Ctx *c, const TrainStep *st, int64_t R, int64_t Rsrc,
             }
 }
 
+/* A weight gradient's column chunks (ConvDw.kc < K): opens the loop over chunks jc
+ * and makes *wk, *vk the im2col of chunk jc's source channels, seen as a group of
+ * their own, read from src (svol floats a channel) shifted by jc chunks; returns
+ * the source to read.  Without chunks: src, the call and phase as they are. */
+static const char *dw_chunk_open(Ctx *c, const ConvDw *dw, const Phase *ph, int64_t svol, ConvCall *wk, Phase *vk, const char *src) {
+    if (dw->kc == ph->K) return src;
+    int64_t cc = dw->kc / ph->ntaps;
+    wk->g.groups = wk->g.cin / cc;
+    vk->K = dw->kc;
+    emit(c->w, "for (int jc = 0; jc < %lld; jc++) {", LL(ph->K / dw->kc));
+    return arena_printf(c->a, "(%s + jc * %lld)", src, LL(cc * svol));
+}
+
+/* dW (+)= A . colT for one unit (R rows of A at `a`, lda apart; NQ positions), or
+ * for chunk jc of its columns (dW's rows K apart), closing the loop over chunks. */
+static void emit_dw_gemm(Ctx *c, const ConvDw *dw, const Phase *ph, int64_t R, int64_t NQ, int64_t lda, const char *a) {
+    if (dw->kc == ph->K) {
+        emit(c->w, "%s(%s, colT, dw);", gemm_name(c, R, NQ, ph->K, false, lda, pad_rows(ph->K), true, 0), a);
+        return;
+    }
+    emit(c->w, "%s(%s, colT, dw + jc * %lld);", gemm_name(c, R, NQ, dw->kc, false, lda, pad_rows(dw->kc), true, ph->K), a, LL(dw->kc));
+    emit(c->w, "}");
+}
+
 static void tb_conv(Ctx *c, const TrainStep *st) {
     Emitter *w = c->w;
     const Schedule *s = c->s;
@@ -2915,15 +2938,9 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
                 emit(w, "const int n0 = c0 / %lld, rb = c0 %% %lld;", LL(nrb), LL(nrb));
                 emit(w, "const float *restrict xw = s->arena + %lld + n0 * %lld + rb * %lld;", LL(src), LL(wvol), LL(dw.rows * xrow));
                 /* (in column chunks, see ConvDw: chunk jc's source channels as a group) */
-                int64_t cc = dw.kc / ph->ntaps;
                 ConvCall wk = wc;
                 Phase vk = v;
-                if (dw.kc < ph->K) {
-                    wk.g.groups = st->wg.cin / cc;
-                    vk.K = dw.kc;
-                    emit(w, "for (int jc = 0; jc < %lld; jc++) {", LL(ph->K / dw.kc));
-                }
-                const char *xs = dw.kc < ph->K ? arena_printf(c->a, "(xw + jc * %lld)", LL(cc * (wvol / st->wg.cin))) : "xw";
+                const char *xs = dw_chunk_open(c, &dw, ph, wvol / st->wg.cin, &wk, &vk, "xw");
                 for (int b = 0; b < (nrb > 2 ? 3 : 2); b++) {
                     if (b == 0) emit(w, "if (rb == 0) {");
                     else if (b == 1) emit(w, "} else if (rb == %lld) {", LL(nrb - 1));
@@ -2933,42 +2950,21 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
                 }
                 emit(w, "}");
                 /* A: the block's rows of each channel, read where they lie */
-                if (dw.kc < ph->K) {
-                    emit(w, "%s(s->arena + %lld + (n0 * %lld + %lld) * %lld + rb * %lld, colT, dw + jc * %lld);",
-                         gemm_name(c, R, NQ, dw.kc, false, Rvol, pad_rows(dw.kc), true, ph->K), LL(Rsrc), LL(Rch), LL(grp * R), LL(Rvol), LL(NQ),
-                         LL(dw.kc));
-                    emit(w, "}");
-                } else
-                    emit(w, "%s(s->arena + %lld + (n0 * %lld + %lld) * %lld + rb * %lld, colT, dw);",
-                         gemm_name(c, R, NQ, ph->K, false, Rvol, KP, true, 0), LL(Rsrc), LL(Rch), LL(grp * R), LL(Rvol), LL(NQ));
+                emit_dw_gemm(c, &dw, ph, R, NQ, Rvol,
+                             arena_printf(c->a, "s->arena + %lld + (n0 * %lld + %lld) * %lld + rb * %lld", LL(Rsrc), LL(Rch), LL(grp * R), LL(Rvol), LL(NQ)));
             } else {
                 if (U > 1) emit(w, "const int n0 = c0 * %lld;", LL(dw.nbw));
-                if (dw.kc < ph->K) {
-                    /* column chunks (see ConvDw): the im2col of chunk jc's source
-                     * channels, seen as a group of their own, and its GEMM into dW's
-                     * columns jc * kc on */
-                    int64_t cc = dw.kc / ph->ntaps;
-                    ConvCall wk = wc;
-                    wk.g.groups = st->wg.cin / cc;
-                    Phase vk = *ph;
-                    vk.K = dw.kc;
-                    emit(w, "for (int jc = 0; jc < %lld; jc++) {", LL(ph->K / dw.kc));
-                    emit_im2col(w, &wk, &vk, 0, "colT",
-                                arena_printf(c->a, "(s->arena + %lld + %s * %lld + jc * %lld)", LL(src), n0, LL(wvol), LL(cc * (wvol / st->wg.cin))),
-                                NULL, NULL);
-                    emit(w, "%s(s->arena + %lld + (%s * %lld + %lld) * %lld, colT, dw + jc * %lld);",
-                         gemm_name(c, R, ph->qtot, dw.kc, false, Rvol, pad_rows(dw.kc), true, ph->K), LL(Rsrc), n0, LL(Rch), LL(grp * R), LL(Rvol),
-                         LL(dw.kc));
-                    emit(w, "}");
-                } else emit_im2col(w, &wc, ph, grp, "colT",
-                            U > 1 ? arena_printf(c->a, "(s->arena + %lld + n0 * %lld)", LL(src), LL(wvol))
-                                  : arena_printf(c->a, "(s->arena + %lld)", LL(src)), NULL, NULL);
-                if (dw.kc < ph->K) {
-                } else if (dw.in_place) {
+                /* (in column chunks, see ConvDw, when in place) */
+                ConvCall wk = wc;
+                Phase vk = *ph;
+                const char *xs = U > 1 ? arena_printf(c->a, "(s->arena + %lld + n0 * %lld)", LL(src), LL(wvol)) : arena_printf(c->a, "(s->arena + %lld)", LL(src));
+                xs = dw_chunk_open(c, &dw, ph, wvol / st->wg.cin, &wk, &vk, xs);
+                emit_im2col(w, &wk, &vk, dw.kc < ph->K ? 0 : grp, "colT", xs, NULL, NULL);
+                if (dw.in_place) {
                     /* a sample's positions are deep enough for a GEMM of their own:
                      * A is the sample's channels, read where they lie */
-                    emit(w, "%s(s->arena + %lld + (%s * %lld + %lld) * %lld, colT, dw);",
-                         gemm_name(c, R, ph->qtot, ph->K, false, Rvol, KP, true, 0), LL(Rsrc), n0, LL(Rch), LL(grp * R), LL(Rvol));
+                    emit_dw_gemm(c, &dw, ph, R, ph->qtot, Rvol,
+                                 arena_printf(c->a, "s->arena + %lld + (%s * %lld + %lld) * %lld", LL(Rsrc), n0, LL(Rch), LL(grp * R), LL(Rvol)));
                 } else {
                     if (threaded(R * NQ)) emit(w, "NETC_PARALLEL_FOR");
                     emit(w, "for (int r = 0; r < %lld; r++) for (int n = 0; n < %lld; n++) for (int q = 0; q < %lld; q++)", LL(R),

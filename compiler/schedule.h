@@ -140,6 +140,8 @@ ConvImplicit conv_implicit(const ConvGeom *g, bool tr, const Phase *ph, int n, i
  * samples; and tap t's offset in a channel's copy. */
 int64_t conv_implicit_cols(const ConvImplicit *ip, int nsp, const Phase *v, int64_t nbk);
 int64_t conv_implicit_off(const ConvImplicit *ip, const ConvGeom *g, bool tr, const PhaseTap *t, int64_t nbk);
+/* The host vector path's width: floats in a vector (AVX-512). */
+enum { VEC_W = 16 };
 /* Row length for a matrix of k-float rows that a GEMM streams down: 16 times an odd
  * number (rows land in different L1 sets), or k itself when below 16. */
 static inline int64_t pad_rows(int64_t k) {
@@ -303,7 +305,7 @@ enum { CONV_DW_PART_FLOATS = 1 << 18 };
 enum { CONV_DW_RANGED_MIN_PCT = 10, DW_MAX_CLASSES = 64 };
 /* - kc: the columns (of K) each GEMM of a unit covers.  An in-place host plan with
  *   one group whose colT is over CONV_DW_COLS_FLOATS gathers and multiplies it in
- *   chunks of columns (whole source channels, a multiple of VEC_COLS and at least
+ *   chunks of columns (whole source channels, a multiple of VEC_W and at least
  *   CONV_DW_COLS_MIN) of at most that many floats, each chunk's colT still in L2
  *   when its GEMM reads it, into dW's columns (rows K apart); kc = K: one GEMM a
  *   unit.  DCGAN 16x16's weight gradient (colT 1 MB a sample), paired phase
@@ -314,7 +316,7 @@ enum { CONV_DW_RANGED_MIN_PCT = 10, DW_MAX_CLASSES = 64 };
  *   chunks of 64 columns) 0.95-0.98 on one thread, 0.95 on two; U-Net k3's (9
  *   taps: the smallest whole chunk is 144 columns, 74K floats, over the limit)
  *   measured 1.00 in 2 chunks. */
-enum { CONV_DW_COLS_FLOATS = 1 << 15, CONV_DW_COLS_MIN = 64, VEC_COLS = 16 };
+enum { CONV_DW_COLS_FLOATS = 1 << 15, CONV_DW_COLS_MIN = 64 };
 /* - direct: a host plan of a small weight gradient (at most CONV_DW_DIRECT_MAX_R rows
  *   of A a group, under CONV_PARALLEL_MACS multiply-adds, stride 1 or 2 along the
  *   last axis, unrolled taps) runs without colT or GEMM on the vector path: per
@@ -327,6 +329,9 @@ enum { CONV_DW_COLS_FLOATS = 1 << 15, CONV_DW_COLS_MIN = 64, VEC_COLS = 16 };
  *   0.55 (rows of 8 positions two a vector; 0.97 one a vector); 16->8 @8x8 k4
  *   (2048 sums to add across lanes) 1.18, refused by the cost. */
 enum { CONV_DW_DIRECT_MAX_R = 16 };
+/* Whether the direct weight gradient puts two rows in a vector (rows of 8 positions
+ * along the last axis, and an axis before it to pair them along). */
+static inline bool dw_direct_paired(const ConvGeom *wg, const Phase *wph) { return wg->nsp > 1 && wph->nq[wg->nsp - 1] == 8; }
 typedef struct ConvDw {
     int64_t nbw, rows, units, NQ, kc;
     bool in_place, ranged, direct;
