@@ -402,6 +402,29 @@ bool conv_interleaved(const ConvGeom *g, const Phase *ph, int n, bool compact) {
     return true;
 }
 
+bool conv_phase_pairs(const ConvGeom *g, const Phase *ph, int n, int *pair) {
+    int L = g->nsp - 1;
+    if (n < 2 || n > CONV_INTERLEAVE_MAX || g->s[L] != 2) return false;
+    bool second[CONV_INTERLEAVE_MAX] = {false};
+    for (int p = 0; p < n; p++) {
+        pair[p] = -1;   /* the phase whose outputs follow p's along the last axis */
+        for (int r = 0; r < n; r++) {
+            bool next = r != p;
+            for (int i = 0; i <= L && next; i++) {
+                int64_t op = ph[p].q0[i] * g->s[i] + ph[p].ph[i], orr = ph[r].q0[i] * g->s[i] + ph[r].ph[i];
+                next = ph[p].nq[i] == ph[r].nq[i] && (i < L ? op == orr : orr == op + 1);
+            }
+            if (next) pair[p] = r;
+        }
+        if (pair[p] >= 0) second[pair[p]] = true;
+    }
+    for (int p = 0; p < n; p++) {
+        if ((pair[p] >= 0) == second[p]) return false;   /* each phase the first or the second of one pair */
+        if (second[p]) pair[p] = -1;
+    }
+    return true;
+}
+
 /* Threads of a call (see ConvScratch). */
 static int conv_slots(const ConvGeom *g, const Phase *ph, int n, int64_t nb, int64_t nbk, int64_t R, bool compact) {
     int64_t fg = g->cout / g->groups, macs = 0, units = 1;
@@ -656,10 +679,18 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
         rp.vol *= rp.ext[i];
     }
     rp.ldb = rp.ldc = pad_rows(fg);
+    if (tr && conv_phase_pairs(g, ph, n, rp.pair)) {
+        rp.paired = true;
+        for (int p = 0; p < n; p++) {
+            int64_t row = 2 * ph[p].nq[g->nsp - 1];   /* a pair's outputs along the last axis */
+            rp.paired &= ph[p].ntaps > 0 && (row % 16 == 0 || 16 % row == 0) && 2 * ph[p].qtot % 16 == 0;
+        }
+    }
+    int64_t tmprows = rp.paired ? 2 * qmax : qmax;
     ConvRegion reg[CONV_REGION_MAX];
     /* the most samples whose xt and results fit, and the multiply-adds the regions save */
     for (int64_t d = nb; d >= 1; d--) {
-        if (nb % d || d * (rp.vol * cg + qmax * rp.ldc) > CONV_REGION_CHUNK_FLOATS) continue;   /* (one large sample: row blocks) */
+        if (nb % d || d * (rp.vol * cg + tmprows * rp.ldc) > CONV_REGION_CHUNK_FLOATS) continue;   /* (one large sample: row blocks) */
         int64_t nominal = 0, kept = 0;
         for (int p = 0; p < n; p++) {
             if (ph[p].ntaps == 0) continue;
@@ -674,7 +705,7 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
     }
     if (!rp.nbk) return none;
     rp.xt = rp.nbk * rp.vol * cg;
-    rp.tmp = rp.nbk * qmax * rp.ldc;
+    rp.tmp = rp.nbk * tmprows * rp.ldc;
     rp.pack = pack * rp.ldb;
     return rp;
 }

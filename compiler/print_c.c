@@ -1379,24 +1379,7 @@ static bool stream_pairs(const ConvCall *cc, const Phase *ph, int nst, int *pair
         return false;
     for (int p = 0; p < nst; p++)
         if (ph[p].K > STREAM_PAIRS_MAX_K) return false;   /* deeper GEMMs hide the stores */
-    bool second[CONV_INTERLEAVE_MAX] = {false};
-    for (int p = 0; p < nst; p++) {
-        pair[p] = -1;   /* the phase whose outputs follow p's along the last axis */
-        for (int r = 0; r < nst; r++) {
-            bool next = r != p;
-            for (int i = 0; i <= L && next; i++) {
-                int64_t op = ph[p].q0[i] * g->s[i] + ph[p].ph[i], orr = ph[r].q0[i] * g->s[i] + ph[r].ph[i];
-                next = i < L ? op == orr : orr == op + 1;
-            }
-            if (next) pair[p] = r;
-        }
-        if (pair[p] >= 0) second[pair[p]] = true;
-    }
-    for (int p = 0; p < nst; p++) {
-        if ((pair[p] >= 0) == second[p]) return false;   /* each phase the first or the second of one pair */
-        if (second[p]) pair[p] = -1;
-    }
-    return true;
+    return conv_phase_pairs(g, ph, nst, pair);
 }
 
 static void emit_zip_store(Emitter *w, const ConvCall *cc, const int64_t *nq, int nst, const int *pair, const char *const *yidx,
@@ -1710,91 +1693,111 @@ static void emit_region_rows(Ctx *c, const ConvCall *cc, const ConvRegionPlan *r
     emit_int_table(c->w, name, v, M, 16);
 }
 
-/* One phase of a chunk: each region's GEMMs, one per tap (the first setting C, the
- * others adding), their A rows read from xt through the region's row table; then
- * the store of every region's rows into y. */
-static void emit_region_phase(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp, const Phase *ph, int64_t poff) {
+/* A phase's regions in a chunk, and the row of tmp where each region's results
+ * start (rows in order region, n, box position). */
+typedef struct RegionRows {
+    ConvRegion *reg;
+    int nr;
+    int64_t roff[CONV_REGION_MAX];
+} RegionRows;
+static RegionRows region_rows(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp, const Phase *ph) {
+    RegionRows rr = {arena_alloc(c->a, sizeof(ConvRegion) * CONV_REGION_MAX), 0, {0}};
+    rr.nr = conv_regions(&cc->g, cc->tr, ph, rp->nbk, rr.reg);
+    int64_t ro = 0;
+    for (int r = 0; r < rr.nr; r++) {
+        rr.roff[r] = ro;
+        ro += rp->nbk * rr.reg[r].rows;
+    }
+    return rr;
+}
+
+/* One phase's GEMMs in a chunk, one per group of a region's taps (the first setting
+ * C, the others adding), their A rows read from xt through the region's row table,
+ * the results tb rows into tmp. */
+static void emit_region_gemms(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp, const Phase *ph, const RegionRows *rr, int64_t poff,
+                              int64_t tb) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp, nr = rr->nr;
+    const ConvRegion *reg = rr->reg;
+    const int64_t *roff = rr->roff;
+    int64_t Fg = g->cout, Cg = g->cin, nbk = rp->nbk, pst[MAX_SPATIAL];
+    region_strides(rp, nsp, pst);
+    emit(w, "{");   /* (the tables' scope) */
+    /* the GEMMs over taps: panels of pw output channels outside, then groups of
+     * tg taps (their weights in a panel, tg * Cg * pw floats, stay in L2), then
+     * every region with taps in the group (the first group of a region sets its
+     * results, the later ones add).  A region's tap t reads xt at its offset
+     * toff[t] from a row's; the rows carry the least (tables and pointers then
+     * stay inside xt). */
+    int64_t pw = CONV_REGION_PANEL, full = Fg / pw * pw, tg = CONV_REGION_TAP_FLOATS / (Cg * pw);
+    if (tg < 1) tg = 1;
+    int ng = (int)((ph->ntaps + tg - 1) / tg);
+    for (int r = 0; r < nr; r++) {
+        const ConvRegion *R = &reg[r];
+        char taps[256] = "";
+        for (int t = 0; t < R->ntaps && strlen(taps) < 200; t++) snprintf(taps + strlen(taps), sizeof taps - strlen(taps), "%s%d", t ? "," : "", R->tap[t]);
+        emit(w, "/* region %d: %lld positions per sample in %d box%s, taps %s */", r, LL(R->rows), R->nbox, R->nbox == 1 ? "" : "es",
+             R->ntaps ? taps : "none");
+        if (!R->ntaps) {
+            emit(w, "netc_memset(tmp + %lld, 0, sizeof(float) * %lld);", LL((tb + roff[r]) * rp->ldc), LL(nbk * R->rows * rp->ldc));
+            continue;
+        }
+        int64_t toff[64], least = 0;
+        for (int t = 0; t < R->ntaps; t++) {
+            toff[t] = 0;
+            for (int i = 0; i < nsp; i++) toff[t] += tap_offset(g, cc->tr, &ph->taps[R->tap[t]], i) * pst[i];
+            toff[t] *= Cg;
+            if (t == 0 || toff[t] < least) least = toff[t];
+        }
+        int64_t bo[64];
+        char name[32];
+        for (int t = 0; t < R->ntaps; t++) toff[t] -= least, bo[t] = R->tap[t] * Cg * rp->ldb;
+        snprintf(name, sizeof name, "ra%d", r);
+        emit_region_rows(c, cc, rp, R, least, name);
+        snprintf(name, sizeof name, "ao%d", r);
+        emit_int_table(w, name, toff, R->ntaps, R->ntaps);
+        snprintf(name, sizeof name, "bo%d", r);
+        emit_int_table(w, name, bo, R->ntaps, R->ntaps);
+    }
+    for (int part = 0; part < 2; part++) {
+        int64_t lo = part ? full : 0, hi = part ? Fg : full, nw = part ? Fg - full : pw;
+        if (hi <= lo) continue;
+        if (!part && !cc->par && threaded(nbk * ph->qtot * ph->K * Fg)) emit(w, "NETC_PARALLEL_FOR");
+        emit(w, "for (int nb = %lld; nb < %lld; nb += %lld) {", LL(lo), LL(hi), LL(nw));
+        for (int gi = 0; gi < ng; gi++)
+            for (int r = 0; r < nr; r++) {
+                const ConvRegion *R = &reg[r];
+                int t0 = 0, t1;   /* the region's taps in group gi: R->tap[t0 .. t1) (ascending) */
+                while (t0 < R->ntaps && R->tap[t0] < gi * tg) t0++;
+                for (t1 = t0; t1 < R->ntaps && R->tap[t1] < (gi + 1) * tg; t1++) {}
+                if (t1 == t0) continue;
+                emit(w, "%s(xt, pack + %lld + nb, tmp + %lld + nb, ra%d, ao%d + %d, bo%d + %d);   /* region %d, its taps %d-%d */",
+                     gemm_fn_taps(c, nbk * R->rows, Cg, nw, t1 - t0, rp->ldb, rp->ldc, t0 > 0), LL(poff), LL((tb + roff[r]) * rp->ldc), r, r, t0, r, t0, r,
+                     t0, t1 - 1);
+            }
+        emit(w, "}");
+    }
+    emit(w, "}");
+}
+
+/* The store of one phase's results (tb rows into tmp): row (region, n, box position)
+ * of tmp into y, 16 output channels at a time (one vector of a row of tmp, whose
+ * rows are ldc floats apart), each channel's a scalar store. */
+static void emit_region_store(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp, const Phase *ph, const RegionRows *rr, int64_t tb) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
     int nsp = g->nsp;
-    int64_t Fg = g->cout, Cg = g->cin, nbk = rp->nbk, outvol = 1, pst[MAX_SPATIAL];
+    int64_t Fg = g->cout, nbk = rp->nbk, outvol = 1;
     for (int i = 0; i < nsp; i++) outvol *= g->out[i];
-    region_strides(rp, nsp, pst);
-    ConvRegion *reg = arena_alloc(c->a, sizeof(ConvRegion) * CONV_REGION_MAX);
-    int nr = conv_regions(g, cc->tr, ph, nbk, reg);
-    int64_t roff[CONV_REGION_MAX], ro_ = 0;
-    for (int r = 0; r < nr; r++) {
-        roff[r] = ro_;
-        ro_ += nbk * reg[r].rows;
-    }
-    phase_comment(w, cc, ph, 0);
-    emit(w, "{");
-    {
-        /* the GEMMs over taps: panels of pw output channels outside, then groups of
-         * tg taps (their weights in a panel, tg * Cg * pw floats, stay in L2), then
-         * every region with taps in the group (the first group of a region sets its
-         * results, the later ones add).  A region's tap t reads xt at its offset
-         * toff[t] from a row's; the rows carry the least (tables and pointers then
-         * stay inside xt). */
-        int64_t pw = CONV_REGION_PANEL, full = Fg / pw * pw, tg = CONV_REGION_TAP_FLOATS / (Cg * pw);
-        if (tg < 1) tg = 1;
-        int ng = (int)((ph->ntaps + tg - 1) / tg);
-        for (int r = 0; r < nr; r++) {
-            const ConvRegion *R = &reg[r];
-            char taps[256] = "";
-            for (int t = 0; t < R->ntaps && strlen(taps) < 200; t++) snprintf(taps + strlen(taps), sizeof taps - strlen(taps), "%s%d", t ? "," : "", R->tap[t]);
-            emit(w, "/* region %d: %lld positions per sample in %d box%s, taps %s */", r, LL(R->rows), R->nbox, R->nbox == 1 ? "" : "es",
-                 R->ntaps ? taps : "none");
-            if (!R->ntaps) {
-                emit(w, "netc_memset(tmp + %lld, 0, sizeof(float) * %lld);", LL(roff[r] * rp->ldc), LL(nbk * R->rows * rp->ldc));
-                continue;
-            }
-            int64_t toff[64], least = 0;
-            for (int t = 0; t < R->ntaps; t++) {
-                toff[t] = 0;
-                for (int i = 0; i < nsp; i++) toff[t] += tap_offset(g, cc->tr, &ph->taps[R->tap[t]], i) * pst[i];
-                toff[t] *= Cg;
-                if (t == 0 || toff[t] < least) least = toff[t];
-            }
-            int64_t bo[64];
-            char name[32];
-            for (int t = 0; t < R->ntaps; t++) toff[t] -= least, bo[t] = R->tap[t] * Cg * rp->ldb;
-            snprintf(name, sizeof name, "ra%d", r);
-            emit_region_rows(c, cc, rp, R, least, name);
-            snprintf(name, sizeof name, "ao%d", r);
-            emit_int_table(w, name, toff, R->ntaps, R->ntaps);
-            snprintf(name, sizeof name, "bo%d", r);
-            emit_int_table(w, name, bo, R->ntaps, R->ntaps);
-        }
-        for (int part = 0; part < 2; part++) {
-            int64_t lo = part ? full : 0, hi = part ? Fg : full, nw = part ? Fg - full : pw;
-            if (hi <= lo) continue;
-            if (!part && !cc->par && threaded(nbk * ph->qtot * ph->K * Fg)) emit(w, "NETC_PARALLEL_FOR");
-            emit(w, "for (int nb = %lld; nb < %lld; nb += %lld) {", LL(lo), LL(hi), LL(nw));
-            for (int gi = 0; gi < ng; gi++)
-                for (int r = 0; r < nr; r++) {
-                    const ConvRegion *R = &reg[r];
-                    int t0 = 0, t1;   /* the region's taps in group gi: R->tap[t0 .. t1) (ascending) */
-                    while (t0 < R->ntaps && R->tap[t0] < gi * tg) t0++;
-                    for (t1 = t0; t1 < R->ntaps && R->tap[t1] < (gi + 1) * tg; t1++) {}
-                    if (t1 == t0) continue;
-                    emit(w, "%s(xt, pack + %lld + nb, tmp + %lld + nb, ra%d, ao%d + %d, bo%d + %d);   /* region %d, its taps %d-%d */",
-                         gemm_fn_taps(c, nbk * R->rows, Cg, nw, t1 - t0, rp->ldb, rp->ldc, t0 > 0), LL(poff), LL(roff[r] * rp->ldc), r, r, t0, r, t0, r,
-                         t0, t1 - 1);
-                }
-            emit(w, "}");
-        }
-    }
-    /* the store: row (region, n, box position) of tmp into y, 16 output channels
-     * at a time (one vector of a row of tmp, whose rows are ldc floats apart) */
     char yidx[512], tidx[512];
     phase_exprs(cc, ph, yidx, tidx);
     emit(w, "for (int cb = 0; cb < %lld; cb += 16) {", LL(Fg));
     if (!cc->accumulate && cc->b >= 0) emit(w, "const float *restrict bv = s->params + %lld + cb;", LL(cc->b));
     emit(w, "for (int n = 0; n < %lld; n++) {", LL(nbk));
     emit(w, "float *restrict yo = y + ((n0 + n) * %lld + cb) * %lld;", LL(g->cout), LL(outvol));
-    for (int r = 0; r < nr; r++) {
-        const ConvRegion *R = &reg[r];
+    for (int r = 0; r < rr->nr; r++) {
+        const ConvRegion *R = &rr->reg[r];
         int64_t boff = 0;
         for (int b = 0; b < R->nbox; b++) {
             int64_t one[MAX_SPATIAL], neg[MAX_SPATIAL], ext[MAX_SPATIAL], vol = 1;
@@ -1805,7 +1808,8 @@ static void emit_region_phase(Ctx *c, const ConvCall *cc, const ConvRegionPlan *
             char bidx[512];
             index_expr(bidx, sizeof bidx, nsp, one, neg, ext);
             open_q_loops(w, nsp, R->lo[b], R->hi[b]);
-            emit(w, "const float *restrict t = tmp + (%lld + n * %lld + %lld + %s) * %lld + cb;", LL(roff[r]), LL(R->rows), LL(boff), bidx, LL(rp->ldc));
+            emit(w, "const float *restrict t = tmp + (%lld + n * %lld + %lld + %s) * %lld + cb;", LL(tb + rr->roff[r]), LL(R->rows), LL(boff), bidx,
+                 LL(rp->ldc));
             emit(w, "float *restrict yc = yo + %s;", yidx);
             emit(w, "for (int c = 0; c < 16; c++) {");
             if (cc->accumulate) emit(w, "yc[c * %lld] += t[c];", LL(outvol));
@@ -1822,7 +1826,108 @@ static void emit_region_phase(Ctx *c, const ConvCall *cc, const ConvRegionPlan *
     }
     emit(w, "}");
     emit(w, "}");
+}
+
+/* A pair's store (see ConvRegionPlan): phase a's results at tmp, b's hb rows on.
+ * On the vector path, 16 outputs in y's order (a's and b's alternating along the
+ * last axis) by 16 output channels at a time: each output's row of tmp is at tq + n
+ * * tn (its region's rows per sample tn / ldc), the 16 rows transposed in registers,
+ * then each channel's 16 outputs (bias and activation lane by lane, or added to y)
+ * stored at yq, in one vector, or in 16 / seg segments of seg outputs (a row of the
+ * pair shorter than 16; yq less the segment's first lane, its mask keeping its
+ * lanes).  The portable path stores each phase alone (emit_region_store). */
+static void emit_region_zip(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp, const Phase *pa, const Phase *pb, const RegionRows *rr,
+                            int64_t hb) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &cc->g;
+    int nsp = g->nsp, L = nsp - 1;
+    int64_t row = 2 * pa->nq[L], seg = row < 16 ? row : 16, nout = 2 * pa->qtot, outvol = 1;
+    for (int i = 0; i < nsp; i++) outvol *= g->out[i];
+    int64_t *base[2], *step[2], *tq = arena_alloc(c->a, sizeof(int64_t) * (size_t)nout * 2), *tn = tq + nout,
+            *yq = arena_alloc(c->a, sizeof(int64_t) * (size_t)(nout / seg));
+    for (int h = 0; h < 2; h++) {   /* phase h's position (flat over nq) -> its row of tmp */
+        base[h] = arena_alloc(c->a, sizeof(int64_t) * (size_t)pa->qtot * 2), step[h] = base[h] + pa->qtot;
+        for (int r = 0; r < rr[h].nr; r++) {
+            const ConvRegion *R = &rr[h].reg[r];
+            int64_t boff = 0;
+            for (int b = 0; b < R->nbox; b++) {
+                int64_t vol = 1;
+                for (int i = 0; i < nsp; i++) vol *= R->hi[b][i] - R->lo[b][i];
+                for (int64_t f = 0; f < vol; f++) {
+                    int64_t rem = f, q = 0, qm = 1;
+                    for (int i = nsp - 1; i >= 0; i--) {
+                        int64_t e = R->hi[b][i] - R->lo[b][i];
+                        q += (R->lo[b][i] + rem % e) * qm;
+                        rem /= e, qm *= pa->nq[i];
+                    }
+                    base[h][q] = (h * hb + rr[h].roff[r] + boff + f) * rp->ldc;
+                    step[h][q] = R->rows * rp->ldc;
+                }
+                boff += vol;
+            }
+        }
+    }
+    for (int64_t k = 0; k < nout; k++) {   /* output k of the pair (y's order): its phase's row */
+        int h = (int)(k % row % 2);
+        int64_t q = k / row * pa->nq[L] + k % row / 2;
+        tq[k] = base[h][q], tn[k] = step[h][q];
+    }
+    for (int64_t sg = 0; sg < nout / seg; sg++) {   /* segment sg: its first output's index in y */
+        int64_t k = sg * seg, rem = k / row, o = 0, om = 1;
+        for (int i = nsp - 1; i >= 0; i--) {
+            int64_t oi = i == L ? pa->q0[L] * 2 + pa->ph[L] - g->pb[L] + k % row : (pa->q0[i] + rem % pa->nq[i]) * g->s[i] + pa->ph[i] - g->pb[i];
+            if (i < L) rem /= pa->nq[i];
+            o += oi * om, om *= g->out[i];
+        }
+        yq[sg] = o - sg % (16 / seg) * seg;
+    }
+    emit_raw(w, "#if NETC_VEC\n");
+    emit(w, "{");
+    emit(w, "/* the pair's store: 16 outputs by 16 output channels at a time, transposed */");
+    emit_int_table(w, "tq", tq, nout, 16);
+    emit_int_table(w, "tn", tn, nout, 16);
+    emit_int_table(w, "yq", yq, nout / seg, 16);
+    emit(w, "for (int n = 0; n < %lld; n++)", LL(rp->nbk));
+    emit(w, "for (int v = 0; v < %lld; v++) {", LL(nout / 16));
+    emit(w, "const float *tr[16];");
+    emit(w, "for (int j = 0; j < 16; j++) tr[j] = tmp + tq[v * 16 + j] + n * tn[v * 16 + j];");
+    emit(w, "for (int cb = 0; cb < %lld; cb += 16) {", LL(g->cout));
+    if (!cc->accumulate && cc->b >= 0) emit(w, "const float *restrict bv = s->params + %lld + cb;", LL(cc->b));
+    emit(w, "float *restrict yo = y + ((n0 + n) * %lld + cb) * %lld;", LL(g->cout), LL(outvol));
+    emit(w, "netc_vf r[16];");
+    emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(tr[j] + cb);");
+    emit(w, "netc_t16(r);");
+    emit(w, "for (int c = 0; c < 16; c++) {");
+    if (cc->accumulate) emit(w, "const netc_vf o = r[c];");
+    else {
+        emit(w, cc->b >= 0 ? "netc_vf o = r[c] + bv[c];" : "netc_vf o = r[c];");
+        if (cc->act.kind != ACT_IDENTITY) {
+            char e[256];
+            act_expr(e, sizeof e, cc->act, "v");
+            emit(w, "for (int l = 0; l < 16; l++) {");
+            emit(w, "const float v = o[l];");
+            emit(w, "o[l] = %s;", e);
+            emit(w, "}");
+        }
+    }
+    const char *acc = cc->accumulate ? "+" : "";
+    if (seg == 16) emit(w, "*(netc_vf *)(yo + c * %lld + yq[v]) %s= o;", LL(outvol), acc);
+    else
+        for (int k = 0; k < 16 / seg; k++) {
+            unsigned m = ((1u << seg) - 1) << (k * seg);
+            char p[128];
+            snprintf(p, sizeof p, "yo + c * %lld + yq[v * %lld + %d]", LL(outvol), LL(16 / seg), k);
+            if (cc->accumulate) emit(w, "NETC_STOREM(%s, NETC_LOADM(%s, 0x%x) + o, 0x%x);", p, p, m, m);
+            else emit(w, "NETC_STOREM(%s, o, 0x%x);", p, m);
+        }
     emit(w, "}");
+    emit(w, "}");
+    emit(w, "}");
+    emit(w, "}");
+    emit_raw(w, "#else\n");
+    emit_region_store(c, cc, rp, pa, &rr[0], 0);
+    emit_region_store(c, cc, rp, pb, &rr[1], hb);
+    emit_raw(w, "#endif\n");
 }
 
 /* The GEMM phases of a call on the region path: Wt once, then the chunks of nbk
@@ -1904,11 +2009,24 @@ static void emit_region_call(Ctx *c, const ConvCall *cc, const ConvScratch *cs, 
         if (tvec && c0 < full) emit_raw(w, "#endif\n");   /* (the scalar tiles) */
         if (c0 == full) break;
     }
-    int64_t poff = 0;
+    int64_t *poff = arena_alloc(c->a, sizeof(int64_t) * (size_t)cc->nphases), half = rp->tmp / rp->ldc / 2;
+    for (int p = 0, o = 0; p < cc->nphases; o += cc->phases[p].K * rp->ldb, p++) poff[p] = o;
     for (int p = 0; p < cc->nphases; p++) {
         const Phase *ph = &cc->phases[p];
-        if (ph->ntaps) emit_region_phase(c, &pc, rp, ph, poff);
-        poff += ph->K * rp->ldb;
+        if (!ph->ntaps || (rp->paired && rp->pair[p] < 0)) continue;   /* (the second of a pair: with its first) */
+        RegionRows rr[2] = {region_rows(c, &pc, rp, ph)};
+        phase_comment(w, cc, ph, 0);
+        emit(w, "{");
+        emit_region_gemms(c, &pc, rp, ph, &rr[0], poff[p], 0);
+        if (!rp->paired) emit_region_store(c, &pc, rp, ph, &rr[0], 0);
+        else {
+            const Phase *pb = &cc->phases[rp->pair[p]];
+            rr[1] = region_rows(c, &pc, rp, pb);
+            phase_comment(w, cc, pb, 0);
+            emit_region_gemms(c, &pc, rp, pb, &rr[1], poff[rp->pair[p]], half);
+            emit_region_zip(c, &pc, rp, ph, pb, rr, half);
+        }
+        emit(w, "}");
     }
     emit(w, "}");
     if (!pc.par) emit(w, "}");

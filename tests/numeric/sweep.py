@@ -236,6 +236,12 @@ def draw(rng, kind, wide=False, large=False, direct=False, regions=False):
         d = [1] * nsp
         pads = [[(k[i] - s[i]) // 2, (k[i] - s[i]) - (k[i] - s[i]) // 2] for i in range(nsp)]
         op = [0] * nsp
+    if regions and kind == "tconv" and rng.random() < 0.4:
+        # the decoder's last axis (k4 s2 p1): its two phases pair up, so the vector
+        # path stores each pair's results together, in rows of 2, 4, 8, 16 or 24
+        # outputs (12: rows of 24 refused)
+        k[-1], s[-1], pads[-1], op[-1] = 4, 2, [1, 1], 0
+        size[-1] = int(rng.choice([1, 2, 4, 8, 12]))
     cfg = dict(kind=kind, nsp=nsp, groups=groups, cin=cin, cout=cout, k=k, s=s, d=d, size=size, pads=pads, op=op,
                bias=bool(rng.integers(0, 2)), act=str(rng.choice(ACTS)))
     # keep only configurations with a valid output
@@ -471,9 +477,14 @@ def main():
         # the layers split into border regions (their functions carry region comments;
         # a transposed convolution's name its stride phases)
         regs = layers_with(lambda f: "/* region 0:" in f and ", phase " in f)
+        zips = layers_with(lambda f: "/* the pair's store:" in f)
         cregs = layers_with(lambda f: "/* region 0:" in f and ", phase " not in f)
         ntr = sum(c["kind"] == "tconv" for c in cfgs)
         print("%d of %d transposed convolutions and %d of %d convolutions on the region path" % (regs, ntr, cregs, len(cfgs) - ntr))
+        print("%d of them store their phases in pairs" % zips)
+        if not zips:
+            print("FAIL no transposed convolution on the region path stored its phases in pairs (--regions)")
+            failed += 1
         if 4 * regs < ntr:
             print("FAIL only %d of %d transposed convolutions took the region path (--regions)" % (regs, ntr))
             failed += 1

@@ -25,7 +25,7 @@ run "$root/tests/train/nets.net" "$work/nets" --steps "$steps"
 run "$root/tests/train/nets.net" "$work/rows-threads" --network rows --steps "$steps" --threads 1,2
 # the region path (GEMMs over each region's taps, forward and input gradient) as a
 # host build with OpenMP, its chunks on 1 and 2 threads (the same bits)
-run "$root/tests/train/nets.net" "$work/regions-threads" --network regions --steps "$steps" --threads 1,2
+run "$root/tests/train/nets.net" "$work/regions-threads" --network regions,regionpairs --steps "$steps" --threads 1,2
 # the pair path (a k2 s2 convolution's forward, two up-convolutions' input gradients,
 # the second adding) on the vector path, on 1 and 2 threads (the same bits)
 run "$root/tests/train/nets.net" "$work/pairs-threads" --network pairs --steps "$steps" --threads 1,2
