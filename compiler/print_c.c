@@ -2680,6 +2680,115 @@ static void emit_dact_loop(Emitter *w, int64_t n, const char *dst, const char *o
     else emit(w, "for (int i = 0; i < %lld; i++) %s *= %s;", LL(n), dst, e);
 }
 
+/* ---- the broadcast weight gradient (ConvDw.bcast) ---- */
+
+/* A tile of the broadcast weight gradient, for the taps whose positions are [lo,
+ * hi): C[8][32] (rows R floats apart; first: =, else +=) the sum over the unit's nbw
+ * samples n and those positions q of S[off + n * sn + r * sv + (q's source index)]
+ * (row r of the 8, broadcast) times AT's row (n, q) at B (32 floats).  Returns its
+ * name. */
+static const char *dw_bcast_fn(Ctx *c, const ConvGeom *g, const Phase *ph, int64_t nbw, int64_t R, const int64_t *lo, const int64_t *hi,
+                               const int64_t *mul) {
+    Emitter *w = c->g;
+    int nsp = g->nsp, L = nsp - 1;
+    int64_t sst[MAX_SPATIAL], qst[MAX_SPATIAL], sv = 1, qv = 1;
+    for (int i = L; i >= 0; i--) {
+        sst[i] = sv, qst[i] = qv;
+        sv *= g->in[i], qv *= ph->nq[i];
+    }
+    const char *name = arena_printf(c->a, "dwbcast_%d", c->ndw++);
+    char lead[512] = "", qlead[512] = "";
+    for (int i = 0; i < L; i++) {
+        snprintf(lead + strlen(lead), sizeof lead - strlen(lead), " + q%d * %lld", i, LL(mul[i] * sst[i]));
+        snprintf(qlead + strlen(qlead), sizeof qlead - strlen(qlead), " + q%d * %lld", i, LL(qst[i]));
+    }
+    emit(w, "/* C[8][32] (first: =, else +=) the sum over %lld sample%s and the positions [%lld, %lld) of the last axis of S's rows (broadcast) . B's */",
+         LL(nbw), nbw == 1 ? "" : "s", LL(lo[L]), LL(hi[L]));
+    emit_raw(w, "#if NETC_VEC\n");
+    emit(w, "static void %s(const float *restrict S, const float *restrict B, float *restrict C, const int off, const int first)", name);
+    emit(w, "{");
+    for (int r = 0; r < 8; r++)
+        emit(w, "netc_vf c%d_0 = first ? (netc_vf){0} : *(const netc_vf *)(C + %lld), c%d_1 = first ? (netc_vf){0} : *(const netc_vf *)(C + %lld);", r,
+             LL(r * R), r, LL(r * R + 16));
+    emit(w, "for (int n = 0; n < %lld; n++)", LL(nbw));
+    for (int i = 0; i < L; i++) emit(w, "for (int q%d = %lld; q%d < %lld; q%d++)", i, LL(lo[i]), i, LL(hi[i]), i);
+    emit(w, "{");
+    emit(w, "const int ai = off + n * %lld%s;", LL(g->cin * sv), lead);
+    emit(w, "const float *restrict bp = B + (n * %lld%s) * %lld;", LL(qv), qlead, LL(R));
+    emit(w, "for (int q%d = %lld; q%d < %lld; q%d++) {", L, LL(lo[L]), L, LL(hi[L]), L);
+    emit(w, "const netc_vf b0 = *(const netc_vf *)(bp + q%d * %lld), b1 = *(const netc_vf *)(bp + q%d * %lld + 16);", L, LL(R), L, LL(R));
+    for (int r = 0; r < 8; r++)
+        emit(w, "{ const float a = S[ai + %lld + q%d * %lld]; c%d_0 += a * b0; c%d_1 += a * b1; }", LL(r * sv), L, LL(mul[L]), r, r);
+    emit(w, "}");
+    emit(w, "}");
+    for (int r = 0; r < 8; r++) emit(w, "*(netc_vf *)(C + %lld) = c%d_0, *(netc_vf *)(C + %lld) = c%d_1;", LL(r * R), r, LL(r * R + 16), r);
+    emit(w, "}");
+    emit_raw(w, "#endif\n\n");
+    return name;
+}
+
+/* The broadcast weight gradient of one call (ConvDw.bcast; the vector path, groups
+ * 1): per unit of bnb samples, AT (A transposed), then every (tap, 8 source
+ * channels, 32 of R) tile into Ct (on the threads), then dW[r][ci][tap] = Ct[tap][ci][r]. */
+static void emit_dw_bcast(Ctx *c, const ConvCall *wc, const Phase *ph, const ConvDw *dw, int64_t R, int64_t src, int64_t Rsrc, int64_t Rch,
+                          int64_t Rvol, int64_t dwo, int64_t scratch, int64_t nb) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &wc->g;
+    int nsp = g->nsp, T = ph->ntaps;
+    int64_t Cg = g->cin, K = ph->K, qt = ph->qtot, nbw = dw->bnb, sv = 1, lo[64][MAX_SPATIAL], hi[64][MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL],
+            off[64];
+    for (int i = 0; i < nsp; i++) sv *= g->in[i];
+    const char *fn[64];
+    for (int j = 0; j < T; j++) {   /* the taps' offsets, and one function per set of ranges */
+        tap_ranges(wc, ph, j, lo[j], hi[j], mul, add);
+        off[j] = 0;
+        for (int i = 0; i < nsp; i++) off[j] = off[j] * g->in[i] + add[i];
+        fn[j] = NULL;
+        for (int k = 0; k < j && !fn[j]; k++)
+            if (!memcmp(lo[k], lo[j], sizeof(int64_t) * (size_t)nsp) && !memcmp(hi[k], hi[j], sizeof(int64_t) * (size_t)nsp)) fn[j] = fn[k];
+        if (!fn[j]) fn[j] = dw_bcast_fn(c, g, ph, nbw, R, lo[j], hi[j], mul);
+    }
+    emit(w, "{");
+    emit(w, "float *restrict AT = s->arena + %lld, *restrict Ct = s->arena + %lld;", LL(scratch), LL(scratch + dw->bat));
+    emit(w, "static void (*const fn[%d])(const float *restrict, const float *restrict, float *restrict, const int, const int) = {", T);
+    for (int j = 0; j < T; j++) emit(w, "%s,", fn[j]);
+    emit(w, "};");
+    emit_int_table(w, "toff", off, T, 16);
+    emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(nb / nbw));
+    emit(w, "const int n0 = c0 * %lld;", LL(nbw));
+    emit(w, "/* AT: the unit's A, each position's %lld floats side by side */", LL(R));
+    bool thr = threaded(R * K * qt * nbw);
+    if (thr) emit(w, "NETC_PARALLEL_FOR2");
+    emit(w, "for (int n = 0; n < %lld; n++)", LL(nbw));
+    if (qt % 16 == 0) {   /* 16 positions by 16 rows at a time, transposed in registers */
+        emit(w, "for (int rb = 0; rb < %lld; rb += 16)", LL(R));
+        emit(w, "for (int p = 0; p < %lld; p += 16) {", LL(qt));
+        emit(w, "netc_vf r[16];");
+        emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(s->arena + %lld + ((n0 + n) * %lld + rb + j) * %lld + p);", LL(Rsrc), LL(Rch),
+             LL(Rvol));
+        emit(w, "netc_t16(r);");
+        emit(w, "for (int j = 0; j < 16; j++) *(netc_vf *)(AT + (n * %lld + p + j) * %lld + rb) = r[j];", LL(qt), LL(R));
+        emit(w, "}");
+    } else {
+        emit(w, "for (int q = 0; q < %lld; q++)", LL(qt));
+        emit(w, "for (int r = 0; r < %lld; r++) AT[(n * %lld + q) * %lld + r] = s->arena[%lld + ((n0 + n) * %lld + r) * %lld + q];", LL(R), LL(qt), LL(R),
+             LL(Rsrc), LL(Rch), LL(Rvol));
+    }
+    emit(w, "/* the tiles: tap j, source channels cb .. cb + 7, AT's columns rb .. rb + 31 */");
+    if (thr) emit(w, "NETC_PARALLEL_FOR");
+    emit(w, "for (int jb = 0; jb < %lld; jb++) {", LL(T * (Cg / 8)));
+    emit(w, "const int j = jb / %lld, cb = jb %% %lld * 8;", LL(Cg / 8), LL(Cg / 8));
+    emit(w, "for (int rb = 0; rb < %lld; rb += 32)", LL(R));
+    emit(w, "fn[j](s->arena + %lld + (n0 * %lld + cb) * %lld, AT + rb, Ct + (j * %lld + cb) * %lld + rb, toff[j], c0 == 0);", LL(src), LL(Cg), LL(sv),
+         LL(Cg), LL(R));
+    emit(w, "}");
+    emit(w, "}");
+    if (threaded(R * K)) emit(w, "NETC_PARALLEL_FOR");
+    emit(w, "for (int r = 0; r < %lld; r++) for (int ci = 0; ci < %lld; ci++) for (int j = 0; j < %d; j++)", LL(R), LL(Cg), T);
+    emit(w, "    s->grads[%lld + r * %lld + ci * %d + j] = Ct[(j * %lld + ci) * %lld + r];", LL(dwo), LL(K), T, LL(Cg), LL(R));
+    emit(w, "}");
+}
+
 /* ---- the ranged weight gradient (ConvDw.ranged) ---- */
 
 /* The ranged GEMM: C[R][K] (=, or += unless `first`) A[R][NQ] . B[NQ][K] (rows KP
@@ -3024,9 +3133,10 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
         Phase v = conv_row_view(ph, dw.rows);
         ConvCall wc = {.tr = false, .g = st->wg, .phases = st->wph, .nphases = 1, .nb = dw.nbw};
         const char *n0 = U > 1 ? "n0" : "0";
-        if (dw.direct) {
+        if (dw.direct || dw.bcast) {
             emit_raw(w, "#if NETC_VEC\n");
-            emit_dw_direct(c, st, R, Rsrc, Rch, src, wp->offset);
+            if (dw.direct) emit_dw_direct(c, st, R, Rsrc, Rch, src, wp->offset);
+            else emit_dw_bcast(c, &wc, ph, &dw, R, src, Rsrc, Rch, Rvol, wp->offset, tp->scratch, NB);
             emit_raw(w, "#else\n");
         }
         if (dw.ranged) emit_dw_ranged(c, &wc, ph, &dw, R, src, Rsrc, Rch, Rvol, wp->offset, tp->scratch);
@@ -3103,7 +3213,7 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
             }
             emit(w, "}");
         }
-        if (dw.direct) emit_raw(w, "#endif\n");
+        if (dw.direct || dw.bcast) emit_raw(w, "#endif\n");
     }
     if (st->want_dx[0]) {
         ConvCall cc = {.tr = !tr, .g = st->bg, .phases = st->bph, .nphases = st->nbph, .nb = NB, .x = gy,
