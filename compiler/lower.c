@@ -358,7 +358,19 @@ ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool
                 d.bnb = b;
                 break;
             }
-        d.bat = d.bnb * wph->qtot * R;
+        /* one sample over it: blocks of the most rows (of axis 0, a proper divisor)
+         * that fit, every tap missing only rows of the first or the last block */
+        int64_t n0 = wph->nq[0], rest = wph->qtot / n0;
+        for (int64_t b = n0 / 2; wg->nsp > 1 && wph->qtot * R > CONV_DW_BCAST_FLOATS && b >= 1 && !d.brows; b--) {
+            bool ok = n0 % b == 0 && b * rest * R <= CONV_DW_BCAST_FLOATS;
+            for (int j = 0; j < wph->ntaps && ok; j++) {
+                int64_t lo, hi;
+                tap_range(wg, false, wph, j, 0, 0, &lo, &hi);
+                ok = lo <= b && hi >= n0 - b;
+            }
+            if (ok) d.brows = b;
+        }
+        d.bat = d.bnb * (d.brows ? d.brows * rest : wph->qtot) * R;
         d.bct = R * K;
         if (d.bat + d.bct > d.scratch) d.scratch = d.bat + d.bct;
     }

@@ -2683,18 +2683,18 @@ static void emit_dact_loop(Emitter *w, int64_t n, const char *dst, const char *o
 /* ---- the broadcast weight gradient (ConvDw.bcast) ---- */
 
 /* A tile of the broadcast weight gradient, for the taps whose positions are [lo,
- * hi): C[8][32] (rows R floats apart; first: =, else +=) the sum over the unit's nbw
- * samples n and those positions q of S[off + n * sn + r * sv + (q's source index)]
- * (row r of the 8, broadcast) times AT's row (n, q) at B (32 floats).  Returns its
- * name. */
-static const char *dw_bcast_fn(Ctx *c, const ConvGeom *g, const Phase *ph, int64_t nbw, int64_t R, const int64_t *lo, const int64_t *hi,
+ * hi) of a unit's box of extents nq: C[8][32] (rows R floats apart; first: =, else
+ * +=) the sum over the unit's nbw samples n and those positions q of S[off + n * sn +
+ * r * sv + (q's source index)] (row r of the 8, broadcast) times AT's row (n, q) at
+ * B (32 floats).  Returns its name. */
+static const char *dw_bcast_fn(Ctx *c, const ConvGeom *g, const int64_t *nq, int64_t nbw, int64_t R, const int64_t *lo, const int64_t *hi,
                                const int64_t *mul) {
     Emitter *w = c->g;
     int nsp = g->nsp, L = nsp - 1;
     int64_t sst[MAX_SPATIAL], qst[MAX_SPATIAL], sv = 1, qv = 1;
     for (int i = L; i >= 0; i--) {
         sst[i] = sv, qst[i] = qv;
-        sv *= g->in[i], qv *= ph->nq[i];
+        sv *= g->in[i], qv *= nq[i];
     }
     const char *name = arena_printf(c->a, "dwbcast_%d", c->ndw++);
     char lead[512] = "", qlead[512] = "";
@@ -2728,59 +2728,78 @@ static const char *dw_bcast_fn(Ctx *c, const ConvGeom *g, const Phase *ph, int64
 }
 
 /* The broadcast weight gradient of one call (ConvDw.bcast; the vector path, groups
- * 1): per unit of bnb samples, AT (A transposed), then every (tap, 8 source
- * channels, 32 of R) tile into Ct (on the threads), then dW[r][ci][tap] = Ct[tap][ci][r]. */
+ * 1): per unit (bnb samples, or a block of brows rows of one sample), AT (A
+ * transposed), then every (tap, 8 source channels, 32 of R) tile into Ct (on the
+ * threads), then dW[r][ci][tap] = Ct[tap][ci][r].  Row blocks: the first, the last
+ * and the middle ones have tiles of their own (the taps' ranges clipped to them). */
 static void emit_dw_bcast(Ctx *c, const ConvCall *wc, const Phase *ph, const ConvDw *dw, int64_t R, int64_t src, int64_t Rsrc, int64_t Rch,
                           int64_t Rvol, int64_t dwo, int64_t scratch, int64_t nb) {
     Emitter *w = c->w;
     const ConvGeom *g = &wc->g;
     int nsp = g->nsp, T = ph->ntaps;
-    int64_t Cg = g->cin, K = ph->K, qt = ph->qtot, nbw = dw->bnb, sv = 1, lo[64][MAX_SPATIAL], hi[64][MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL],
-            off[64];
-    for (int i = 0; i < nsp; i++) sv *= g->in[i];
-    const char *fn[64];
-    for (int j = 0; j < T; j++) {   /* the taps' offsets, and one function per set of ranges */
+    int64_t Cg = g->cin, K = ph->K, nbw = dw->bnb, sv = 1, lo[64][MAX_SPATIAL], hi[64][MAX_SPATIAL], mul[MAX_SPATIAL], add[MAX_SPATIAL], off[64];
+    int64_t N0 = ph->nq[0], brow = dw->brows ? dw->brows : N0, nrb = N0 / brow, bq = ph->qtot / N0 * brow, bnq[MAX_SPATIAL], row0 = 1;
+    for (int i = 0; i < nsp; i++) sv *= g->in[i], bnq[i] = i ? ph->nq[i] : brow;
+    for (int i = 1; i < nsp; i++) row0 *= g->in[i];
+    int nk = nrb == 1 ? 1 : nrb == 2 ? 2 : 3;   /* the first block's tiles, the last's, the middle ones' */
+    const char *fn[3][64];
+    int64_t klo[3][64][MAX_SPATIAL], khi[3][64][MAX_SPATIAL];
+    for (int j = 0; j < T; j++) {   /* the taps' offsets */
         tap_ranges(wc, ph, j, lo[j], hi[j], mul, add);
         off[j] = 0;
         for (int i = 0; i < nsp; i++) off[j] = off[j] * g->in[i] + add[i];
-        fn[j] = NULL;
-        for (int k = 0; k < j && !fn[j]; k++)
-            if (!memcmp(lo[k], lo[j], sizeof(int64_t) * (size_t)nsp) && !memcmp(hi[k], hi[j], sizeof(int64_t) * (size_t)nsp)) fn[j] = fn[k];
-        if (!fn[j]) fn[j] = dw_bcast_fn(c, g, ph, nbw, R, lo[j], hi[j], mul);
     }
+    for (int k = 0; k < nk; k++)   /* each block kind's ranges, and one function per set of them */
+        for (int j = 0; j < T; j++) {
+            int64_t b0 = k == 0 ? 0 : k == 1 ? N0 - brow : brow;
+            memcpy(klo[k][j], lo[j], sizeof lo[j]), memcpy(khi[k][j], hi[j], sizeof hi[j]);
+            klo[k][j][0] = lo[j][0] - b0 > 0 ? lo[j][0] - b0 : 0;
+            khi[k][j][0] = hi[j][0] - b0 < brow ? hi[j][0] - b0 : brow;
+            fn[k][j] = NULL;
+            for (int kk = 0; kk <= k && !fn[k][j]; kk++)
+                for (int jj = 0; jj < (kk < k ? T : j) && !fn[k][j]; jj++)
+                    if (!memcmp(klo[kk][jj], klo[k][j], sizeof(int64_t) * (size_t)nsp) && !memcmp(khi[kk][jj], khi[k][j], sizeof(int64_t) * (size_t)nsp))
+                        fn[k][j] = fn[kk][jj];
+            if (!fn[k][j]) fn[k][j] = dw_bcast_fn(c, g, bnq, nbw, R, klo[k][j], khi[k][j], mul);
+        }
     emit(w, "{");
     emit(w, "float *restrict AT = s->arena + %lld, *restrict Ct = s->arena + %lld;", LL(scratch), LL(scratch + dw->bat));
-    emit(w, "static void (*const fn[%d])(const float *restrict, const float *restrict, float *restrict, const int, const int) = {", T);
-    for (int j = 0; j < T; j++) emit(w, "%s,", fn[j]);
+    emit(w, "static void (*const fn[%d][%d])(const float *restrict, const float *restrict, float *restrict, const int, const int) = {", nk, T);
+    for (int k = 0; k < nk; k++) {
+        char line[4096] = "{";
+        for (int j = 0; j < T; j++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", j ? ", " : "", fn[k][j]);
+        emit(w, "%s},", line);
+    }
     emit(w, "};");
     emit_int_table(w, "toff", off, T, 16);
-    emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(nb / nbw));
-    emit(w, "const int n0 = c0 * %lld;", LL(nbw));
+    emit(w, "for (int c0 = 0; c0 < %lld; c0++) {", LL(nb / nbw * nrb));
+    if (nrb > 1) emit(w, "const int n0 = c0 / %lld, rb = c0 %% %lld, kind = rb == 0 ? 0 : rb == %lld ? 1 : 2;", LL(nrb), LL(nrb), LL(nrb - 1));
+    else emit(w, "const int n0 = c0 * %lld, rb = 0, kind = 0;", LL(nbw));
     emit(w, "/* AT: the unit's A, each position's %lld floats side by side */", LL(R));
-    bool thr = threaded(R * K * qt * nbw);
+    bool thr = threaded(R * K * bq * nbw);
     if (thr) emit(w, "NETC_PARALLEL_FOR2");
     emit(w, "for (int n = 0; n < %lld; n++)", LL(nbw));
-    if (qt % 16 == 0) {   /* 16 positions by 16 rows at a time, transposed in registers */
-        emit(w, "for (int rb = 0; rb < %lld; rb += 16)", LL(R));
-        emit(w, "for (int p = 0; p < %lld; p += 16) {", LL(qt));
+    if (bq % 16 == 0) {   /* 16 positions by 16 rows at a time, transposed in registers */
+        emit(w, "for (int rb16 = 0; rb16 < %lld; rb16 += 16)", LL(R));
+        emit(w, "for (int p = 0; p < %lld; p += 16) {", LL(bq));
         emit(w, "netc_vf r[16];");
-        emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(s->arena + %lld + ((n0 + n) * %lld + rb + j) * %lld + p);", LL(Rsrc), LL(Rch),
-             LL(Rvol));
+        emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(s->arena + %lld + ((n0 + n) * %lld + rb16 + j) * %lld + rb * %lld + p);", LL(Rsrc),
+             LL(Rch), LL(Rvol), LL(bq));
         emit(w, "netc_t16(r);");
-        emit(w, "for (int j = 0; j < 16; j++) *(netc_vf *)(AT + (n * %lld + p + j) * %lld + rb) = r[j];", LL(qt), LL(R));
+        emit(w, "for (int j = 0; j < 16; j++) *(netc_vf *)(AT + (n * %lld + p + j) * %lld + rb16) = r[j];", LL(bq), LL(R));
         emit(w, "}");
     } else {
-        emit(w, "for (int q = 0; q < %lld; q++)", LL(qt));
-        emit(w, "for (int r = 0; r < %lld; r++) AT[(n * %lld + q) * %lld + r] = s->arena[%lld + ((n0 + n) * %lld + r) * %lld + q];", LL(R), LL(qt), LL(R),
-             LL(Rsrc), LL(Rch), LL(Rvol));
+        emit(w, "for (int q = 0; q < %lld; q++)", LL(bq));
+        emit(w, "for (int r = 0; r < %lld; r++) AT[(n * %lld + q) * %lld + r] = s->arena[%lld + ((n0 + n) * %lld + r) * %lld + rb * %lld + q];", LL(R), LL(bq),
+             LL(R), LL(Rsrc), LL(Rch), LL(Rvol), LL(bq));
     }
-    emit(w, "/* the tiles: tap j, source channels cb .. cb + 7, AT's columns rb .. rb + 31 */");
+    emit(w, "/* the tiles: tap j, source channels cb .. cb + 7, AT's columns rb32 .. rb32 + 31 */");
     if (thr) emit(w, "NETC_PARALLEL_FOR");
     emit(w, "for (int jb = 0; jb < %lld; jb++) {", LL(T * (Cg / 8)));
     emit(w, "const int j = jb / %lld, cb = jb %% %lld * 8;", LL(Cg / 8), LL(Cg / 8));
-    emit(w, "for (int rb = 0; rb < %lld; rb += 32)", LL(R));
-    emit(w, "fn[j](s->arena + %lld + (n0 * %lld + cb) * %lld, AT + rb, Ct + (j * %lld + cb) * %lld + rb, toff[j], c0 == 0);", LL(src), LL(Cg), LL(sv),
-         LL(Cg), LL(R));
+    emit(w, "for (int rb32 = 0; rb32 < %lld; rb32 += 32)", LL(R));
+    emit(w, "fn[kind][j](s->arena + %lld + (n0 * %lld + cb) * %lld + rb * %lld, AT + rb32, Ct + (j * %lld + cb) * %lld + rb32, toff[j], c0 == 0);", LL(src),
+         LL(Cg), LL(sv), LL(brow * mul[0] * row0), LL(Cg), LL(R));
     emit(w, "}");
     emit(w, "}");
     if (threaded(R * K)) emit(w, "NETC_PARALLEL_FOR");

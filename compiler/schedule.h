@@ -353,7 +353,10 @@ enum { CONV_DW_DIRECT_MAX_R = 16 };
  *   CONV_DW_BCAST_MIN_ROW positions or more along the last axis, and a colT that
  *   would hold each source position twice or more (ntaps * qtot >= 2 * the source's
  *   positions), runs without colT on the vector path: per unit of bnb samples (the
- *   most whose AT fits CONV_DW_BCAST_FLOATS, at least one), A transposed (AT, each
+ *   most whose AT fits CONV_DW_BCAST_FLOATS), or of brows rows (axis 0) of one
+ *   sample when one is over it (the most rows, a proper divisor, that fit, every tap
+ *   missing only rows of the first or the last block; those two blocks and the
+ *   middle ones have tiles of their own), A transposed (AT, each
  *   position's R floats side by side, bat floats), then per tap, 32 of R by 8 source
  *   channels at a time, the source read where it lies at the tap's offset and
  *   broadcast, times AT's rows, over only the positions where the tap reads input
@@ -362,11 +365,12 @@ enum { CONV_DW_DIRECT_MAX_R = 16 };
  *   positions) where the GEMM path gathers colT (taps x source channels x
  *   positions).  The rest of the plan is the portable build's.  Paired phase
  *   timings against the GEMM path: DCGAN 8x8's weight gradient (ranged) 0.93 on one
- *   thread, 0.79 on two; 16x16's (column chunks) 0.90, 0.93; U-Net k3's 1.00, 0.90;
- *   training steps 0.96 (with the region path's paired store), 0.97, 0.97.  Refused:
+ *   thread, 0.79 on two; 16x16's (column chunks) 0.90, 0.93; U-Net k3's (row blocks
+ *   of 8 rows, 16 of them) 0.84, 0.85 (a whole sample a unit, AT 4 MB: 1.00, 0.90);
+ *   training steps 0.96 (with the region path's paired store), 0.97, 0.93.  Refused:
  *   DCGAN 4x4 (rows of 4: 1.17), U-Net k2 (kernel = stride, colT no larger than dY:
- *   its weight gradient 0.95, its step 1.03), units over 64K floats (DCGAN 8x8 in
- *   units of 16 samples: 1.14). */
+ *   its weight gradient in row blocks 0.95 on one thread, 1.04 on two), units over
+ *   64K floats (DCGAN 8x8 in units of 16 samples: 1.14). */
 enum { CONV_DW_BCAST_FLOATS = 1 << 16, CONV_DW_BCAST_MIN_ROW = 8 };
 /* Whether the direct weight gradient puts two rows in a vector (rows of 8 positions
  * along the last axis, and an axis before it to pair them along). */
@@ -375,7 +379,7 @@ typedef struct ConvDw {
     int64_t nbw, rows, units, NQ, kc;
     bool in_place, ranged, direct, bcast;
     int parts;
-    int64_t colT, A, part, ct, scratch, bnb, bat, bct;
+    int64_t colT, A, part, ct, scratch, bnb, brows, bat, bct;
 } ConvDw;
 bool conv_dw_ranged(const ConvGeom *wg, const Phase *wph);
 /* The classes of a weight gradient's im2col positions (the set of taps reading
