@@ -33,7 +33,7 @@ typedef struct Ctx {
     const TrainPlan *tplan;   /* the training plan, when the network trains */
     int64_t gemms[1024][7];
     int ngemms;
-    int ndw;           /* ranged weight-gradient GEMMs printed (gemm_fn_ranged) */
+    int ndw;           /* weight-gradient functions printed (gemm_fn_ranged, dw_bcast_fn) */
     const PrintOptions *o;   /* netc build --profile */
     bool cw;                 /* firmware, no training, --weights: parameters read in place from NAME_weights */
 } Ctx;
@@ -1670,6 +1670,18 @@ static void region_strides(const ConvRegionPlan *rp, int nsp, int64_t *pst) {
 
 /* A region's rows in order (n, box, position in the box): the offset in xt of the
  * first x element of each (tap offset 0), plus `shift`. */
+/* Box b of region R: its positions (returned) and, for position f of them (row-major),
+ * its q on each axis (unless q is NULL). */
+static int64_t box_pos(const ConvRegion *R, int b, int nsp, int64_t f, int64_t *q) {
+    int64_t vol = 1;
+    for (int i = nsp - 1; i >= 0; i--) {
+        int64_t e = R->hi[b][i] - R->lo[b][i];
+        if (q) q[i] = R->lo[b][i] + f % e;
+        f /= e, vol *= e;
+    }
+    return vol;
+}
+
 static void emit_region_rows(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp, const ConvRegion *R, int64_t shift, const char *name) {
     const ConvGeom *g = &cc->g;
     int nsp = g->nsp;
@@ -1677,15 +1689,10 @@ static void emit_region_rows(Ctx *c, const ConvCall *cc, const ConvRegionPlan *r
     region_strides(rp, nsp, pst);
     for (int64_t n = 0; n < rp->nbk; n++)
         for (int b = 0; b < R->nbox; b++) {
-            int64_t q[MAX_SPATIAL], vol = 1;
-            for (int i = 0; i < nsp; i++) vol *= R->hi[b][i] - R->lo[b][i];
+            int64_t q[MAX_SPATIAL], vol = box_pos(R, b, nsp, 0, NULL);
             for (int64_t f = 0; f < vol; f++) {
-                int64_t r = f, off = n * rp->vol;
-                for (int i = nsp - 1; i >= 0; i--) {
-                    int64_t e = R->hi[b][i] - R->lo[b][i];
-                    q[i] = R->lo[b][i] + r % e;
-                    r /= e;
-                }
+                int64_t off = n * rp->vol;
+                box_pos(R, b, nsp, f, q);
                 for (int i = 0; i < nsp; i++) off += (q[i] * (cc->tr ? 1 : g->s[i]) - rp->amin[i]) * pst[i];
                 v[k++] = off * (g->cin) + shift;
             }
@@ -1828,7 +1835,8 @@ static void emit_region_store(Ctx *c, const ConvCall *cc, const ConvRegionPlan *
     emit(w, "}");
 }
 
-/* A pair's store (see ConvRegionPlan): phase a's results at tmp, b's hb rows on.
+/* A pair's store (see ConvRegionPlan): phase a's results at tmp, b's hb rows on
+ * (rr[0], rr[1]: their regions).
  * On the vector path, 16 outputs in y's order (a's and b's alternating along the
  * last axis) by 16 output channels at a time: each output's row of tmp is at tq + n
  * * tn (its region's rows per sample tn / ldc), the 16 rows transposed in registers,
@@ -1851,15 +1859,11 @@ static void emit_region_zip(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp
             const ConvRegion *R = &rr[h].reg[r];
             int64_t boff = 0;
             for (int b = 0; b < R->nbox; b++) {
-                int64_t vol = 1;
-                for (int i = 0; i < nsp; i++) vol *= R->hi[b][i] - R->lo[b][i];
+                int64_t vol = box_pos(R, b, nsp, 0, NULL), qb[MAX_SPATIAL];
                 for (int64_t f = 0; f < vol; f++) {
-                    int64_t rem = f, q = 0, qm = 1;
-                    for (int i = nsp - 1; i >= 0; i--) {
-                        int64_t e = R->hi[b][i] - R->lo[b][i];
-                        q += (R->lo[b][i] + rem % e) * qm;
-                        rem /= e, qm *= pa->nq[i];
-                    }
+                    int64_t q = 0;
+                    box_pos(R, b, nsp, f, qb);
+                    for (int i = 0; i < nsp; i++) q = q * pa->nq[i] + qb[i];
                     base[h][q] = (h * hb + rr[h].roff[r] + boff + f) * rp->ldc;
                     step[h][q] = R->rows * rp->ldc;
                 }
