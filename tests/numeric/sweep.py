@@ -337,6 +337,11 @@ def main():
     while len(cfgs) < a.count:
         kind = "tconv" if len(cfgs) % 2 == 0 else "conv"
         c = draw_pairs(rng, kind) if a.pairs else draw_zip(rng) if a.zip else draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large or a.direct or a.regions, a.large, a.direct, a.regions)
+        if c and a.regions and not cfgs:
+            # the first layer is a decoder's (k4 s2 p1 over 4 x 8, rows of 16), whose
+            # phases pair on the region path however few the draws (the draws after it
+            # are the same)
+            c.update(nsp=2, groups=1, cin=16, cout=32, k=[4, 4], s=[2, 2], d=[1, 1], size=[4, 8], pads=[[1, 1], [1, 1]], op=[0, 0])
         if c:
             cfgs.append(c)
     os.makedirs(a.work, exist_ok=True)
