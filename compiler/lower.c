@@ -371,8 +371,7 @@ ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool
             if (ok) d.brows = b;
         }
         d.bat = d.bnb * (d.brows ? d.brows * rest : wph->qtot) * R;
-        d.bct = R * K;
-        if (d.bat + d.bct > d.scratch) d.scratch = d.bat + d.bct;
+        if (d.bat + R * K > d.scratch) d.scratch = d.bat + R * K;   /* AT, then Ct (R x K, as ct) */
     }
     return d;
 }

@@ -1607,6 +1607,14 @@ static void emit_chunk_phases(Ctx *c, const ConvCall *cc, int64_t nbk, int64_t R
         }
 }
 
+/* On the vector path: r[j] = the 16 floats at `row` (an address in terms of j) for j
+ * < 16, transposed in registers (netc_t16), so that r[i] holds lane i of each. */
+static void emit_load_t16(Emitter *w, const char *row) {
+    emit(w, "netc_vf r[16];");
+    emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(%s);", row);
+    emit(w, "netc_t16(r);");
+}
+
 /* ---- the region path (see ConvRegion) ---- */
 
 /* Wt: every phase's weights tap-major, row (j, ci) of phase p at pack + poff[p] + (j *
@@ -1633,10 +1641,10 @@ static void emit_region_pack(Emitter *w, const ConvCall *cc, const ConvRegionPla
         if (!cc->par && threaded(Fg * Cg * kvol)) emit(w, "NETC_PARALLEL_FOR");
         emit(w, "for (int ci = 0; ci < %lld; ci++)", LL(Cg));
         emit(w, "for (int co = 0; co < %lld; co += 16) {", LL(Fg));
-        emit(w, "netc_vf r[16];");
-        if (cc->tr) emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(w + (ci * %lld + co + j) * 16);", LL(Fg));
-        else emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(w + ((co + j) * %lld + ci) * 16);", LL(Cg));
-        emit(w, "netc_t16(r);");
+        char row[128];
+        if (cc->tr) snprintf(row, sizeof row, "w + (ci * %lld + co + j) * 16", LL(Fg));
+        else snprintf(row, sizeof row, "w + ((co + j) * %lld + ci) * 16", LL(Cg));
+        emit_load_t16(w, row);
         emit(w, "for (int t = 0; t < 16; t++) *(netc_vf *)(pack + to[t] + ci * %lld + co) = r[t];", LL(rp->ldb));
         emit(w, "}");
         emit(w, "}");
@@ -1898,9 +1906,7 @@ static void emit_region_zip(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp
     emit(w, "for (int cb = 0; cb < %lld; cb += 16) {", LL(g->cout));
     if (!cc->accumulate && cc->b >= 0) emit(w, "const float *restrict bv = s->params + %lld + cb;", LL(cc->b));
     emit(w, "float *restrict yo = y + ((n0 + n) * %lld + cb) * %lld;", LL(g->cout), LL(outvol));
-    emit(w, "netc_vf r[16];");
-    emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(tr[j] + cb);");
-    emit(w, "netc_t16(r);");
+    emit_load_t16(w, "tr[j] + cb");
     emit(w, "for (int c = 0; c < 16; c++) {");
     if (cc->accumulate) emit(w, "const netc_vf o = r[c];");
     else {
@@ -1990,9 +1996,7 @@ static void emit_region_call(Ctx *c, const ConvCall *cc, const ConvScratch *cs, 
         emit(w, "const float *restrict xs = x + ((n0 + n) * %lld + cb) * %lld;", LL(g->cin), LL(invol));
         emit(w, "float *restrict xd = xt + n * %lld + cb;", LL(rp->vol * Cg));
         emit(w, "for (int p = 0; p < %lld; p += 16) {", LL(invol));
-        emit(w, "netc_vf r[16];");
-        emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(xs + j * %lld + p);", LL(invol));
-        emit(w, "netc_t16(r);");
+        emit_load_t16(w, arena_printf(c->a, "xs + j * %lld + p", LL(invol)));
         emit(w, "for (int j = 0; j < 16; j++) *(netc_vf *)(xd + xo[p + j]) = r[j];");
         emit(w, "}");
         emit(w, "}");
@@ -2786,10 +2790,7 @@ static void emit_dw_bcast(Ctx *c, const ConvCall *wc, const Phase *ph, const Con
     if (bq % 16 == 0) {   /* 16 positions by 16 rows at a time, transposed in registers */
         emit(w, "for (int rb16 = 0; rb16 < %lld; rb16 += 16)", LL(R));
         emit(w, "for (int p = 0; p < %lld; p += 16) {", LL(bq));
-        emit(w, "netc_vf r[16];");
-        emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(s->arena + %lld + ((n0 + n) * %lld + rb16 + j) * %lld + rb * %lld + p);", LL(Rsrc),
-             LL(Rch), LL(Rvol), LL(bq));
-        emit(w, "netc_t16(r);");
+        emit_load_t16(w, arena_printf(c->a, "s->arena + %lld + ((n0 + n) * %lld + rb16 + j) * %lld + rb * %lld + p", LL(Rsrc), LL(Rch), LL(Rvol), LL(bq)));
         emit(w, "for (int j = 0; j < 16; j++) *(netc_vf *)(AT + (n * %lld + p + j) * %lld + rb16) = r[j];", LL(bq), LL(R));
         emit(w, "}");
     } else {

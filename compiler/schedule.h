@@ -361,7 +361,7 @@ enum { CONV_DW_DIRECT_MAX_R = 16 };
  *   channels at a time, the source read where it lies at the tap's offset and
  *   broadcast, times AT's rows, over only the positions where the tap reads input
  *   (one function per set of ranges, emit_dw_bcast), into Ct (tap, source channel,
- *   R; bct floats), and dW = Ct transposed at the end.  It transposes A (R x
+ *   R; R x K floats, as the ranged plan's ct), and dW = Ct transposed at the end.  It transposes A (R x
  *   positions) where the GEMM path gathers colT (taps x source channels x
  *   positions).  The rest of the plan is the portable build's.  Paired phase
  *   timings against the GEMM path: DCGAN 8x8's weight gradient (ranged) 0.93 on one
@@ -379,7 +379,7 @@ typedef struct ConvDw {
     int64_t nbw, rows, units, NQ, kc;
     bool in_place, ranged, direct, bcast;
     int parts;
-    int64_t colT, A, part, ct, scratch, bnb, brows, bat, bct;
+    int64_t colT, A, part, ct, scratch, bnb, brows, bat;
 } ConvDw;
 bool conv_dw_ranged(const ConvGeom *wg, const Phase *wph);
 /* The classes of a weight gradient's im2col positions (the set of taps reading
