@@ -685,12 +685,13 @@ int conv_regions(const ConvGeom *g, bool tr, const Phase *ph, int64_t nbk, ConvR
 
 ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
     ConvRegionPlan none = {0}, rp = {0};
-    int64_t fg = g->cout / g->groups, cg = g->cin / g->groups, qmax = 0, pack = 0, amax[MAX_SPATIAL];
+    int64_t fg = g->cout / g->groups, cg = g->cin / g->groups, qmax = 0, pack = 0, amax[MAX_SPATIAL], depth = -1;
     if (compact || g->groups != 1 || fg < CONV_REGION_MIN_FG || fg % 16) return none;
     for (int i = 0; i < g->nsp; i++) rp.amin[i] = 0, amax[i] = g->in[i] - 1;
     for (int p = 0; p < n; p++) {
         if (ph[p].ntaps > 64) return none;
         if (ph[p].qtot > qmax) qmax = ph[p].qtot;
+        if (ph[p].ntaps && (depth < 0 || ph[p].K < depth)) depth = ph[p].K;
         pack += ph[p].K;
         for (int j = 0; j < ph[p].ntaps; j++)     /* the x indices the taps read over the whole box */
             for (int i = 0; i < g->nsp; i++) {
@@ -725,7 +726,8 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
             for (int r = 0; r < nr; r++) kept += reg[r].rows * reg[r].ntaps;
             nominal += ph[p].qtot * ph[p].ntaps;
         }
-        if ((nominal - kept) * 100 < (tr ? CONV_REGION_MIN_SAVE : CONV_REGION_MIN_SAVE_CONV) * nominal) return none;
+        int64_t need = depth >= CONV_REGION_DEEP ? CONV_REGION_MIN_SAVE_DEEP : tr ? CONV_REGION_MIN_SAVE : CONV_REGION_MIN_SAVE_CONV;
+        if ((nominal - kept) * 100 < need * nominal) return none;
         rp.nbk = d;
         break;
     }

@@ -214,19 +214,26 @@ ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int
  * share taps with (its extra taps read xt's zeros).
  * Taken by calls with one group, at least CONV_REGION_MIN_FG output channels (a
  * multiple of 16), no phase over 64 taps, and at least CONV_REGION_MIN_SAVE
- * percent of the multiply-adds saved (DCGAN's 16x16 layer saves 6% and took 1.18 of
- * im2col's time: its results' transposed store into y costs more than that); a
- * convolution, and so the input gradient of a transposed one, at least
- * CONV_REGION_MIN_SAVE_CONV.  Paired phase timings against im2col, one thread:
- * DCGAN 4x4 forward 0.89, its input gradient (23% saved) 0.87; 8x8 forward 0.99
- * against the region path of one GEMM per tap, its input gradient (12% saved) 1.03,
- * so refused.  Chunks: the most samples whose xt and results fit
+ * percent of the multiply-adds saved (a convolution, and so the input gradient of a
+ * transposed one, CONV_REGION_MIN_SAVE_CONV), or only CONV_REGION_MIN_SAVE_DEEP when
+ * every phase's GEMM is at least CONV_REGION_DEEP deep (taps times input channels):
+ * deep GEMMs run as fast over xt's rows as over im2col's, so that the copy im2col
+ * makes is saved too, while shallow ones lose more than the skipped taps give.
+ * Paired phase timings against im2col, one thread: DCGAN 4x4 forward 0.89, its
+ * input gradient (23% saved) 0.87; DCGAN 8x8's input gradient (12% saved, 2048
+ * deep) 0.91, 16x16's forward (6%, 512 deep; with the paired store) 0.93 and input
+ * gradient (6%, 1024 deep) 0.93; against them, at 6% saved, 64 output channels:
+ * a 16 -> 64 k4 s2 transposed one (64 deep) 1.15, 32 -> 64 (128 deep) 1.03, a k4 s2
+ * convolution 8 -> 64 (128 deep) 1.08, 16 -> 64 (256 deep) 0.99, 32 -> 64 (512
+ * deep) 0.96; DCGAN 64->3's input gradient (48 deep) 3.6.
+ * Chunks: the most samples whose xt and results fit
  * CONV_REGION_CHUNK_FLOATS (DCGAN 4x4: 32 samples forward, 16 for the input
  * gradient; chunks of 2-8 samples measured 1.3-1.6 of im2col's time there, too few
  * rows for each panel's weights).
  * A region: tap, its taps (indices into the phase's, ascending; none for outputs
  * no tap reaches); lo, hi: its boxes; rows: positions per sample. */
 enum { CONV_REGION_MAX = 27, CONV_REGION_BOXES = 27, CONV_REGION_MIN_FG = 32, CONV_REGION_MIN_SAVE = 10, CONV_REGION_MIN_SAVE_CONV = 20,
+       CONV_REGION_MIN_SAVE_DEEP = 3, CONV_REGION_DEEP = 512,
        CONV_REGION_MIN_ROWS = 12, CONV_REGION_CHUNK_FLOATS = 1 << 20, CONV_REGION_PANEL = 64, CONV_REGION_TAP_FLOATS = 1 << 16 };
 typedef struct ConvRegion {
     int nbox, ntaps;

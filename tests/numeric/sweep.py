@@ -342,6 +342,14 @@ def main():
             # phases pair on the region path however few the draws (the draws after it
             # are the same)
             c.update(nsp=2, groups=1, cin=16, cout=32, k=[4, 4], s=[2, 2], d=[1, 1], size=[4, 8], pads=[[1, 1], [1, 1]], op=[0, 0])
+        if c and a.regions and len(cfgs) in (1, 2):
+            # then a convolution and a transposed one whose padding taps are few (6%
+            # and 9% of their multiply-adds) but whose GEMMs are 512 deep: the region
+            # path's deep rule (CONV_REGION_DEEP), checked below
+            if kind == "conv":
+                c.update(nsp=2, groups=1, cin=32, cout=32, k=[4, 4], s=[2, 2], d=[1, 1], size=[32, 32], pads=[[1, 1], [1, 1]], op=[0, 0])
+            else:
+                c.update(nsp=2, groups=1, cin=128, cout=32, k=[4, 4], s=[2, 2], d=[1, 1], size=[8, 16], pads=[[1, 1], [1, 1]], op=[0, 0])
         if c:
             cfgs.append(c)
     os.makedirs(a.work, exist_ok=True)
@@ -489,6 +497,15 @@ def main():
         print("%d of them store their phases in pairs" % zips)
         if not zips:
             print("FAIL no transposed convolution on the region path stored its phases in pairs (--regions)")
+            failed += 1
+        deep = set()
+        for (net, d, src, args, chunk, expect), r, what in results:
+            path = os.path.join(d, net + ".c")
+            if net == "sweep0" and what != "build" and os.path.exists(path):
+                deep |= {f[:2] for f in open(path).read().split("static void layer_")[1:]
+                         if f.startswith(("y1(", "y2(")) and "/* region 0:" in f}
+        if len(deep) != 2:
+            print("FAIL %d of the 2 layers with few padding taps and 512-deep GEMMs took the region path (--regions)" % len(deep))
             failed += 1
         if 4 * regs < ntr:
             print("FAIL only %d of %d transposed convolutions took the region path (--regions)" % (regs, ntr))
