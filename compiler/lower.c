@@ -376,8 +376,11 @@ ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool
     return d;
 }
 
-/* Row blocks of a call (see schedule.h); nbk: the call's sample chunk. */
-static int64_t conv_rows(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nbk) {
+static ConvImplicit implicit_at(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nbk, int64_t R, bool compact);
+
+/* Row blocks of a call (see schedule.h): the implicit GEMM's when it takes blocks
+ * of CONV_IMPLICIT_ROW_FLOATS, else im2col's; nbk: the call's sample chunk. */
+static int64_t conv_rows(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nbk, bool compact) {
     int64_t fg = g->cout / g->groups, N0 = -1, row_floats = 0;
     bool big = false;
     if (nbk != 1) return 0;
@@ -390,9 +393,13 @@ static int64_t conv_rows(const ConvGeom *g, bool tr, const Phase *ph, int n, int
         if (ph[p].K * (ph[p].qtot / N0) > row_floats) row_floats = ph[p].K * (ph[p].qtot / N0);
     }
     if (N0 < 2 || !big) return 0;
-    int64_t R = block_rows(N0, row_floats, CONV_CHUNK_FLOATS);
-    for (int p = 0; p < n && R; p++)
-        if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && !middle_rows_full(g, tr, &ph[p], R)) return 0;
+    int64_t R = 0;
+    for (int pass = 0; pass < 2 && !R; pass++) {   /* the implicit GEMM's blocks, then im2col's */
+        R = block_rows(N0, row_floats, pass ? CONV_CHUNK_FLOATS : CONV_IMPLICIT_ROW_FLOATS);
+        for (int p = 0; p < n && R; p++)
+            if (ph[p].ntaps > 0 && !is_direct(&ph[p], fg) && !middle_rows_full(g, tr, &ph[p], R)) R = 0;
+        if (!pass && R && !implicit_at(g, tr, ph, n, nbk, R, compact).vol) R = 0;
+    }
     return R;
 }
 
@@ -540,13 +547,19 @@ int64_t conv_implicit_off(const ConvImplicit *ip, const ConvGeom *g, bool tr, co
 }
 
 ConvImplicit conv_implicit(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
+    int64_t nbk = conv_nbk(ph, n, nb, g->cout / g->groups, compact);
+    return implicit_at(g, tr, ph, n, nbk, conv_rows(g, tr, ph, n, nbk, compact), compact);
+}
+
+/* The implicit GEMM of a call in chunks of nbk samples or blocks of R rows. */
+static ConvImplicit implicit_at(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nbk, int64_t R, bool compact) {
     ConvImplicit d, none;
     memset(&d, 0, sizeof d);
     none = d;
-    int64_t fg = g->cout / g->groups, cg = g->cin / g->groups, nbk = conv_nbk(ph, n, nb, fg, compact), R = conv_rows(g, tr, ph, n, nbk);
+    int64_t fg = g->cout / g->groups, cg = g->cin / g->groups;
     int64_t umax[MAX_SPATIAL] = {0}, nqmax[MAX_SPATIAL] = {0};
     bool any = false, multi = false;
-    if (compact || fg > CONV_IMPLICIT_MAX_FG) return none;
+    if (compact) return none;
     for (int i = 0; i < g->nsp; i++) d.mul[i] = tr ? 1 : g->s[i];
     for (int p = 0; p < n; p++) {
         if (ph[p].ntaps == 0) continue;
@@ -582,6 +595,7 @@ ConvImplicit conv_implicit(const ConvGeom *g, bool tr, const Phase *ph, int n, i
         int64_t c = conv_implicit_cols(&d, g->nsp, &v, nbk);
         im2col += v.K * v.qtot * nbk;
         extra += g->groups * fg * v.K * (c - v.qtot * nbk);
+        if (fg > CONV_IMPLICIT_MAX_FG && (v.K < CONV_IMPLICIT_WIDE_K || (c - v.qtot * nbk) * CONV_IMPLICIT_WIDE_EXTRA > v.qtot * nbk)) return none;
         if (c > cols) cols = c;
         for (int j = 0; j < v.ntaps; j++) {
             int64_t o = conv_implicit_off(&d, g, tr, &v.taps[j], nbk);
@@ -767,7 +781,7 @@ ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int
         for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
         return (ConvScratch){0, 0, g->cin * g->cout * kvol, 1, 0, 0, nb, 0};
     }
-    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg, compact), R = conv_rows(g, tr, ph, n, nbk);
+    int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg, compact), R = conv_rows(g, tr, ph, n, nbk, compact);
     ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nbk < nb || R), 1, 0, 0, nbk, R};
     ConvRegionPlan rp = conv_region_plan(g, tr, ph, n, nb, compact);
     if (rp.nbk) {   /* the region path: its chunks on the threads, each with its own xt and results */

@@ -130,6 +130,20 @@ DirectPad conv_direct_pad(const ConvGeom *g, bool tr, const Phase *ph, int n, bo
  * pad_rows of the widest phase's columns); col: the floats the copy and the GEMMs'
  * reads past its last channel need (vol 0: the call does not qualify). */
 enum { CONV_IMPLICIT_MAX_FG = 32, CONV_IMPLICIT_MACS = 16, CONV_IMPLICIT_PLANES = 16 };
+/* More output channels than CONV_IMPLICIT_MAX_FG take the implicit GEMM only when
+ * every phase's GEMM is at least CONV_IMPLICIT_WIDE_K deep (shallower ones writing a
+ * large y keep im2col, whose GEMM streams its stores into y) and the extra columns
+ * are at most 1 / CONV_IMPLICIT_WIDE_EXTRA of each phase's (rows of
+ * a large image: 129 columns for 128 outputs), where DCGAN 64->3's input gradient
+ * (64 output channels, 33 columns for 32) took 1.22 of im2col's time.  A call in row
+ * blocks (see conv_rows) that takes the implicit GEMM has blocks of up to
+ * CONV_IMPLICIT_ROW_FLOATS im2col floats, larger than im2col's (the copy is a
+ * quarter of those floats or less, and a block's halo rows are a smaller share of
+ * it).  Paired phase timings, one thread (two): U-Net k3's input gradient (64
+ * output channels, blocks of 16 rows, against im2col's blocks of 2) 0.93 (0.95), its
+ * forward (blocks of 32 rows, not 4) 0.98 (0.99; blocks of 16 or 64 the same),
+ * training step 0.98 (0.99). */
+enum { CONV_IMPLICIT_WIDE_K = 256, CONV_IMPLICIT_WIDE_EXTRA = 64, CONV_IMPLICIT_ROW_FLOATS = 1 << 20 };
 typedef struct ConvImplicit {
     int64_t mul[MAX_SPATIAL], umin[MAX_SPATIAL], ext[MAX_SPATIAL], vol, ldc, col;
     int nplanes;
@@ -182,7 +196,8 @@ bool conv_phase_pairs(const ConvGeom *g, const Phase *ph, int n, int *pair);
  * - rows: row blocks (0: none).  A call whose GEMM phases share their first axis's
  *   extent N0 and whose one sample's im2col exceeds CONV_CHUNK_FLOATS (a batch of
  *   one large image) works on chunks of R rows of one sample, R the largest proper
- *   divisor of N0 whose im2col fits.  The first and last blocks have bodies of their
+ *   divisor of N0 whose im2col fits (CONV_IMPLICIT_ROW_FLOATS instead when the
+ *   implicit GEMM takes blocks of that size).  The first and last blocks have bodies of their
  *   own (their taps' ranges are clipped); every middle block shares one, so R is
  *   refused when some tap misses a middle row;
  * - slots: threads.  A host schedule's call of at least CONV_PARALLEL_MACS

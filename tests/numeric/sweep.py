@@ -342,6 +342,11 @@ def main():
             # phases pair on the region path however few the draws (the draws after it
             # are the same)
             c.update(nsp=2, groups=1, cin=16, cout=32, k=[4, 4], s=[2, 2], d=[1, 1], size=[4, 8], pads=[[1, 1], [1, 1]], op=[0, 0])
+        if c and a.large and len(cfgs) == 1:
+            # the second layer has more output channels (48) than the implicit GEMM's
+            # 32, but a GEMM 288 deep and rows of 65 columns for 64 outputs: it takes the
+            # implicit GEMM (CONV_IMPLICIT_WIDE_K, _EXTRA) in row blocks, checked below
+            c.update(nsp=2, groups=1, cin=32, cout=48, k=[3, 3], s=[2, 2], d=[1, 1], size=[64, 128], pads=[[1, 1], [1, 1]], op=[0, 0])
         if c and a.regions and len(cfgs) in (1, 2):
             # then a convolution and a transposed one whose padding taps are few (6%
             # and 9% of their multiply-adds) but whose GEMMs are 512 deep: the region
@@ -512,6 +517,14 @@ def main():
             failed += 1
         if 8 * cregs < len(cfgs) - ntr:
             print("FAIL only %d of %d convolutions took the region path (--regions)" % (cregs, len(cfgs) - ntr))
+            failed += 1
+    if a.large:
+        wide = [f for (net, d, src, args, chunk, expect), r, what in results
+                if net == "sweep0" and what != "build" and os.path.exists(os.path.join(d, net + ".c"))
+                for f in open(os.path.join(d, net + ".c")).read().split("static void layer_")[1:]
+                if f.startswith("y1(") and "static const int bo[" in f and "row blocks" in f]
+        if not wide:
+            print("FAIL the layer of 48 output channels and rows of 64 outputs did not take the implicit GEMM in row blocks (--large)")
             failed += 1
     if a.expect_implicit and implicit == 0:
         print("FAIL no layer took the implicit GEMM (--expect-implicit)")

@@ -22,7 +22,7 @@ run() {
 run "$root/tests/train/nets.net" "$work/nets" --steps "$steps"
 # the batch-1 large-image net again as a host build with OpenMP, on 1 and 2 threads
 # (row blocks on the threads; the same bits)
-run "$root/tests/train/nets.net" "$work/rows-threads" --network rows --steps "$steps" --threads 1,2
+run "$root/tests/train/nets.net" "$work/rows-threads" --network rows,rowswide --steps "$steps" --threads 1,2
 # the region path (GEMMs over each region's taps, forward and input gradient) as a
 # host build with OpenMP, its chunks on 1 and 2 threads (the same bits)
 run "$root/tests/train/nets.net" "$work/regions-threads" --network regions,regionpairs,regiondeep --steps "$steps" --threads 1,2
