@@ -326,6 +326,22 @@ def main():
                 continue
             ok = False
             worst += " %s max|diff| %.3g (%d of %d elements)" % (pn, float(np.max(np.abs(g - w))), int(bad.sum()), bad.size)
+        # the updates themselves: a layer far from the loss, at a small lr, moves its
+        # weights so little that a weight gradient half wrong stays within the weights'
+        # tolerance, so under SGD (whose update is linear in the gradients) each
+        # parameter's change over the steps must match PyTorch's to 2% of its norm
+        if T["optimizer"] == "sgd":
+            for pn, t in P.items():
+                if pn not in init or ".running_" in pn:
+                    continue
+                dw_want = t.detach().numpy() - init[pn].astype(np.float64)
+                dw_got = got_w[pn].astype(np.float64) - init[pn].astype(np.float64)
+                scale = float(np.linalg.norm(dw_want))
+                # (float32 weights: an update below their rounding is not measurable)
+                floor = 4e-7 * float(np.linalg.norm(init[pn].astype(np.float64))) + 1e-9
+                if float(np.linalg.norm(dw_got - dw_want)) > 0.02 * scale + floor:
+                    ok = False
+                    worst += " %s update off by %.3g of its norm %.3g" % (pn, float(np.linalg.norm(dw_got - dw_want)) / max(scale, 1e-30), scale)
         # inference (running statistics) with netc's trained weights, on the first
         # batch: PyTorch evaluates the same weights, so Adam's noise does not enter
         with torch.no_grad():
