@@ -1676,8 +1676,6 @@ static void region_strides(const ConvRegionPlan *rp, int nsp, int64_t *pst) {
     for (int i = nsp - 1, st = 1; i >= 0; st *= (int)rp->ext[i], i--) pst[i] = st;
 }
 
-/* A region's rows in order (n, box, position in the box): the offset in xt of the
- * first x element of each (tap offset 0), plus `shift`. */
 /* Box b of region R: its positions (returned) and, for position f of them (row-major),
  * its q on each axis (unless q is NULL). */
 static int64_t box_pos(const ConvRegion *R, int b, int nsp, int64_t f, int64_t *q) {
@@ -1690,6 +1688,8 @@ static int64_t box_pos(const ConvRegion *R, int b, int nsp, int64_t f, int64_t *
     return vol;
 }
 
+/* A region's rows in order (n, box, position in the box): the offset in xt of the
+ * first x element of each (tap offset 0), plus `shift`. */
 static void emit_region_rows(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp, const ConvRegion *R, int64_t shift, const char *name) {
     const ConvGeom *g = &cc->g;
     int nsp = g->nsp;

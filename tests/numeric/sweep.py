@@ -435,33 +435,25 @@ def main():
         results = list(pool.map(build_and_run, jobs))
     # the layers whose generated function runs the implicit GEMM (its offset tables),
     # and those with a direct phase on the vector path (sums in registers, emit_direct_vec)
-    implicit = direct_vec = 0
-    for (net, d, src, args, chunk, expect), r, what in results:
-        path = os.path.join(d, net + ".c")
-        if what != "build" and os.path.exists(path):
-            fns = open(path).read().split("static void layer_")[1:]
-            implicit += sum("static const int bo[" in f for f in fns)
-            direct_vec += sum(" wv = wc[" in f for f in fns)
+    def layer_functions(only=None):
+        """The generated layer functions (their text from `layer_` on) of every built
+        network, or of network `only`."""
+        for (net, d, src, args, chunk, expect), r, what in results:
+            path = os.path.join(d, net + ".c")
+            if what != "build" and only in (None, net) and os.path.exists(path):
+                yield from open(path).read().split("static void layer_")[1:]
+    implicit = sum("static const int bo[" in f for f in layer_functions())
+    direct_vec = sum(" wv = wc[" in f for f in layer_functions())
     print("%d layers on the implicit GEMM, %d with direct phases on vectors" % (implicit, direct_vec))
     if a.expect_direct_vec and direct_vec == 0:
         print("FAIL no layer ran a direct phase on vectors (--expect-direct-vec)")
         failed += 1
     def first_net_layer(j):
         """The generated functions of layer y<j> of the first network (one per build of it)."""
-        fns = []
-        for (net, d, src, args, chunk, expect), r, what in results:
-            path = os.path.join(d, net + ".c")
-            if net == "sweep0" and what != "build" and os.path.exists(path):
-                fns += [f for f in open(path).read().split("static void layer_")[1:] if f.startswith("y%d(" % j)]
-        return fns
+        return [f for f in layer_functions("sweep0") if f.startswith("y%d(" % j)]
     def layers_with(test):
         """How many generated layer functions pass test(text) over the built networks."""
-        n = 0
-        for (net, d, src, args, chunk, expect), r, what in results:
-            path = os.path.join(d, net + ".c")
-            if what != "build" and os.path.exists(path):
-                n += sum(bool(test(f)) for f in open(path).read().split("static void layer_")[1:])
-        return n
+        return sum(bool(test(f)) for f in layer_functions())
     if a.stream:
         # every layer's GEMM must be a streaming one (its name starts s..gemm_)
         streams = layers_with(lambda f: re.search(r"\bs[pwao]*gemm_", f))

@@ -332,7 +332,7 @@ def main():
         # parameter's change over the steps must match PyTorch's to 2% of its norm
         if T["optimizer"] == "sgd":
             for pn, t in P.items():
-                if pn not in init or ".running_" in pn:
+                if ".running_" in pn:
                     continue
                 dw_want = t.detach().numpy() - init[pn].astype(np.float64)
                 dw_got = got_w[pn].astype(np.float64) - init[pn].astype(np.float64)
