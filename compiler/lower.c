@@ -774,9 +774,18 @@ int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact) {
     return g->cin * kvol / 2;
 }
 
+bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
+    if (compact || tr || n != 1 || g->groups != 1 || g->cout % VEC_W || conv_pairs(g, tr, compact)) return false;
+    int64_t kvol = 1;
+    for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
+    if (ph[0].K < CONV_UNROLL_MIN_K || ph[0].qtot * ph[0].ntaps > CONV_UNROLL_MAX || g->cout * g->cin * kvol > CONV_UNROLL_PACK) return false;
+    ConvImplicit ip = conv_implicit(g, tr, ph, n, nb, compact);   /* (its columns a sample, against the outputs) */
+    return !ip.vol || conv_implicit_cols(&ip, g->nsp, &ph[0], 1) * CONV_UNROLL_WASTE > ph[0].qtot * (CONV_UNROLL_WASTE + 1);
+}
+
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
-    int64_t kp = conv_pairs(g, tr, compact);
-    if (kp) {   /* the pair path: its packed weights, every weight once */
+    if (conv_pairs(g, tr, compact) || conv_unrolled(g, tr, ph, n, nb, compact)) {
+        /* the pair path and the unrolled path: their packed weights, every weight once */
         int64_t kvol = 1;
         for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
         return (ConvScratch){0, 0, g->cin * g->cout * kvol, 1, 0, 0, nb, 0};

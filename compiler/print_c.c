@@ -1619,17 +1619,19 @@ static void emit_load_t16(Emitter *w, const char *row) {
 
 /* Wt: every phase's weights tap-major, row (j, ci) of phase p at pack + poff[p] + (j *
  * Cg + ci) * ldb, its output channels contiguous. */
-static void emit_region_pack(Emitter *w, const ConvCall *cc, const ConvRegionPlan *rp) {
+static void emit_region_pack(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp) {
+    Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
     int64_t Fg = g->cout, Cg = g->cin, kvol = 1, poff = 0;
     for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
     emit(w, "/* the weights tap-major, each row (tap, ci) the output channels side by side */");
     /* on the vector path, a kernel of 16 taps (k4 in 2-D): 16 output channels' taps at
      * a time, transposed in registers into 16 rows of 16 channels, each stored at its
-     * tap's place (to) */
-    bool tvec = kvol == 16 && Fg % 16 == 0;
+     * tap's place (to); a convolution's other kernels: 16 output channels' weights
+     * 16 at a time in the order they lie (ci, tap), the last block masked, the same */
+    bool tvec = Fg % 16 == 0 && (kvol == 16 || !cc->tr);
     if (tvec) {
-        int64_t to[16] = {0}, po = 0;
+        int64_t *to = arena_alloc(c->a, sizeof(int64_t) * (size_t)kvol), po = 0, E = Cg * kvol;
         for (int p = 0; p < cc->nphases; p++) {
             const Phase *ph = &cc->phases[p];
             for (int j = 0; j < ph->ntaps; j++) to[ph->taps[j].index] = po + j * Cg * rp->ldb;
@@ -1637,15 +1639,33 @@ static void emit_region_pack(Emitter *w, const ConvCall *cc, const ConvRegionPla
         }
         emit_raw(w, "#if NETC_VEC\n");
         emit(w, "{");
-        emit_int_table(w, "to", to, 16, 16);
+        emit_int_table(w, "to", to, kvol, 16);
         if (!cc->par && threaded(Fg * Cg * kvol)) emit(w, "NETC_PARALLEL_FOR");
-        emit(w, "for (int ci = 0; ci < %lld; ci++)", LL(Cg));
-        emit(w, "for (int co = 0; co < %lld; co += 16) {", LL(Fg));
-        char row[128];
-        if (cc->tr) snprintf(row, sizeof row, "w + (ci * %lld + co + j) * 16", LL(Fg));
-        else snprintf(row, sizeof row, "w + ((co + j) * %lld + ci) * 16", LL(Cg));
-        emit_load_t16(w, row);
-        emit(w, "for (int t = 0; t < 16; t++) *(netc_vf *)(pack + to[t] + ci * %lld + co) = r[t];", LL(rp->ldb));
+        if (kvol != 16) {   /* w[co][ci][taps]: E floats a row */
+            emit(w, "for (int co = 0; co < %lld; co += 16) {", LL(Fg));
+            for (int tail = 0; tail < 2; tail++) {
+                int64_t full = E / 16 * 16, rem = tail ? E - full : 16;
+                if (rem == 0 || (!tail && full == 0)) continue;
+                if (tail) emit(w, "{");
+                else emit(w, "for (int e0 = 0; e0 < %lld; e0 += 16) {", LL(full));
+                if (tail) emit(w, "const int e0 = %lld;", LL(full));
+                emit(w, "netc_vf r[16];");
+                if (tail) emit(w, "for (int j = 0; j < 16; j++) r[j] = NETC_LOADM(w + (co + j) * %lld + e0, 0x%xu);", LL(E), (1u << rem) - 1);
+                else emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(w + (co + j) * %lld + e0);", LL(E));
+                emit(w, "netc_t16(r);");
+                emit(w, "for (int t = 0; t < %lld; t++) *(netc_vf *)(pack + to[(e0 + t) %% %lld] + (e0 + t) / %lld * %lld + co) = r[t];",
+                     LL(rem), LL(kvol), LL(kvol), LL(rp->ldb));
+                emit(w, "}");
+            }
+        } else {
+            emit(w, "for (int ci = 0; ci < %lld; ci++)", LL(Cg));
+            emit(w, "for (int co = 0; co < %lld; co += 16) {", LL(Fg));
+            char row[128];
+            if (cc->tr) snprintf(row, sizeof row, "w + (ci * %lld + co + j) * 16", LL(Fg));
+            else snprintf(row, sizeof row, "w + ((co + j) * %lld + ci) * 16", LL(Cg));
+            emit_load_t16(w, row);
+            emit(w, "for (int t = 0; t < 16; t++) *(netc_vf *)(pack + to[t] + ci * %lld + co) = r[t];", LL(rp->ldb));
+        }
         emit(w, "}");
         emit(w, "}");
         emit_raw(w, "#else\n");
@@ -1948,7 +1968,7 @@ static void emit_region_call(Ctx *c, const ConvCall *cc, const ConvScratch *cs, 
     const ConvGeom *g = &cc->g;
     int64_t Cg = g->cin, NB = cc->nb, nbk = rp->nbk, nch = NB / nbk, invol = 1;
     for (int i = 0; i < g->nsp; i++) invol *= g->in[i];
-    emit_region_pack(w, cc, rp);
+    emit_region_pack(c, cc, rp);
     ConvCall pc = *cc;
     pc.par = cs->slots > 1;
     if (pc.par) {
@@ -2186,6 +2206,97 @@ static void emit_pairs_call(Ctx *c, const ConvCall *cc, int64_t K) {
     emit(w, "}");
 }
 
+/* The unrolled path (conv_unrolled): the weights packed tap-major (emit_region_pack,
+ * rows Fg floats), then per sample and panel of 16 output channels, per block of 16
+ * output positions, one vector of sums a position over the input channels (a loop,
+ * xp and wp stepping over x's channels and the pack's rows) and the taps (printed:
+ * a tap's weights once, then its multiply-add for each position it reads inside x).
+ * The vector path transposes a block's sums into 16 outputs of each channel (one
+ * store, masked for a short last block); portable builds keep 16 floats a position
+ * and store them one by one.  A bias joins the store, an activation passes over the
+ * block after it. */
+static void emit_unrolled_call(Ctx *c, const ConvCall *cc) {
+    Emitter *w = c->w;
+    const ConvGeom *g = &cc->g;
+    const Phase *ph = &cc->phases[0];
+    int nsp = g->nsp;
+    int64_t Fg = g->cout, Cg = g->cin, Q = ph->qtot, np = Fg / VEC_W, invol = 1, xst[MAX_SPATIAL];
+    for (int i = nsp - 1; i >= 0; i--) xst[i] = invol, invol *= g->in[i];
+    emit(w, "/* the unrolled path: 16 output channels by 16 positions in registers, each tap's multiply-adds printed for the positions it reaches */");
+    ConvRegionPlan rp = {.ldb = Fg};
+    emit_region_pack(c, cc, &rp);
+    bool act = cc->act.kind != ACT_IDENTITY;
+    if (!cc->par && threaded(cc->nb * Fg * Cg * ph->ntaps * Q)) emit(w, "NETC_PARALLEL_FOR");
+    emit(w, "for (int u = 0; u < %lld; u++) {", LL(cc->nb * np));
+    emit(w, "const int n = u / %lld, cp = u %% %lld * 16;", LL(np), LL(np));
+    emit(w, "const float *restrict xs = x + n * %lld;", LL(Cg * invol));
+    emit(w, "float *restrict yo = y + (n * %lld + cp) * %lld;", LL(Fg), LL(Q));
+    if (cc->b >= 0) emit(w, "const float *restrict bp = s->params + %lld + cp;", LL(cc->b));
+    for (int64_t b0 = 0; b0 < Q; b0 += VEC_W) {
+        int64_t r = Q - b0 < VEC_W ? Q - b0 : VEC_W;
+        emit(w, "{");
+        emit(w, "/* positions %lld-%lld */", LL(b0), LL(b0 + r - 1));
+        int64_t off[VEC_W];
+        bool in[VEC_W];
+        for (int64_t p = 0; p < r; p++) emit(w, "NETC_UACC(c%lld);", LL(p));
+        emit(w, "const float *restrict xp = xs, *restrict wp = pack + cp;");
+        emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %lld) {", LL(Cg), LL(invol), LL(Fg));
+        for (int j = 0; j < ph->ntaps; j++) {
+            bool any = false;
+            for (int64_t p = 0; p < r; p++) {
+                int64_t f = b0 + p, o = 0;
+                in[p] = true;
+                for (int i = nsp - 1; i >= 0; i--) {
+                    int64_t q = f % g->out[i], xi = q * g->s[i] + tap_offset(g, false, &ph->taps[j], i);
+                    f /= g->out[i];
+                    in[p] &= xi >= 0 && xi < g->in[i];
+                    o += xi * xst[i];
+                }
+                off[p] = o;
+                any |= in[p];
+            }
+            if (!any) continue;
+            emit(w, "NETC_UW(a%d, wp + %lld);", j, LL(j * Cg * Fg));
+            for (int64_t p = 0; p < r; p++)
+                if (in[p]) emit(w, "NETC_UFMA(c%lld, xp[%lld], a%d);", LL(p), LL(off[p]), j);
+        }
+        emit(w, "}");
+        const char *bv = cc->b >= 0 ? " + bp[f]" : "";
+        emit_raw(w, "#if NETC_VEC\n");
+        char init[16 * 8] = "";
+        for (int64_t p = 0; p < r; p++) snprintf(init + strlen(init), sizeof init - strlen(init), "%sc%lld", p ? ", " : "", LL(p));
+        emit(w, "netc_vf r[16] = {%s};   /* (the positions past the last: zero) */", init);
+        emit(w, "netc_t16(r);");
+        emit(w, "for (int f = 0; f < 16; f++) {");
+        emit(w, "float *restrict yr = yo + f * %lld + %lld;", LL(Q), LL(b0));
+        if (r == VEC_W) {
+            if (cc->accumulate) emit(w, "*(netc_vf *)yr += r[f];");
+            else emit(w, "*(netc_vf *)yr = r[f]%s;", bv);
+        } else {
+            unsigned m = (1u << r) - 1;
+            if (cc->accumulate) emit(w, "NETC_STOREM(yr, NETC_LOADM(yr, 0x%xu) + r[f], 0x%xu);", m, m);
+            else emit(w, "NETC_STOREM(yr, r[f]%s, 0x%xu);", bv, m);
+        }
+        emit(w, "}");
+        emit_raw(w, "#else\n");
+        emit(w, "for (int f = 0; f < 16; f++) {");
+        emit(w, "float *restrict yr = yo + f * %lld + %lld;", LL(Q), LL(b0));
+        for (int64_t p = 0; p < r; p++) emit(w, "yr[%lld] %s c%lld[f]%s;", LL(p), cc->accumulate ? "+=" : "=", LL(p), bv);
+        emit(w, "}");
+        emit_raw(w, "#endif\n");
+        if (act) {
+            char e[256];
+            act_expr(e, sizeof e, cc->act, "yr[l]");
+            emit(w, "for (int f = 0; f < 16; f++) {");
+            emit(w, "float *restrict yr = yo + f * %lld + %lld;", LL(Q), LL(b0));
+            emit(w, "for (int l = 0; l < %lld; l++) yr[l] = %s;", LL(r), e);
+            emit(w, "}");
+        }
+        emit(w, "}");
+    }
+    emit(w, "}");
+}
+
 /* The call's convolution: outputs no tap reaches get the bias alone; phases with
  * few output channels go direct; the others take weight packing, im2col and GEMM,
  * all of their groups and phases inside one loop over sample chunks, so that a
@@ -2213,6 +2324,11 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     int64_t kp = conv_pairs(g, cc->tr, c->s->compact);
     if (kp) {
         emit_pairs_call(c, cc, kp);
+        emit(w, "}");
+        return;
+    }
+    if (conv_unrolled(g, cc->tr, cc->phases, cc->nphases, NB, c->s->compact)) {
+        emit_unrolled_call(c, cc);
         emit(w, "}");
         return;
     }
@@ -4122,6 +4238,18 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#define NETC_KEEP(v) __asm__(\"\" : \"+v\"(v))");
     emit(w, "#else");
     emit(w, "#define NETC_VEC 0");
+    emit(w, "#endif");
+    emit(w, "/* The unrolled path's sums of 16 output channels at one position (NETC_UACC), a");
+    emit(w, " * tap's weights for them (NETC_UW) and one multiply-add (NETC_UFMA): a vector, or");
+    emit(w, " * 16 floats in portable builds. */");
+    emit(w, "#if NETC_VEC");
+    emit(w, "#define NETC_UACC(c) netc_vf c = {0}");
+    emit(w, "#define NETC_UW(a, p) const netc_vf a = *(const netc_vf *)(p)");
+    emit(w, "#define NETC_UFMA(c, x, a) __asm__(\"vfmadd231ps %%1%%{1to16%%}, %%2, %%0\" : \"+v\"(c) : \"m\"(x), \"v\"(a))");
+    emit(w, "#else");
+    emit(w, "#define NETC_UACC(c) float c[16] = {0}");
+    emit(w, "#define NETC_UW(a, p) const float *restrict a = (p)");
+    emit(w, "#define NETC_UFMA(c, x, a) for (int l_ = 0; l_ < 16; l_++) c[l_] += (x) * a[l_]");
     emit(w, "#endif");
     emit(w, "/* NETC_IVDEP: the next loop's iterations are independent where GCC cannot see it");
     emit(w, " * (two scratch areas of one arena), so that it vectorises the loop. */");

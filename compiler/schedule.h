@@ -313,6 +313,37 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
 enum { CONV_PAIRS_MIN_FG = 16, CONV_PAIRS_MAX_K = 1024 };
 int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact);
 
+/* The unrolled path (host schedules): a small convolution whose output positions and
+ * taps are unrolled in the code.  Its vectors run over 16 output channels (a panel of
+ * the weights, packed tap-major as on the region path), and a block of 16 output
+ * positions holds one vector of sums each, in registers, over the input channels
+ * (a loop) and the taps (unrolled): each multiply-add broadcasts one input from where
+ * it lies in x, at an offset known when the code is printed (an FMA with a memory
+ * operand: left to itself GCC keeps the inputs neighbouring taps share in registers,
+ * spills, and ran DCGAN-like 16 -> 64 at 14 x 14, k3 s2, at 1.5 of im2col's time),
+ * and a tap that reads a position's padding is never printed for it: no im2col, no
+ * padded copy, no extra columns, no border regions.  A block's sums are transposed in
+ * registers (netc_t16) into 16 outputs of each channel, one store each (masked for a
+ * last block of fewer positions).  The samples and panels share out over the threads.
+ * Taken by a convolution (one phase: so also the input gradient of a transposed one)
+ * with one group, a multiple of 16 output channels and no pair path, whose positions
+ * times taps (the multiply-adds of a panel's code per input channel) are at most
+ * CONV_UNROLL_MAX and whose weights are at most CONV_UNROLL_PACK floats (they serve
+ * every sample from the caches); and only with a GEMM at least CONV_UNROLL_MIN_K deep
+ * (input channels times taps: a block's transposes and stores cost as much as 16
+ * multiply-adds a position: the upsampler1d example's first layer, 1 -> 16 k5 in
+ * 1-D, took its forward to 1.09), and not where the
+ * implicit GEMM runs at most 1 / CONV_UNROLL_WASTE more columns than outputs (rows
+ * of a 1-D signal: 16 positions a vector there too, and no transposes; 8 -> 16 over
+ * 32 outputs, k5 s2, took 1.07 of its time on this path).  Paired timings against
+ * the path each took before, one thread: the input gradient of the firmware 8 x 8 k4
+ * anchor (implicit GEMM, 80 columns for 64 outputs) 0.69, its training step 0.90;
+ * convolutions into 16 channels at 8 x 8, k3 or k4 s2 p1, 2 to 16 input channels
+ * (implicit) 0.69-0.82; 16 -> 48 at 8 x 8 (im2col) 0.71; 16 -> 64 at 14 x 14 k3 s2
+ * (im2col) 0.66; the autoencoder example's forward 0.96, training step 0.97. */
+enum { CONV_UNROLL_MIN_K = 16, CONV_UNROLL_MAX = 2048, CONV_UNROLL_PACK = 1 << 14, CONV_UNROLL_WASTE = 16 };
+bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact);
+
 /* Weight-gradient chunks (see conv_dw): a chunk's transposed im2col fits
  * CONV_DW_CHUNK_FLOATS, and a GEMM over it is at least CONV_DW_MIN_DEPTH deep
  * (twice that for a dW of CONV_DW_DEEP_FLOATS or more on the host). */

@@ -64,5 +64,11 @@ run regions-portable --count "$((count_wide / 10))" --seed 12 --layout nchw --re
 run pairs --count "$((count_wide / 5))" --seed 21 --layout nchw --pairs --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 run pairs-portable --count "$((count_wide / 10))" --seed 22 --layout nchw --pairs --per-net 10 --batch 3 --cflags "-O1 -DNETC_PORTABLE"
 CC=clang run pairs-clang --count "$((count_wide / 10))" --seed 23 --layout nchw --pairs --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
+# small convolutions on the unrolled path (16-48 output channels, positions and taps
+# unrolled, padding taps left out, masked last blocks), and those just over its
+# limits, which must not take it: on 1 and 2 threads, portable, Clang
+run unrolled --count "$((count_wide * 2 / 5))" --seed 31 --layout nchw --unrolled --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
+run unrolled-portable --count "$((count_wide * 3 / 10))" --seed 32 --layout nchw --unrolled --per-net 10 --batch 3 --cflags "-O1 -DNETC_PORTABLE"
+CC=clang run unrolled-clang --count "$((count_wide / 5))" --seed 33 --layout nchw --unrolled --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -153,6 +153,52 @@ def draw_pairs(rng, kind):
     return cfg
 
 
+def conv_out(c):
+    """The output size of layer c on each axis."""
+    o = []
+    for i in range(c["nsp"]):
+        (pb, pe), k, s, d, n = c["pads"][i], c["k"][i], c["s"][i], c["d"][i], c["size"][i]
+        if c["kind"] == "tconv":
+            o.append((n - 1) * s - pb - pe + d * (k - 1) + c["op"][i] + 1)
+        else:
+            o.append((n + pb + pe - d * (k - 1) - 1) // s + 1)
+    return o
+
+
+def unrolled_eligible(c):
+    """Whether layer c is within conv_unrolled's limits in a host build (schedule.h): a
+    convolution with one group, a multiple of 16 output channels, not on the pair
+    path, a GEMM at least 16 deep (input channels times taps), at most 2048 output
+    positions times taps and at most 16384 weights.  Such a layer may still take the
+    implicit GEMM instead (when its columns are at most 1/16 more than its outputs)."""
+    kvol = int(np.prod(c["k"]))
+    return (c["kind"] == "conv" and c["groups"] == 1 and c["cout"] % 16 == 0 and not pairs_eligible(c) and c["cin"] * kvol >= 16
+            and int(np.prod(conv_out(c))) * kvol <= 2048 and c["cout"] * c["cin"] * kvol <= 16384)
+
+
+def draw_unrolled(rng, kind):
+    """A small convolution for the unrolled path (conv_unrolled): 16, 32 or 48 output
+    channels (one to three panels), 1-D to 3-D, any stride, dilation and padding
+    (positions whose taps read padding lose those taps), output positions not a
+    multiple of 16 (a masked last block), every activation and bias; some too large
+    (positions times taps, or weights) and transposed ones, which must not take it."""
+    nsp = int(rng.integers(1, 4))
+    k = [int(rng.integers(1, 5 if nsp < 3 else 4)) for _ in range(nsp)]
+    s = [int(rng.integers(1, 4)) for _ in range(nsp)]
+    d = [int(rng.integers(1, 3)) for _ in range(nsp)]
+    big = rng.random() < 0.25
+    if big:   # (mostly over the limits)
+        s = [1] * nsp
+        k = [max(2, t) for t in k]
+    size = [int(rng.integers(1, (200 if big else 40) if nsp == 1 else (40 if big else 14) if nsp == 2 else (12 if big else 7))) for _ in range(nsp)]
+    pads = [[int(rng.integers(0, d[i] * (k[i] - 1) + 1)), int(rng.integers(0, d[i] * (k[i] - 1) + 1))] for i in range(nsp)]
+    cfg = dict(kind=kind, nsp=nsp, groups=1, cin=int(rng.choice([2, 3, 8, 17, 60 if big else 8])), cout=int(rng.choice([16, 16, 32, 48])),
+               k=k, s=s, d=d, size=size, pads=pads, op=[0] * nsp, bias=bool(rng.integers(0, 2)), act=str(rng.choice(ACTS)))
+    if kind == "tconv":
+        cfg["op"] = [int(rng.integers(0, max(s[i], d[i]))) for i in range(nsp)]
+    return cfg if min(conv_out(cfg)) >= 1 else None
+
+
 def draw(rng, kind, wide=False, large=False, direct=False, regions=False):
     nsp = int(rng.integers(1, 4))
     groups = int(rng.choice([1, 1, 1, 2, 3]))
@@ -329,6 +375,8 @@ def main():
                     "(a padded copy of x that every tap's GEMM rows read in place, no im2col)")
     ap.add_argument("--pairs", action="store_true", help="only convolutions and transposed ones for the pair path "
                     "(draw_pairs); fails unless exactly the layers its conditions admit take it, some of each kind")
+    ap.add_argument("--unrolled", action="store_true", help="only small convolutions for the unrolled path "
+                    "(draw_unrolled); fails unless exactly the layers its conditions admit take it, and some do")
     ap.add_argument("--zip", action="store_true", help="only stride-2 transposed convolutions with a large y whose "
                     "phases zip their results into y past the caches (draw_zip); fails unless a third of them do")
     a = ap.parse_args()
@@ -336,7 +384,7 @@ def main():
     cfgs = []
     while len(cfgs) < a.count:
         kind = "tconv" if len(cfgs) % 2 == 0 else "conv"
-        c = draw_pairs(rng, kind) if a.pairs else draw_zip(rng) if a.zip else draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large or a.direct or a.regions, a.large, a.direct, a.regions)
+        c = draw_unrolled(rng, kind) if a.unrolled else draw_pairs(rng, kind) if a.pairs else draw_zip(rng) if a.zip else draw_stream(rng, kind) if a.stream else draw(rng, kind, a.wide or a.large or a.direct or a.regions, a.large, a.direct, a.regions)
         if c and a.regions and not cfgs:
             # the first layer is a decoder's (k4 s2 p1 over 4 x 8, rows of 16), whose
             # phases pair on the region path however few the draws (the draws after it
@@ -490,6 +538,28 @@ def main():
         print("%d of %d convolutions and %d of %d transposed ones on the pair path" % (took["conv"], len(cfgs) - ntr, took["tconv"], ntr))
         if not took["conv"] or not took["tconv"]:
             print("FAIL no convolution or no transposed one took the pair path (--pairs)")
+            failed += 1
+    if a.unrolled:
+        # no layer outside conv_unrolled's limits (unrolled_eligible) takes the path, and
+        # every layer within them does unless it runs the implicit GEMM (its offset
+        # tables) instead; most of them do
+        took = within = 0
+        for (net, d, src, args, chunk, expect), r, what in results:
+            path = os.path.join(d, net + ".c")
+            if what == "build" or not os.path.exists(path):
+                continue
+            fns = {f.split("(")[0]: f for f in open(path).read().split("static void layer_")[1:]}
+            for j, c in enumerate(chunk):
+                f = fns.get("y%d" % j, "")
+                on, ok = "/* the unrolled path" in f, unrolled_eligible(c)
+                took += on
+                within += ok
+                if on and not ok or ok and not on and "static const int bo[" not in f:
+                    print("FAIL %s/y%d %s the unrolled path: %s" % (net, j, "took" if on else "missed", json.dumps(c)))
+                    failed += 1
+        print("%d of %d layers on the unrolled path, %d within its limits" % (took, len(cfgs), within))
+        if 2 * took < within:
+            print("FAIL only %d of the %d layers within its limits took the unrolled path (--unrolled)" % (took, within))
             failed += 1
     if a.regions:
         # the layers split into border regions (their functions carry region comments;
