@@ -349,8 +349,8 @@ ConvDw conv_dw(const ConvGeom *wg, const Phase *wph, int64_t nb, int64_t R, bool
     d.scratch = d.parts * d.colT + d.A + (d.parts - 1) * d.part + d.ct;
     int64_t svol = 1;   /* the source's positions; colT holds each of them ntaps * qtot / svol times */
     for (int i = 0; i < wg->nsp; i++) svol *= wg->in[i];
-    d.bcast = !compact && !d.direct && wg->groups == 1 && R % 32 == 0 && wg->cin % 8 == 0 && wph->ntaps <= 64 &&
-              wph->nq[wg->nsp - 1] >= CONV_DW_BCAST_MIN_ROW && wph->ntaps * wph->qtot >= 2 * svol && R * K * wph->qtot * nb >= CONV_PARALLEL_MACS;
+    d.bcast = !compact && !d.direct && wg->groups == 1 && R % 16 == 0 && wg->cin % 8 == 0 && wph->ntaps <= 64 &&
+              wph->nq[wg->nsp - 1] >= CONV_DW_BCAST_MIN_ROW && wph->ntaps * wph->qtot >= 2 * svol;
     if (d.bcast) {   /* the most samples whose AT fits CONV_DW_BCAST_FLOATS (at least one) */
         d.bnb = 1;
         for (int64_t b = nb; b > 1; b--)

@@ -2807,10 +2807,10 @@ static void emit_dact_loop(Emitter *w, int64_t n, const char *dst, const char *o
 /* ---- the broadcast weight gradient (ConvDw.bcast) ---- */
 
 /* A tile of the broadcast weight gradient, for the taps whose positions are [lo,
- * hi) of a unit's box of extents nq: C[8][32] (rows R floats apart; first: =, else
+ * hi) of a unit's box of extents nq: C[8][RW] (rows R floats apart; first: =, else
  * +=) the sum over the unit's nbw samples n and those positions q of S[off + n * sn +
  * r * sv + (q's source index)] (row r of the 8, broadcast) times AT's row (n, q) at
- * B (32 floats).  Returns its name. */
+ * B (RW floats: 32, or 16 when R is an odd multiple of 16).  Returns its name. */
 static const char *dw_bcast_fn(Ctx *c, const ConvGeom *g, const int64_t *nq, int64_t nbw, int64_t R, const int64_t *lo, const int64_t *hi,
                                const int64_t *mul) {
     Emitter *w = c->g;
@@ -2826,26 +2826,29 @@ static const char *dw_bcast_fn(Ctx *c, const ConvGeom *g, const int64_t *nq, int
         snprintf(lead + strlen(lead), sizeof lead - strlen(lead), " + q%d * %lld", i, LL(mul[i] * sst[i]));
         snprintf(qlead + strlen(qlead), sizeof qlead - strlen(qlead), " + q%d * %lld", i, LL(qst[i]));
     }
-    emit(w, "/* C[8][32] (first: =, else +=) the sum over %lld sample%s and the positions [%lld, %lld) of the last axis of S's rows (broadcast) . B's */",
-         LL(nbw), nbw == 1 ? "" : "s", LL(lo[L]), LL(hi[L]));
+    int nv = R % 32 ? 1 : 2;
+    emit(w, "/* C[8][%d] (first: =, else +=) the sum over %lld sample%s and the positions [%lld, %lld) of the last axis of S's rows (broadcast) . B's */",
+         16 * nv, LL(nbw), nbw == 1 ? "" : "s", LL(lo[L]), LL(hi[L]));
     emit_raw(w, "#if NETC_VEC\n");
     emit(w, "static void %s(const float *restrict S, const float *restrict B, float *restrict C, const int off, const int first)", name);
     emit(w, "{");
     for (int r = 0; r < 8; r++)
-        emit(w, "netc_vf c%d_0 = first ? (netc_vf){0} : *(const netc_vf *)(C + %lld), c%d_1 = first ? (netc_vf){0} : *(const netc_vf *)(C + %lld);", r,
-             LL(r * R), r, LL(r * R + 16));
+        for (int v = 0; v < nv; v++) emit(w, "netc_vf c%d_%d = first ? (netc_vf){0} : *(const netc_vf *)(C + %lld);", r, v, LL(r * R + 16 * v));
     emit(w, "for (int n = 0; n < %lld; n++)", LL(nbw));
     for (int i = 0; i < L; i++) emit(w, "for (int q%d = %lld; q%d < %lld; q%d++)", i, LL(lo[i]), i, LL(hi[i]), i);
     emit(w, "{");
     emit(w, "const int ai = off + n * %lld%s;", LL(g->cin * sv), lead);
     emit(w, "const float *restrict bp = B + (n * %lld%s) * %lld;", LL(qv), qlead, LL(R));
     emit(w, "for (int q%d = %lld; q%d < %lld; q%d++) {", L, LL(lo[L]), L, LL(hi[L]), L);
-    emit(w, "const netc_vf b0 = *(const netc_vf *)(bp + q%d * %lld), b1 = *(const netc_vf *)(bp + q%d * %lld + 16);", L, LL(R), L, LL(R));
+    for (int v = 0; v < nv; v++) emit(w, "const netc_vf b%d = *(const netc_vf *)(bp + q%d * %lld + %d);", v, L, LL(R), 16 * v);
+    for (int r = 0; r < 8; r++) {
+        if (nv == 2) emit(w, "{ const float a = S[ai + %lld + q%d * %lld]; c%d_0 += a * b0; c%d_1 += a * b1; }", LL(r * sv), L, LL(mul[L]), r, r);
+        else emit(w, "{ const float a = S[ai + %lld + q%d * %lld]; c%d_0 += a * b0; }", LL(r * sv), L, LL(mul[L]), r);
+    }
+    emit(w, "}");
+    emit(w, "}");
     for (int r = 0; r < 8; r++)
-        emit(w, "{ const float a = S[ai + %lld + q%d * %lld]; c%d_0 += a * b0; c%d_1 += a * b1; }", LL(r * sv), L, LL(mul[L]), r, r);
-    emit(w, "}");
-    emit(w, "}");
-    for (int r = 0; r < 8; r++) emit(w, "*(netc_vf *)(C + %lld) = c%d_0, *(netc_vf *)(C + %lld) = c%d_1;", LL(r * R), r, LL(r * R + 16), r);
+        for (int v = 0; v < nv; v++) emit(w, "*(netc_vf *)(C + %lld) = c%d_%d;", LL(r * R + 16 * v), r, v);
     emit(w, "}");
     emit_raw(w, "#endif\n\n");
     return name;
@@ -2914,12 +2917,13 @@ static void emit_dw_bcast(Ctx *c, const ConvCall *wc, const Phase *ph, const Con
         emit(w, "for (int r = 0; r < %lld; r++) AT[(n * %lld + q) * %lld + r] = s->arena[%lld + ((n0 + n) * %lld + r) * %lld + rb * %lld + q];", LL(R), LL(bq),
              LL(R), LL(Rsrc), LL(Rch), LL(Rvol), LL(bq));
     }
-    emit(w, "/* the tiles: tap j, source channels cb .. cb + 7, AT's columns rb32 .. rb32 + 31 */");
+    int rw = R % 32 ? 16 : 32;   /* a tile's columns of AT (dw_bcast_fn) */
+    emit(w, "/* the tiles: tap j, source channels cb .. cb + 7, AT's columns rb .. rb + %d */", rw - 1);
     if (thr) emit(w, "NETC_PARALLEL_FOR");
     emit(w, "for (int jb = 0; jb < %lld; jb++) {", LL(T * (Cg / 8)));
     emit(w, "const int j = jb / %lld, cb = jb %% %lld * 8;", LL(Cg / 8), LL(Cg / 8));
-    emit(w, "for (int rb32 = 0; rb32 < %lld; rb32 += 32)", LL(R));
-    emit(w, "fn[kind][j](s->arena + %lld + (n0 * %lld + cb) * %lld + rb * %lld, AT + rb32, Ct + (j * %lld + cb) * %lld + rb32, toff[j], c0 == 0);", LL(src),
+    emit(w, "for (int rc = 0; rc < %lld; rc += %d)", LL(R), rw);
+    emit(w, "fn[kind][j](s->arena + %lld + (n0 * %lld + cb) * %lld + rb * %lld, AT + rc, Ct + (j * %lld + cb) * %lld + rc, toff[j], c0 == 0);", LL(src),
          LL(Cg), LL(sv), LL(brow * mul[0] * row0), LL(Cg), LL(R));
     emit(w, "}");
     emit(w, "}");

@@ -401,16 +401,17 @@ enum { CONV_DW_COLS_FLOATS = 1 << 15, CONV_DW_COLS_MIN = 64 };
  *   0.55 (rows of 8 positions two a vector; 0.97 one a vector); 16->8 @8x8 k4
  *   (2048 sums to add across lanes) 1.18, refused by the cost. */
 enum { CONV_DW_DIRECT_MAX_R = 16 };
-/* - bcast: a host plan of one group whose R is a multiple of 32 and whose source has
- *   a multiple of 8 channels, of at least CONV_PARALLEL_MACS multiply-adds, rows of
- *   CONV_DW_BCAST_MIN_ROW positions or more along the last axis, and a colT that
+/* - bcast: a host plan of one group whose R is a multiple of 16 and whose source has
+ *   a multiple of 8 channels, rows of CONV_DW_BCAST_MIN_ROW positions or more along
+ *   the last axis, and a colT that
  *   would hold each source position twice or more (ntaps * qtot >= 2 * the source's
  *   positions), runs without colT on the vector path: per unit of bnb samples (the
  *   most whose AT fits CONV_DW_BCAST_FLOATS), or of brows rows (axis 0) of one
  *   sample when one is over it (the most rows, a proper divisor, that fit, every tap
  *   missing only rows of the first or the last block; those two blocks and the
  *   middle ones have tiles of their own), A transposed (AT, each
- *   position's R floats side by side, bat floats), then per tap, 32 of R by 8 source
+ *   position's R floats side by side, bat floats), then per tap, 32 of R (16 when R
+ *   is an odd multiple of 16) by 8 source
  *   channels at a time, the source read where it lies at the tap's offset and
  *   broadcast, times AT's rows, over only the positions where the tap reads input
  *   (one function per set of ranges, emit_dw_bcast), into Ct (tap, source channel,
@@ -420,7 +421,10 @@ enum { CONV_DW_DIRECT_MAX_R = 16 };
  *   timings against the GEMM path: DCGAN 8x8's weight gradient (ranged) 0.93 on one
  *   thread, 0.79 on two; 16x16's (column chunks) 0.90, 0.93; U-Net k3's (row blocks
  *   of 8 rows, 16 of them) 0.84, 0.85 (a whole sample a unit, AT 4 MB: 1.00, 0.90);
- *   training steps 0.96 (with the region path's paired store), 0.97, 0.93.  Refused:
+ *   training steps 0.96 (with the region path's paired store), 0.97, 0.93; and,
+ *   below the CONV_PARALLEL_MACS it once required, the firmware 8x8 k4 anchor's (R
+ *   16, 131K multiply-adds, a scalar colT gather and GEMM before) 0.75, the
+ *   upsampler1d example's tconv backward passes 0.81 and 0.93, its step 0.92.  Refused:
  *   DCGAN 4x4 (rows of 4: 1.17), U-Net k2 (kernel = stride, colT no larger than dY:
  *   its weight gradient in row blocks 0.95 on one thread, 1.04 on two), units over
  *   64K floats (DCGAN 8x8 in units of 16 samples: 1.14). */

@@ -30,8 +30,8 @@ run "$root/tests/train/nets.net" "$work/regions-threads" --network regions,regio
 # adding and not), its samples and panels on 1 and 2 threads (the same bits)
 run "$root/tests/train/nets.net" "$work/unrolled-threads" --network unrolled,unrolled1d --steps "$steps" --threads 1,2
 # the broadcast weight gradient (the vector path's: 2-D, 1-D and 3-D convolutions and
-# transposed ones, in units of samples and in row blocks) on 1 and 2 threads (the same bits)
-run "$root/tests/train/nets.net" "$work/dwbcast-threads" --network dwbcast,dwbcast1d,dwbcast3d,dwbcastrows --steps "$steps" --threads 1,2
+# transposed ones, in units of samples and in row blocks, tiles of 32 and of 16 of R) on 1 and 2 threads (the same bits)
+run "$root/tests/train/nets.net" "$work/dwbcast-threads" --network dwbcast,dwbcast1d,dwbcast3d,dwbcastrows,dwbcast16 --steps "$steps" --threads 1,2
 # the pair path (a k2 s2 convolution's forward, two up-convolutions' input gradients,
 # the second adding) on the vector path, on 1 and 2 threads (the same bits)
 run "$root/tests/train/nets.net" "$work/pairs-threads" --network pairs --steps "$steps" --threads 1,2
