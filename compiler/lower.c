@@ -774,17 +774,53 @@ int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact) {
     return g->cin * kvol / 2;
 }
 
-bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
+int64_t conv_unroll_blocks(const ConvGeom *g, const Phase *ph, int *kind, int64_t *xoff) {
+    int nsp = g->nsp, T = ph->ntaps;
+    int64_t Q = ph->qtot, xst[MAX_SPATIAL], vol = 1, lines = 0, S = VEC_W * T + 1;   /* a signature: r, then rel[p][t] */
+    for (int i = nsp - 1; i >= 0; i--) xst[i] = vol, vol *= g->in[i];
+    int64_t *sig = malloc(sizeof(int64_t) * (size_t)(S * (CONV_UNROLL_KINDS + 1)));
+    if (!sig) return -1;
+    int nk = 0;
+    for (int64_t b0 = 0; b0 < Q; b0 += VEC_W) {
+        int64_t *cur = sig + nk * S, base = 0, f = b0;   /* base: the block's first position times the strides */
+        for (int i = nsp - 1; i >= 0; i--) {
+            base += f % g->out[i] * g->s[i] * xst[i];
+            f /= g->out[i];
+        }
+        cur[0] = Q - b0 < VEC_W ? Q - b0 : VEC_W;
+        for (int64_t p = 0; p < VEC_W; p++)
+            for (int t = 0; t < T; t++) {
+                int64_t o = 0, q = b0 + p;
+                bool in = p < cur[0];
+                for (int i = nsp - 1; i >= 0 && in; i--) {
+                    int64_t xi = q % g->out[i] * g->s[i] + tap_offset(g, false, &ph->taps[t], i);
+                    q /= g->out[i];
+                    in = xi >= 0 && xi < g->in[i];
+                    o += xi * xst[i];
+                }
+                cur[1 + p * T + t] = in ? o - base : INT64_MIN;
+            }
+        int k = 0;
+        while (k < nk && memcmp(sig + k * S, cur, sizeof(int64_t) * (size_t)S)) k++;
+        if (k == nk) {   /* a new kind: its multiply-adds */
+            for (int64_t e = 1; e < S; e++) lines += cur[e] != INT64_MIN;
+            if (++nk > CONV_UNROLL_KINDS) { free(sig); return -1; }
+        }
+        if (kind) kind[b0 / VEC_W] = k, xoff[b0 / VEC_W] = base;
+    }
+    free(sig);
+    return lines;
+}
+
+bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact) {
     if (compact || tr || n != 1 || g->groups != 1 || g->cout % VEC_W || conv_pairs(g, tr, compact)) return false;
-    int64_t kvol = 1;
-    for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
-    if (ph[0].K < CONV_UNROLL_MIN_K || ph[0].qtot * ph[0].ntaps > CONV_UNROLL_MAX || g->cout * g->cin * kvol > CONV_UNROLL_PACK) return false;
-    ConvImplicit ip = conv_implicit(g, tr, ph, n, nb, compact);   /* (its columns a sample, against the outputs) */
-    return !ip.vol || conv_implicit_cols(&ip, g->nsp, &ph[0], 1) * CONV_UNROLL_WASTE > ph[0].qtot * (CONV_UNROLL_WASTE + 1);
+    if (ph[0].K < CONV_UNROLL_MIN_K || ph[0].K * VEC_W > CONV_UNROLL_PANEL) return false;
+    int64_t lines = conv_unroll_blocks(g, &ph[0], NULL, NULL);
+    return lines >= 0 && lines <= CONV_UNROLL_MAX;
 }
 
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
-    if (conv_pairs(g, tr, compact) || conv_unrolled(g, tr, ph, n, nb, compact)) {
+    if (conv_pairs(g, tr, compact) || conv_unrolled(g, tr, ph, n, compact)) {
         /* the pair path and the unrolled path: their packed weights, every weight once */
         int64_t kvol = 1;
         for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];

@@ -2206,94 +2206,128 @@ static void emit_pairs_call(Ctx *c, const ConvCall *cc, int64_t K) {
     emit(w, "}");
 }
 
+/* One kind of block of the unrolled path (see conv_unroll_blocks): the block of r
+ * positions whose first output is at yb (channel rows Q apart) and first input at xb,
+ * its sums over the input channels (xp and wp stepping over x's channels and the
+ * pack's rows) and the taps (printed: a tap's weights once, then its multiply-add for
+ * each position it reads inside x, at rel[p][t]).  The vector path transposes the
+ * sums into 16 outputs of each channel (one store, masked for a short block); portable
+ * builds keep 16 floats a position and store them one by one.  A bias (bp) joins the
+ * store, an activation passes over the block after it.  Returns its name. */
+static const char *unroll_fn(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t r, const int64_t *rel) {
+    Emitter *w = c->g;
+    const ConvGeom *g = &cc->g;
+    int64_t Fg = g->cout, Cg = g->cin, Q = ph->qtot, invol = 1;
+    int T = ph->ntaps;
+    for (int i = 0; i < g->nsp; i++) invol *= g->in[i];
+    const char *name = arena_printf(c->a, "ublock_%d", c->ndw++);
+    emit(w, "/* 16 output channels of %lld positions, from %lld input channels by %d taps */", LL(r), LL(Cg), T);
+    emit(w, "static void %s(const float *restrict xb, const float *restrict wb, float *restrict yb, const float *restrict bp)", name);
+    emit(w, "{");
+    emit(w, "(void)bp;");
+    for (int64_t p = 0; p < r; p++) emit(w, "NETC_UACC(c%lld);", LL(p));
+    emit(w, "const float *restrict xp = xb, *restrict wp = wb;");
+    emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %lld) {", LL(Cg), LL(invol), LL(Fg));
+    for (int t = 0; t < T; t++) {
+        bool any = false;
+        for (int64_t p = 0; p < r; p++) any |= rel[p * T + t] != INT64_MIN;
+        if (!any) continue;
+        emit(w, "NETC_UW(a%d, wp + %lld);", t, LL(t * Cg * Fg));
+        for (int64_t p = 0; p < r; p++)
+            if (rel[p * T + t] != INT64_MIN) emit(w, "NETC_UFMA(c%lld, xp[%lld], a%d);", LL(p), LL(rel[p * T + t]), t);
+    }
+    emit(w, "}");
+    const char *bv = cc->b >= 0 ? " + bp[f]" : "";
+    emit_raw(w, "#if NETC_VEC\n");
+    char init[16 * 8] = "";
+    for (int64_t p = 0; p < r; p++) snprintf(init + strlen(init), sizeof init - strlen(init), "%sc%lld", p ? ", " : "", LL(p));
+    emit(w, "netc_vf r[16] = {%s};   /* (the positions past the last: zero) */", init);
+    emit(w, "netc_t16(r);");
+    emit(w, "for (int f = 0; f < 16; f++) {");
+    emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
+    if (r == VEC_W) {
+        if (cc->accumulate) emit(w, "*(netc_vf *)yr += r[f];");
+        else emit(w, "*(netc_vf *)yr = r[f]%s;", bv);
+    } else {
+        unsigned m = (1u << r) - 1;
+        if (cc->accumulate) emit(w, "NETC_STOREM(yr, NETC_LOADM(yr, 0x%xu) + r[f], 0x%xu);", m, m);
+        else emit(w, "NETC_STOREM(yr, r[f]%s, 0x%xu);", bv, m);
+    }
+    emit(w, "}");
+    emit_raw(w, "#else\n");
+    emit(w, "for (int f = 0; f < 16; f++) {");
+    emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
+    for (int64_t p = 0; p < r; p++) emit(w, "yr[%lld] %s c%lld[f]%s;", LL(p), cc->accumulate ? "+=" : "=", LL(p), bv);
+    emit(w, "}");
+    emit_raw(w, "#endif\n");
+    if (cc->act.kind != ACT_IDENTITY) {
+        char e[256];
+        act_expr(e, sizeof e, cc->act, "yr[l]");
+        emit(w, "for (int f = 0; f < 16; f++) {");
+        emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
+        emit(w, "for (int l = 0; l < %lld; l++) yr[l] = %s;", LL(r), e);
+        emit(w, "}");
+    }
+    emit(w, "}");
+    emit_raw(w, "\n");
+    return name;
+}
+
 /* The unrolled path (conv_unrolled): the weights packed tap-major (emit_region_pack,
- * rows Fg floats), then per sample and panel of 16 output channels, per block of 16
- * output positions, one vector of sums a position over the input channels (a loop,
- * xp and wp stepping over x's channels and the pack's rows) and the taps (printed:
- * a tap's weights once, then its multiply-add for each position it reads inside x).
- * The vector path transposes a block's sums into 16 outputs of each channel (one
- * store, masked for a short last block); portable builds keep 16 floats a position
- * and store them one by one.  A bias joins the store, an activation passes over the
- * block after it. */
+ * rows Fg floats), then per sample, panel of 16 output channels and block of 16
+ * output positions, its kind's body (unroll_fn) from a table of the blocks' kinds
+ * and first inputs. */
 static void emit_unrolled_call(Ctx *c, const ConvCall *cc) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
     const Phase *ph = &cc->phases[0];
-    int nsp = g->nsp;
-    int64_t Fg = g->cout, Cg = g->cin, Q = ph->qtot, np = Fg / VEC_W, invol = 1, xst[MAX_SPATIAL];
+    int nsp = g->nsp, T = ph->ntaps;
+    int64_t Fg = g->cout, Cg = g->cin, Q = ph->qtot, np = Fg / VEC_W, invol = 1, nblk = (Q + VEC_W - 1) / VEC_W, xst[MAX_SPATIAL];
     for (int i = nsp - 1; i >= 0; i--) xst[i] = invol, invol *= g->in[i];
+    int *kind = arena_alloc(c->a, sizeof(int) * (size_t)nblk);
+    int64_t *xoff = arena_alloc(c->a, sizeof(int64_t) * (size_t)nblk), *kk = arena_alloc(c->a, sizeof(int64_t) * (size_t)nblk);
+    conv_unroll_blocks(g, ph, kind, xoff);
+    /* each kind's body, from its first block's offsets */
+    const char *fn[CONV_UNROLL_KINDS];
+    int nk = 0;
+    int64_t *rel = arena_alloc(c->a, sizeof(int64_t) * VEC_W * (size_t)T);
+    for (int64_t b = 0; b < nblk; b++) {
+        kk[b] = kind[b];
+        if (kind[b] < nk) continue;
+        int64_t r = Q - b * VEC_W < VEC_W ? Q - b * VEC_W : VEC_W;
+        for (int64_t p = 0; p < r; p++)
+            for (int t = 0; t < T; t++) {
+                int64_t o = 0, q = b * VEC_W + p;
+                bool in = true;
+                for (int i = nsp - 1; i >= 0 && in; i--) {
+                    int64_t xi = q % g->out[i] * g->s[i] + tap_offset(g, false, &ph->taps[t], i);
+                    q /= g->out[i];
+                    in = xi >= 0 && xi < g->in[i];
+                    o += xi * xst[i];
+                }
+                rel[p * T + t] = in ? o - xoff[b] : INT64_MIN;
+            }
+        fn[nk++] = unroll_fn(c, cc, ph, r, rel);
+    }
     emit(w, "/* the unrolled path: 16 output channels by 16 positions in registers, each tap's multiply-adds printed for the positions it reaches */");
     ConvRegionPlan rp = {.ldb = Fg};
     emit_region_pack(c, cc, &rp);
-    bool act = cc->act.kind != ACT_IDENTITY;
-    if (!cc->par && threaded(cc->nb * Fg * Cg * ph->ntaps * Q)) emit(w, "NETC_PARALLEL_FOR");
-    emit(w, "for (int u = 0; u < %lld; u++) {", LL(cc->nb * np));
-    emit(w, "const int n = u / %lld, cp = u %% %lld * 16;", LL(np), LL(np));
-    emit(w, "const float *restrict xs = x + n * %lld;", LL(Cg * invol));
-    emit(w, "float *restrict yo = y + (n * %lld + cp) * %lld;", LL(Fg), LL(Q));
-    if (cc->b >= 0) emit(w, "const float *restrict bp = s->params + %lld + cp;", LL(cc->b));
-    for (int64_t b0 = 0; b0 < Q; b0 += VEC_W) {
-        int64_t r = Q - b0 < VEC_W ? Q - b0 : VEC_W;
-        emit(w, "{");
-        emit(w, "/* positions %lld-%lld */", LL(b0), LL(b0 + r - 1));
-        int64_t off[VEC_W];
-        bool in[VEC_W];
-        for (int64_t p = 0; p < r; p++) emit(w, "NETC_UACC(c%lld);", LL(p));
-        emit(w, "const float *restrict xp = xs, *restrict wp = pack + cp;");
-        emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %lld) {", LL(Cg), LL(invol), LL(Fg));
-        for (int j = 0; j < ph->ntaps; j++) {
-            bool any = false;
-            for (int64_t p = 0; p < r; p++) {
-                int64_t f = b0 + p, o = 0;
-                in[p] = true;
-                for (int i = nsp - 1; i >= 0; i--) {
-                    int64_t q = f % g->out[i], xi = q * g->s[i] + tap_offset(g, false, &ph->taps[j], i);
-                    f /= g->out[i];
-                    in[p] &= xi >= 0 && xi < g->in[i];
-                    o += xi * xst[i];
-                }
-                off[p] = o;
-                any |= in[p];
-            }
-            if (!any) continue;
-            emit(w, "NETC_UW(a%d, wp + %lld);", j, LL(j * Cg * Fg));
-            for (int64_t p = 0; p < r; p++)
-                if (in[p]) emit(w, "NETC_UFMA(c%lld, xp[%lld], a%d);", LL(p), LL(off[p]), j);
-        }
-        emit(w, "}");
-        const char *bv = cc->b >= 0 ? " + bp[f]" : "";
-        emit_raw(w, "#if NETC_VEC\n");
-        char init[16 * 8] = "";
-        for (int64_t p = 0; p < r; p++) snprintf(init + strlen(init), sizeof init - strlen(init), "%sc%lld", p ? ", " : "", LL(p));
-        emit(w, "netc_vf r[16] = {%s};   /* (the positions past the last: zero) */", init);
-        emit(w, "netc_t16(r);");
-        emit(w, "for (int f = 0; f < 16; f++) {");
-        emit(w, "float *restrict yr = yo + f * %lld + %lld;", LL(Q), LL(b0));
-        if (r == VEC_W) {
-            if (cc->accumulate) emit(w, "*(netc_vf *)yr += r[f];");
-            else emit(w, "*(netc_vf *)yr = r[f]%s;", bv);
-        } else {
-            unsigned m = (1u << r) - 1;
-            if (cc->accumulate) emit(w, "NETC_STOREM(yr, NETC_LOADM(yr, 0x%xu) + r[f], 0x%xu);", m, m);
-            else emit(w, "NETC_STOREM(yr, r[f]%s, 0x%xu);", bv, m);
-        }
-        emit(w, "}");
-        emit_raw(w, "#else\n");
-        emit(w, "for (int f = 0; f < 16; f++) {");
-        emit(w, "float *restrict yr = yo + f * %lld + %lld;", LL(Q), LL(b0));
-        for (int64_t p = 0; p < r; p++) emit(w, "yr[%lld] %s c%lld[f]%s;", LL(p), cc->accumulate ? "+=" : "=", LL(p), bv);
-        emit(w, "}");
-        emit_raw(w, "#endif\n");
-        if (act) {
-            char e[256];
-            act_expr(e, sizeof e, cc->act, "yr[l]");
-            emit(w, "for (int f = 0; f < 16; f++) {");
-            emit(w, "float *restrict yr = yo + f * %lld + %lld;", LL(Q), LL(b0));
-            emit(w, "for (int l = 0; l < %lld; l++) yr[l] = %s;", LL(r), e);
-            emit(w, "}");
-        }
+    emit(w, "{");
+    emit_int_table(w, "ux", xoff, nblk, 16);
+    if (nk > 1) emit_int_table(w, "uk", kk, nblk, 32);
+    if (!cc->par && threaded(cc->nb * Fg * Cg * T * Q)) emit(w, "NETC_PARALLEL_FOR");
+    emit(w, "for (int u = 0; u < %lld; u++) {", LL(cc->nb * np * nblk));
+    emit(w, "const int n = u / %lld, cp = u / %lld %% %lld * 16, b = u %% %lld;", LL(np * nblk), LL(nblk), LL(np), LL(nblk));
+    emit(w, "const float *restrict xb = x + n * %lld + ux[b], *restrict wb = pack + cp;", LL(Cg * invol));
+    emit(w, "float *restrict yb = y + (n * %lld + cp) * %lld + b * 16;", LL(Fg), LL(Q));
+    const char *bp = cc->b >= 0 ? arena_printf(c->a, "s->params + %lld + cp", LL(cc->b)) : "0";
+    if (nk == 1) emit(w, "%s(xb, wb, yb, %s);", fn[0], bp);
+    else {   /* (a switch, not a table of functions: the call graph stays whole for netc lint) */
+        emit(w, "switch (uk[b]) {");
+        for (int k = 0; k < nk; k++) emit(w, "%s: %s(xb, wb, yb, %s); break;", k < nk - 1 ? arena_printf(c->a, "case %d", k) : "default", fn[k], bp);
         emit(w, "}");
     }
+    emit(w, "}");
     emit(w, "}");
 }
 
@@ -2327,7 +2361,7 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
         emit(w, "}");
         return;
     }
-    if (conv_unrolled(g, cc->tr, cc->phases, cc->nphases, NB, c->s->compact)) {
+    if (conv_unrolled(g, cc->tr, cc->phases, cc->nphases, c->s->compact)) {
         emit_unrolled_call(c, cc);
         emit(w, "}");
         return;

@@ -142,7 +142,8 @@ enum { CONV_IMPLICIT_MAX_FG = 32, CONV_IMPLICIT_MACS = 16, CONV_IMPLICIT_PLANES 
  * it).  Paired phase timings, one thread (two): U-Net k3's input gradient (64
  * output channels, blocks of 16 rows, against im2col's blocks of 2) 0.93 (0.95), its
  * forward (blocks of 32 rows, not 4) 0.98 (0.99; blocks of 16 or 64 the same),
- * training step 0.98 (0.99). */
+ * training step 0.98 (0.99).  (That input gradient has since taken the unrolled path,
+ * which admits GEMMs up to 512 deep first.) */
 enum { CONV_IMPLICIT_WIDE_K = 256, CONV_IMPLICIT_WIDE_EXTRA = 64, CONV_IMPLICIT_ROW_FLOATS = 1 << 20 };
 typedef struct ConvImplicit {
     int64_t mul[MAX_SPATIAL], umin[MAX_SPATIAL], ext[MAX_SPATIAL], vol, ldc, col;
@@ -313,36 +314,52 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
 enum { CONV_PAIRS_MIN_FG = 16, CONV_PAIRS_MAX_K = 1024 };
 int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact);
 
-/* The unrolled path (host schedules): a small convolution whose output positions and
- * taps are unrolled in the code.  Its vectors run over 16 output channels (a panel of
- * the weights, packed tap-major as on the region path), and a block of 16 output
- * positions holds one vector of sums each, in registers, over the input channels
- * (a loop) and the taps (unrolled): each multiply-add broadcasts one input from where
- * it lies in x, at an offset known when the code is printed (an FMA with a memory
- * operand: left to itself GCC keeps the inputs neighbouring taps share in registers,
- * spills, and ran DCGAN-like 16 -> 64 at 14 x 14, k3 s2, at 1.5 of im2col's time),
- * and a tap that reads a position's padding is never printed for it: no im2col, no
- * padded copy, no extra columns, no border regions.  A block's sums are transposed in
- * registers (netc_t16) into 16 outputs of each channel, one store each (masked for a
- * last block of fewer positions).  The samples and panels share out over the threads.
+/* The unrolled path (host schedules): a convolution whose taps, and output positions in
+ * blocks of 16, are unrolled in the code.  Its vectors run over 16 output channels (a
+ * panel of the weights, packed tap-major as on the region path), and a block of 16
+ * consecutive output positions holds one vector of sums each, in registers, over the
+ * input channels (a loop) and the taps (unrolled): each multiply-add broadcasts one
+ * input from where it lies in x, at an offset from the block's first input known when
+ * the code is printed (an FMA with a memory operand: left to itself GCC keeps the
+ * inputs neighbouring taps share in registers, spills, and ran 16 -> 64 at 14 x 14,
+ * k3 s2, at 1.5 of im2col's time), and a tap that reads a position's padding is never
+ * printed for it: no im2col, no padded copy, no extra columns, no border regions.  A
+ * block's sums are transposed in registers (netc_t16) into 16 outputs of each channel,
+ * one store each (masked for a last block of fewer positions).  Blocks of the same
+ * kind (the same positions' taps at the same offsets: the interior of an image, its
+ * edges) share one printed body; a table gives each block its kind and first input
+ * (conv_unroll_blocks).  The samples, panels and blocks share out over the threads.
  * Taken by a convolution (one phase: so also the input gradient of a transposed one)
- * with one group, a multiple of 16 output channels and no pair path, whose positions
- * times taps (the multiply-adds of a panel's code per input channel) are at most
- * CONV_UNROLL_MAX and whose weights are at most CONV_UNROLL_PACK floats (they serve
- * every sample from the caches); and only with a GEMM at least CONV_UNROLL_MIN_K deep
- * (input channels times taps: a block's transposes and stores cost as much as 16
- * multiply-adds a position: the upsampler1d example's first layer, 1 -> 16 k5 in
- * 1-D, took its forward to 1.09), and not where the
- * implicit GEMM runs at most 1 / CONV_UNROLL_WASTE more columns than outputs (rows
- * of a 1-D signal: 16 positions a vector there too, and no transposes; 8 -> 16 over
- * 32 outputs, k5 s2, took 1.07 of its time on this path).  Paired timings against
- * the path each took before, one thread: the input gradient of the firmware 8 x 8 k4
- * anchor (implicit GEMM, 80 columns for 64 outputs) 0.69, its training step 0.90;
- * convolutions into 16 channels at 8 x 8, k3 or k4 s2 p1, 2 to 16 input channels
- * (implicit) 0.69-0.82; 16 -> 48 at 8 x 8 (im2col) 0.71; 16 -> 64 at 14 x 14 k3 s2
- * (im2col) 0.66; the autoencoder example's forward 0.96, training step 0.97. */
-enum { CONV_UNROLL_MIN_K = 16, CONV_UNROLL_MAX = 2048, CONV_UNROLL_PACK = 1 << 14, CONV_UNROLL_WASTE = 16 };
-bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact);
+ * with one group, a multiple of 16 output channels and no pair path; a GEMM at least
+ * CONV_UNROLL_MIN_K deep (input channels times taps: a block's transposes and stores
+ * cost as much as 16 multiply-adds a position: the upsampler1d example's first layer,
+ * 1 -> 16 k5 in 1-D, took its forward to 1.09) and a panel's weights at most
+ * CONV_UNROLL_PANEL floats (they serve every block of the panel from L1); at most
+ * CONV_UNROLL_KINDS kinds of block and CONV_UNROLL_MAX multiply-adds printed over their
+ * bodies (a panel, per input channel).  It comes before the region and implicit
+ * paths.  Paired timings against the path each took before, one thread (two):
+ * - the firmware 8 x 8 k4 anchor's input gradient (implicit GEMM, 80 columns for 64
+ *   outputs) 0.69 (0.69), its training step 0.90;
+ * - U-Net k3's input gradient (implicit GEMM in row blocks, its copy of dY 18%)
+ *   0.90 (0.91), training step 0.98 (0.97); DCGAN 64->3's (48 deep, a streaming GEMM
+ *   at 94% of the peak) 0.93 (0.91), step 0.98 (0.94);
+ * - k4 s2 p1 convolutions at 6% padding taps, batch 16, from the region path: 32 ->
+ *   32 at 32 x 32 0.89, 32 -> 64 at 16 x 16 0.93, 24 -> 48 at 8 x 8 0.88 (two
+ *   threads about 0.5: the region path's one chunk ran on one);
+ * - into 16 channels at 8 x 8, k3 or k4 s2 p1, 2 to 16 input channels (implicit)
+ *   0.69-0.82; 16 -> 48 at 8 x 8 (im2col) 0.71; 16 -> 64 at 14 x 14 k3 s2 (im2col)
+ *   0.66; the autoencoder example's forward 0.96, training step 0.97; the firmware
+ *   1-D k5 anchor's input gradient (implicit, rows of 128: no extra columns) 0.98;
+ * - against it, short 1-D signals on the implicit GEMM: 8 or 16 -> 16 over 32 outputs,
+ *   k5 s2, 1.07 and 1.09 (over 128 outputs 0.98 and 0.96). */
+enum { CONV_UNROLL_MIN_K = 16, CONV_UNROLL_PANEL = 1 << 13, CONV_UNROLL_KINDS = 32, CONV_UNROLL_MAX = 4096 };
+bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact);
+/* The unrolled path's blocks of a convolution's phase: kind[b] and xoff[b] (unless
+ * NULL), block b's kind and its first input's offset in a sample's channel (the
+ * positions of the block's first output times the strides); returns the multiply-adds
+ * printed over the kinds' bodies (a panel, per input channel), -1 past
+ * CONV_UNROLL_KINDS kinds. */
+int64_t conv_unroll_blocks(const ConvGeom *g, const Phase *ph, int *kind, int64_t *xoff);
 
 /* Weight-gradient chunks (see conv_dw): a chunk's transposed im2col fits
  * CONV_DW_CHUNK_FLOATS, and a GEMM over it is at least CONV_DW_MIN_DEPTH deep
