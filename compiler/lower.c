@@ -774,11 +774,11 @@ int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact) {
     return g->cin * kvol / 2;
 }
 
-int64_t conv_unroll_blocks(const ConvGeom *g, const Phase *ph, int *kind, int64_t *xoff) {
+int64_t conv_unroll_blocks(const ConvGeom *g, const Phase *ph, int *kind, int64_t *xoff, int64_t *sigs) {
     int nsp = g->nsp, T = ph->ntaps;
-    int64_t Q = ph->qtot, xst[MAX_SPATIAL], vol = 1, lines = 0, S = VEC_W * T + 1;   /* a signature: r, then rel[p][t] */
+    int64_t Q = ph->qtot, xst[MAX_SPATIAL], vol = 1, lines = 0, S = VEC_W * T + 1;
     for (int i = nsp - 1; i >= 0; i--) xst[i] = vol, vol *= g->in[i];
-    int64_t *sig = malloc(sizeof(int64_t) * (size_t)(S * (CONV_UNROLL_KINDS + 1)));
+    int64_t *sig = sigs ? sigs : malloc(sizeof(int64_t) * (size_t)(S * (CONV_UNROLL_KINDS + 1)));
     if (!sig) return -1;
     int nk = 0;
     for (int64_t b0 = 0; b0 < Q; b0 += VEC_W) {
@@ -804,18 +804,21 @@ int64_t conv_unroll_blocks(const ConvGeom *g, const Phase *ph, int *kind, int64_
         while (k < nk && memcmp(sig + k * S, cur, sizeof(int64_t) * (size_t)S)) k++;
         if (k == nk) {   /* a new kind: its multiply-adds */
             for (int64_t e = 1; e < S; e++) lines += cur[e] != INT64_MIN;
-            if (++nk > CONV_UNROLL_KINDS) { free(sig); return -1; }
+            if (++nk > CONV_UNROLL_KINDS) {
+                lines = -1;
+                break;
+            }
         }
         if (kind) kind[b0 / VEC_W] = k, xoff[b0 / VEC_W] = base;
     }
-    free(sig);
+    if (!sigs) free(sig);
     return lines;
 }
 
 bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact) {
     if (compact || tr || n != 1 || g->groups != 1 || g->cout % VEC_W || conv_pairs(g, tr, compact)) return false;
     if (ph[0].K < CONV_UNROLL_MIN_K || ph[0].K * VEC_W > CONV_UNROLL_PANEL) return false;
-    int64_t lines = conv_unroll_blocks(g, &ph[0], NULL, NULL);
+    int64_t lines = conv_unroll_blocks(g, &ph[0], NULL, NULL, NULL);
     return lines >= 0 && lines <= CONV_UNROLL_MAX;
 }
 

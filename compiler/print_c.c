@@ -2281,34 +2281,18 @@ static void emit_unrolled_call(Ctx *c, const ConvCall *cc) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
     const Phase *ph = &cc->phases[0];
-    int nsp = g->nsp, T = ph->ntaps;
-    int64_t Fg = g->cout, Cg = g->cin, Q = ph->qtot, np = Fg / VEC_W, invol = 1, nblk = (Q + VEC_W - 1) / VEC_W, xst[MAX_SPATIAL];
-    for (int i = nsp - 1; i >= 0; i--) xst[i] = invol, invol *= g->in[i];
+    int T = ph->ntaps;
+    int64_t Fg = g->cout, Cg = g->cin, Q = ph->qtot, np = Fg / VEC_W, invol = 1, nblk = (Q + VEC_W - 1) / VEC_W;
+    for (int i = 0; i < g->nsp; i++) invol *= g->in[i];
     int *kind = arena_alloc(c->a, sizeof(int) * (size_t)nblk);
-    int64_t *xoff = arena_alloc(c->a, sizeof(int64_t) * (size_t)nblk), *kk = arena_alloc(c->a, sizeof(int64_t) * (size_t)nblk);
-    conv_unroll_blocks(g, ph, kind, xoff);
-    /* each kind's body, from its first block's offsets */
-    const char *fn[CONV_UNROLL_KINDS];
+    int64_t S = 1 + VEC_W * T, *xoff = arena_alloc(c->a, sizeof(int64_t) * (size_t)nblk), *kk = arena_alloc(c->a, sizeof(int64_t) * (size_t)nblk),
+            *sig = arena_alloc(c->a, sizeof(int64_t) * (size_t)(S * (CONV_UNROLL_KINDS + 1)));
+    conv_unroll_blocks(g, ph, kind, xoff, sig);
     int nk = 0;
-    int64_t *rel = arena_alloc(c->a, sizeof(int64_t) * VEC_W * (size_t)T);
-    for (int64_t b = 0; b < nblk; b++) {
-        kk[b] = kind[b];
-        if (kind[b] < nk) continue;
-        int64_t r = Q - b * VEC_W < VEC_W ? Q - b * VEC_W : VEC_W;
-        for (int64_t p = 0; p < r; p++)
-            for (int t = 0; t < T; t++) {
-                int64_t o = 0, q = b * VEC_W + p;
-                bool in = true;
-                for (int i = nsp - 1; i >= 0 && in; i--) {
-                    int64_t xi = q % g->out[i] * g->s[i] + tap_offset(g, false, &ph->taps[t], i);
-                    q /= g->out[i];
-                    in = xi >= 0 && xi < g->in[i];
-                    o += xi * xst[i];
-                }
-                rel[p * T + t] = in ? o - xoff[b] : INT64_MIN;
-            }
-        fn[nk++] = unroll_fn(c, cc, ph, r, rel);
-    }
+    for (int64_t b = 0; b < nblk; b++)
+        if ((kk[b] = kind[b]) >= nk) nk = kind[b] + 1;
+    const char *fn[CONV_UNROLL_KINDS];   /* each kind's body */
+    for (int k = 0; k < nk; k++) fn[k] = unroll_fn(c, cc, ph, sig[k * S], sig + k * S + 1);
     emit(w, "/* the unrolled path: 16 output channels by 16 positions in registers, each tap's multiply-adds printed for the positions it reaches */");
     ConvRegionPlan rp = {.ldb = Fg};
     emit_region_pack(c, cc, &rp);

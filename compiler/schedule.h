@@ -355,11 +355,14 @@ int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact);
 enum { CONV_UNROLL_MIN_K = 16, CONV_UNROLL_PANEL = 1 << 13, CONV_UNROLL_KINDS = 32, CONV_UNROLL_MAX = 4096 };
 bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact);
 /* The unrolled path's blocks of a convolution's phase: kind[b] and xoff[b] (unless
- * NULL), block b's kind and its first input's offset in a sample's channel (the
- * positions of the block's first output times the strides); returns the multiply-adds
- * printed over the kinds' bodies (a panel, per input channel), -1 past
- * CONV_UNROLL_KINDS kinds. */
-int64_t conv_unroll_blocks(const ConvGeom *g, const Phase *ph, int *kind, int64_t *xoff);
+ * NULL), block b's kind (numbered as they first appear) and its first input's offset
+ * in a sample's channel (the position of the block's first output times the
+ * strides); sigs (unless NULL: room for CONV_UNROLL_KINDS + 1 of them) each kind's
+ * signature, 1 + 16 ntaps values: its positions r, then for position p and tap t the
+ * offset of the input read from the block's first (INT64_MIN: none, the padding or
+ * past r).  Returns the multiply-adds printed over the kinds' bodies (a panel, per
+ * input channel), -1 past CONV_UNROLL_KINDS kinds. */
+int64_t conv_unroll_blocks(const ConvGeom *g, const Phase *ph, int *kind, int64_t *xoff, int64_t *sigs);
 
 /* Weight-gradient chunks (see conv_dw): a chunk's transposed im2col fits
  * CONV_DW_CHUNK_FLOATS, and a GEMM over it is at least CONV_DW_MIN_DEPTH deep
