@@ -2859,10 +2859,9 @@ static const char *dw_bcast_fn(Ctx *c, const ConvGeom *g, const int64_t *nq, int
     emit(w, "const float *restrict bp = B + (n * %lld%s) * %lld;", LL(qv), qlead, LL(R));
     emit(w, "for (int q%d = %lld; q%d < %lld; q%d++) {", L, LL(lo[L]), L, LL(hi[L]), L);
     for (int v = 0; v < nv; v++) emit(w, "const netc_vf b%d = *(const netc_vf *)(bp + q%d * %lld + %d);", v, L, LL(R), 16 * v);
-    for (int r = 0; r < 8; r++) {
-        if (nv == 2) emit(w, "{ const float a = S[ai + %lld + q%d * %lld]; c%d_0 += a * b0; c%d_1 += a * b1; }", LL(r * sv), L, LL(mul[L]), r, r);
-        else emit(w, "{ const float a = S[ai + %lld + q%d * %lld]; c%d_0 += a * b0; }", LL(r * sv), L, LL(mul[L]), r);
-    }
+    for (int r = 0; r < 8; r++)
+        emit(w, "{ const float a = S[ai + %lld + q%d * %lld]; %s}", LL(r * sv), L, LL(mul[L]),
+             nv == 2 ? arena_printf(c->a, "c%d_0 += a * b0; c%d_1 += a * b1; ", r, r) : arena_printf(c->a, "c%d_0 += a * b0; ", r));
     emit(w, "}");
     emit(w, "}");
     for (int r = 0; r < 8; r++)

@@ -547,21 +547,28 @@ def main():
         if 3 * zips < len(cfgs):
             print("FAIL only %d of %d layers zip their phases (--zip)" % (zips, len(cfgs)))
             failed += 1
-    if a.pairs:
-        # every layer the pair path's conditions admit (pairs_eligible) takes it, and
-        # no other; and some layer of each kind does
-        took = {"conv": 0, "tconv": 0}
+    def path_mismatches(name, eligible):
+        """The built layers on path `name` (their function carries "/* the <name>"), by
+        kind, and the failures: each layer that takes it and eligible(c) refuses, or the
+        other way round."""
+        took, bad = {"conv": 0, "tconv": 0}, 0
         for (net, d, src, args, chunk, expect), r, what in results:
             path = os.path.join(d, net + ".c")
             if what == "build" or not os.path.exists(path):
                 continue
             fns = {f.split("(")[0]: f for f in open(path).read().split("static void layer_")[1:]}
             for j, c in enumerate(chunk):
-                on = "/* the pair path" in fns.get("y%d" % j, "")
+                on = ("/* the " + name) in fns.get("y%d" % j, "")
                 took[c["kind"]] += on
-                if on != pairs_eligible(c):
-                    print("FAIL %s/y%d %s the pair path: %s" % (net, j, "took" if on else "missed", json.dumps(c)))
-                    failed += 1
+                if on != eligible(c):
+                    print("FAIL %s/y%d %s the %s: %s" % (net, j, "took" if on else "missed", name, json.dumps(c)))
+                    bad += 1
+        return took, bad
+    if a.pairs:
+        # every layer the pair path's conditions admit (pairs_eligible) takes it, and
+        # no other; and some layer of each kind does
+        took, bad = path_mismatches("pair path", pairs_eligible)
+        failed += bad
         ntr = sum(c["kind"] == "tconv" for c in cfgs)
         print("%d of %d convolutions and %d of %d transposed ones on the pair path" % (took["conv"], len(cfgs) - ntr, took["tconv"], ntr))
         if not took["conv"] or not took["tconv"]:
@@ -569,19 +576,9 @@ def main():
             failed += 1
     if a.unrolled:
         # every layer conv_unrolled admits (unrolled_eligible) takes the path, and no other
-        took = 0
-        for (net, d, src, args, chunk, expect), r, what in results:
-            path = os.path.join(d, net + ".c")
-            if what == "build" or not os.path.exists(path):
-                continue
-            fns = {f.split("(")[0]: f for f in open(path).read().split("static void layer_")[1:]}
-            for j, c in enumerate(chunk):
-                f = fns.get("y%d" % j, "")
-                on, ok = "/* the unrolled path" in f, unrolled_eligible(c)
-                took += on
-                if on != ok:
-                    print("FAIL %s/y%d %s the unrolled path: %s" % (net, j, "took" if on else "missed", json.dumps(c)))
-                    failed += 1
+        kinds, bad = path_mismatches("unrolled path", unrolled_eligible)
+        failed += bad
+        took = kinds["conv"] + kinds["tconv"]
         print("%d of %d layers on the unrolled path" % (took, len(cfgs)))
         if not took or took == len(cfgs) - sum(c["kind"] == "tconv" for c in cfgs):
             print("FAIL %d of the convolutions took the unrolled path: none, or all (--unrolled)" % took)
