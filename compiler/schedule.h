@@ -241,7 +241,8 @@ ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int
  * gradient (6%, 1024 deep) 0.93; against them, at 6% saved, 64 output channels:
  * a 16 -> 64 k4 s2 transposed one (64 deep) 1.15, 32 -> 64 (128 deep) 1.03, a k4 s2
  * convolution 8 -> 64 (128 deep) 1.08, 16 -> 64 (256 deep) 0.99, 32 -> 64 (512
- * deep) 0.96; DCGAN 64->3's input gradient (48 deep) 3.6.
+ * deep) 0.96; DCGAN 64->3's input gradient (48 deep) 3.6.  (Convolutions up to 4096
+ * deep, DCGAN's input gradients among them, now take the unrolled path first.)
  * Chunks: the most samples whose xt and results fit
  * CONV_REGION_CHUNK_FLOATS (DCGAN 4x4: 32 samples forward, 16 for the input
  * gradient; chunks of 2-8 samples measured 1.3-1.6 of im2col's time there, too few
@@ -334,7 +335,9 @@ int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact);
  * CONV_UNROLL_MIN_K deep (input channels times taps: a block's transposes and stores
  * cost as much as 16 multiply-adds a position: the upsampler1d example's first layer,
  * 1 -> 16 k5 in 1-D, took its forward to 1.09) and a panel's weights at most
- * CONV_UNROLL_PANEL floats (they serve every block of the panel from L1); at most
+ * CONV_UNROLL_PANEL floats (they serve every block of the panel from the caches; the
+ * DCGAN input gradients, 1024 to 4096 deep, 64-256 KB a panel, run faster than on the
+ * region path: 32 KB a panel was the first limit); at most
  * CONV_UNROLL_KINDS kinds of block and CONV_UNROLL_MAX multiply-adds printed over their
  * bodies (a panel, per input channel).  It comes before the region and implicit
  * paths.  Paired timings against the path each took before, one thread (two):
@@ -343,6 +346,8 @@ int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact);
  * - U-Net k3's input gradient (implicit GEMM in row blocks, its copy of dY 18%)
  *   0.90 (0.91), training step 0.98 (0.97); DCGAN 64->3's (48 deep, a streaming GEMM
  *   at 94% of the peak) 0.93 (0.91), step 0.98 (0.94);
+ * - the DCGAN input gradients, from the region path: 4x4 (4096 deep) 0.89 (0.88),
+ *   8x8 (2048) 0.92 (0.92), 16x16 (1024) 0.92 (0.92); training steps 0.97, 0.98, 0.96;
  * - k4 s2 p1 convolutions at 6% padding taps, batch 16, from the region path: 32 ->
  *   32 at 32 x 32 0.89, 32 -> 64 at 16 x 16 0.93, 24 -> 48 at 8 x 8 0.88 (two
  *   threads about 0.5: the region path's one chunk ran on one);
@@ -352,7 +357,7 @@ int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact);
  *   1-D k5 anchor's input gradient (implicit, rows of 128: no extra columns) 0.98;
  * - against it, short 1-D signals on the implicit GEMM: 8 or 16 -> 16 over 32 outputs,
  *   k5 s2, 1.07 and 1.09 (over 128 outputs 0.98 and 0.96). */
-enum { CONV_UNROLL_MIN_K = 16, CONV_UNROLL_PANEL = 1 << 13, CONV_UNROLL_KINDS = 32, CONV_UNROLL_MAX = 4096 };
+enum { CONV_UNROLL_MIN_K = 16, CONV_UNROLL_PANEL = 1 << 16, CONV_UNROLL_KINDS = 32, CONV_UNROLL_MAX = 4096 };
 bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact);
 /* The unrolled path's blocks of a convolution's phase: kind[b] and xoff[b] (unless
  * NULL), block b's kind (numbered as they first appear) and its first input's offset
