@@ -2209,11 +2209,13 @@ static void emit_pairs_call(Ctx *c, const ConvCall *cc, int64_t K) {
 /* One kind of block of the unrolled path (see conv_unroll_blocks): the block of r
  * positions whose first output is at yb (channel rows Q apart) and first input at xb,
  * its sums over the input channels (xp and wp stepping over x's channels and the
- * pack's rows) and the taps (printed: a tap's weights once, then its multiply-add for
- * each position it reads inside x, at rel[p][t]).  The vector path transposes the
- * sums into 16 outputs of each channel (one store, masked for a short block); portable
- * builds keep 16 floats a position and store them one by one.  A bias (bp) joins the
- * store, an activation passes over the block after it.  Returns its name. */
+ * pack's rows) and the taps.  The vector path prints them: a tap's weights once, then
+ * its multiply-add for each position it reads inside x, at rel[p][t]; then it
+ * transposes the sums into 16 outputs of each channel (one store, masked for a short
+ * block).  Portable builds run the same sums from tables (each tap's positions and
+ * offsets), 16 floats a position, and store them one by one: printed, their loops of
+ * 16 cost GCC seconds a body.  A bias (bp) joins the store, an activation passes over
+ * the block after it.  Returns its name. */
 static const char *unroll_fn(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t r, const int64_t *rel) {
     Emitter *w = c->g;
     const ConvGeom *g = &cc->g;
@@ -2221,24 +2223,24 @@ static const char *unroll_fn(Ctx *c, const ConvCall *cc, const Phase *ph, int64_
     int T = ph->ntaps;
     for (int i = 0; i < g->nsp; i++) invol *= g->in[i];
     const char *name = arena_printf(c->a, "ublock_%d", c->ndw++);
+    const char *bv = cc->b >= 0 ? " + bp[f]" : "";
     emit(w, "/* 16 output channels of %lld positions, from %lld input channels by %d taps */", LL(r), LL(Cg), T);
     emit(w, "static void %s(const float *restrict xb, const float *restrict wb, float *restrict yb, const float *restrict bp)", name);
     emit(w, "{");
     emit(w, "(void)bp;");
-    for (int64_t p = 0; p < r; p++) emit(w, "NETC_UACC(c%lld);", LL(p));
     emit(w, "const float *restrict xp = xb, *restrict wp = wb;");
+    emit_raw(w, "#if NETC_VEC\n");
+    for (int64_t p = 0; p < r; p++) emit(w, "netc_vf c%lld = {0};", LL(p));
     emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %lld) {", LL(Cg), LL(invol), LL(Fg));
     for (int t = 0; t < T; t++) {
         bool any = false;
         for (int64_t p = 0; p < r; p++) any |= rel[p * T + t] != INT64_MIN;
         if (!any) continue;
-        emit(w, "NETC_UW(a%d, wp + %lld);", t, LL(t * Cg * Fg));
+        emit(w, "const netc_vf a%d = *(const netc_vf *)(wp + %lld);", t, LL(t * Cg * Fg));
         for (int64_t p = 0; p < r; p++)
             if (rel[p * T + t] != INT64_MIN) emit(w, "NETC_UFMA(c%lld, xp[%lld], a%d);", LL(p), LL(rel[p * T + t]), t);
     }
     emit(w, "}");
-    const char *bv = cc->b >= 0 ? " + bp[f]" : "";
-    emit_raw(w, "#if NETC_VEC\n");
     char init[16 * 8] = "";
     for (int64_t p = 0; p < r; p++) snprintf(init + strlen(init), sizeof init - strlen(init), "%sc%lld", p ? ", " : "", LL(p));
     emit(w, "netc_vf r[16] = {%s};   /* (the positions past the last: zero) */", init);
@@ -2255,9 +2257,31 @@ static const char *unroll_fn(Ctx *c, const ConvCall *cc, const Phase *ph, int64_
     }
     emit(w, "}");
     emit_raw(w, "#else\n");
+    /* tap t's positions rp and input offsets ro, rn[t] of them */
+    int64_t *rn = arena_alloc(c->a, sizeof(int64_t) * (size_t)T), *rp = arena_alloc(c->a, sizeof(int64_t) * 16 * (size_t)T),
+            *ro = arena_alloc(c->a, sizeof(int64_t) * 16 * (size_t)T);
+    for (int t = 0; t < T; t++) {
+        rn[t] = 0;
+        for (int64_t p = 0; p < 16; p++) rp[t * 16 + p] = ro[t * 16 + p] = 0;
+        for (int64_t p = 0; p < r; p++)
+            if (rel[p * T + t] != INT64_MIN) rp[t * 16 + rn[t]] = p, ro[t * 16 + rn[t]++] = rel[p * T + t];
+    }
+    emit_int_table(w, "rn", rn, T, 16);
+    emit_int_table(w, "rp", rp, 16 * (int64_t)T, 16);
+    emit_int_table(w, "ro", ro, 16 * (int64_t)T, 16);
+    emit(w, "float cs[%lld][16] = {{0}};", LL(r));
+    emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %lld)", LL(Cg), LL(invol), LL(Fg));
+    emit(w, "for (int t = 0; t < %d; t++) {", T);
+    emit(w, "const float *restrict a = wp + t * %lld;", LL(Cg * Fg));
+    emit(w, "for (int j = 0; j < rn[t]; j++) {");
+    emit(w, "const float v = xp[ro[t * 16 + j]];");
+    emit(w, "float *restrict cp = cs[rp[t * 16 + j]];");
+    emit(w, "for (int l = 0; l < 16; l++) cp[l] += v * a[l];");
+    emit(w, "}");
+    emit(w, "}");
     emit(w, "for (int f = 0; f < 16; f++) {");
     emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
-    for (int64_t p = 0; p < r; p++) emit(w, "yr[%lld] %s c%lld[f]%s;", LL(p), cc->accumulate ? "+=" : "=", LL(p), bv);
+    emit(w, "for (int p = 0; p < %lld; p++) yr[p] %s cs[p][f]%s;", LL(r), cc->accumulate ? "+=" : "=", bv);
     emit(w, "}");
     emit_raw(w, "#endif\n");
     if (cc->act.kind != ACT_IDENTITY) {
@@ -4257,20 +4281,12 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "/* NETC_KEEP: a loaded vector stays in its register (GCC would otherwise fold the");
     emit(w, " * load again into every multiply-add that uses it). */");
     emit(w, "#define NETC_KEEP(v) __asm__(\"\" : \"+v\"(v))");
-    emit(w, "#else");
-    emit(w, "#define NETC_VEC 0");
-    emit(w, "#endif");
-    emit(w, "/* The unrolled path's sums of 16 output channels at one position (NETC_UACC), a");
-    emit(w, " * tap's weights for them (NETC_UW) and one multiply-add (NETC_UFMA): a vector, or");
-    emit(w, " * 16 floats in portable builds. */");
-    emit(w, "#if NETC_VEC");
-    emit(w, "#define NETC_UACC(c) netc_vf c = {0}");
-    emit(w, "#define NETC_UW(a, p) const netc_vf a = *(const netc_vf *)(p)");
+    emit(w, "/* NETC_UFMA: c += x (a float in memory, broadcast) * a, one FMA reading x where it lies");
+    emit(w, " * (the unrolled path: GCC would otherwise keep in registers the inputs that");
+    emit(w, " * neighbouring taps share, and spill). */");
     emit(w, "#define NETC_UFMA(c, x, a) __asm__(\"vfmadd231ps %%1%%{1to16%%}, %%2, %%0\" : \"+v\"(c) : \"m\"(x), \"v\"(a))");
     emit(w, "#else");
-    emit(w, "#define NETC_UACC(c) float c[16] = {0}");
-    emit(w, "#define NETC_UW(a, p) const float *restrict a = (p)");
-    emit(w, "#define NETC_UFMA(c, x, a) for (int l_ = 0; l_ < 16; l_++) c[l_] += (x) * a[l_]");
+    emit(w, "#define NETC_VEC 0");
     emit(w, "#endif");
     emit(w, "/* NETC_IVDEP: the next loop's iterations are independent where GCC cannot see it");
     emit(w, " * (two scratch areas of one arena), so that it vectorises the loop. */");
