@@ -317,15 +317,7 @@ def draw(rng, kind, wide=False, large=False, direct=False, regions=False):
     cfg = dict(kind=kind, nsp=nsp, groups=groups, cin=cin, cout=cout, k=k, s=s, d=d, size=size, pads=pads, op=op,
                bias=bool(rng.integers(0, 2)), act=str(rng.choice(ACTS)))
     # keep only configurations with a valid output
-    for i in range(nsp):
-        pb, pe = pads[i]
-        if kind == "tconv":
-            o = (size[i] - 1) * s[i] - pb - pe + d[i] * (k[i] - 1) + op[i] + 1
-        else:
-            o = (size[i] + pb + pe - d[i] * (k[i] - 1) - 1) // s[i] + 1
-        if o < 1:
-            return None
-    return cfg
+    return cfg if min(conv_out(cfg)) >= 1 else None
 
 
 def layer_text(name, inp, c):
