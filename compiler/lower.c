@@ -774,32 +774,54 @@ int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact) {
     return g->cin * kvol / 2;
 }
 
-int64_t conv_unroll_blocks(const ConvGeom *g, const Phase *ph, int *kind, int64_t *xoff, int64_t *sigs) {
-    int nsp = g->nsp, T = ph->ntaps;
-    int64_t Q = ph->qtot, xst[MAX_SPATIAL], vol = 1, lines = 0, S = VEC_W * T + 1;
-    for (int i = nsp - 1; i >= 0; i--) xst[i] = vol, vol *= g->in[i];
-    int64_t *sig = sigs ? sigs : malloc(sizeof(int64_t) * (size_t)(S * (CONV_UNROLL_KINDS + 1)));
-    if (!sig) return -1;
+int64_t conv_unroll_blocks(const ConvGeom *g, bool tr, const Phase *ph, int n, int *kind, int64_t *xoff, int64_t *sigs) {
+    int nsp = g->nsp, T = 0, *t0 = malloc(sizeof(int) * (size_t)n);   /* t0[p]: phase p's first tap in the pack */
+    int64_t Q = 1, xst[MAX_SPATIAL], vol = 1, lines = 0;
+    for (int i = nsp - 1; i >= 0; i--) xst[i] = vol, vol *= g->in[i], Q *= g->out[i];
+    for (int p = 0; p < n && t0; p++) t0[p] = T, T += ph[p].ntaps;
+    int64_t S = VEC_W * T + 1, *sig = sigs ? sigs : malloc(sizeof(int64_t) * (size_t)(S * (CONV_UNROLL_KINDS + 1)));
+    if (!sig || !t0) {
+        if (!sigs) free(sig);
+        free(t0);
+        return -1;
+    }
     int nk = 0;
     for (int64_t b0 = 0; b0 < Q; b0 += VEC_W) {
-        int64_t *cur = sig + nk * S, base = 0, f = b0;   /* base: the block's first position times the strides */
+        int64_t *cur = sig + nk * S, base = 0, f = b0;   /* base: a convolution's first position times the strides */
         for (int i = nsp - 1; i >= 0; i--) {
             base += f % g->out[i] * g->s[i] * xst[i];
             f /= g->out[i];
         }
         cur[0] = Q - b0 < VEC_W ? Q - b0 : VEC_W;
-        for (int64_t p = 0; p < VEC_W; p++)
-            for (int t = 0; t < T; t++) {
-                int64_t o = 0, q = b0 + p;
-                bool in = p < cur[0];
-                for (int i = nsp - 1; i >= 0 && in; i--) {
-                    int64_t xi = q % g->out[i] * g->s[i] + tap_offset(g, false, &ph->taps[t], i);
-                    q /= g->out[i];
-                    in = xi >= 0 && xi < g->in[i];
-                    o += xi * xst[i];
+        for (int64_t e = 1; e < S; e++) cur[e] = INT64_MIN;
+        int64_t lo = INT64_MAX;
+        for (int64_t p = 0; p < cur[0]; p++) {
+            int64_t o[MAX_SPATIAL], q[MAX_SPATIAL], r = b0 + p;
+            for (int i = nsp - 1; i >= 0; i--) o[i] = r % g->out[i], r /= g->out[i];
+            int a = 0;   /* the phase holding output o, and o's q in it */
+            for (; a < n; a++) {
+                bool in = true;
+                for (int i = 0; i < nsp && in; i++) {
+                    int64_t v = tr ? o[i] + g->pb[i] - ph[a].ph[i] : o[i] * g->s[i];
+                    q[i] = tr ? v / g->s[i] - ph[a].q0[i] : v;
+                    in = !tr || (v >= 0 && v % g->s[i] == 0 && q[i] >= 0 && q[i] < ph[a].nq[i]);
                 }
-                cur[1 + p * T + t] = in ? o - base : INT64_MIN;
+                if (in) break;
             }
+            for (int j = 0; a < n && j < ph[a].ntaps; j++) {
+                int64_t x = 0;
+                bool in = true;
+                for (int i = 0; i < nsp && in; i++) {
+                    int64_t xi = q[i] + tap_offset(g, tr, &ph[a].taps[j], i);
+                    in = xi >= 0 && xi < g->in[i];
+                    x += xi * xst[i];
+                }
+                if (in) cur[1 + p * T + t0[a] + j] = x, lo = x < lo ? x : lo;
+            }
+        }
+        if (tr) base = lo == INT64_MAX ? 0 : lo;   /* (a transposed convolution's: the first input read) */
+        for (int64_t e = 1; e < S; e++)
+            if (cur[e] != INT64_MIN) cur[e] -= base;
         int k = 0;
         while (k < nk && memcmp(sig + k * S, cur, sizeof(int64_t) * (size_t)S)) k++;
         if (k == nk) {   /* a new kind: its multiply-adds */
@@ -812,13 +834,19 @@ int64_t conv_unroll_blocks(const ConvGeom *g, const Phase *ph, int *kind, int64_
         if (kind) kind[b0 / VEC_W] = k, xoff[b0 / VEC_W] = base;
     }
     if (!sigs) free(sig);
+    free(t0);
     return lines;
 }
 
 bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact) {
-    if (compact || tr || n != 1 || g->groups != 1 || g->cout % VEC_W || conv_pairs(g, tr, compact)) return false;
-    if (ph[0].K < CONV_UNROLL_MIN_K || ph[0].K * VEC_W > CONV_UNROLL_PANEL) return false;
-    int64_t lines = conv_unroll_blocks(g, &ph[0], NULL, NULL, NULL);
+    if (compact || g->groups != 1 || g->cout % VEC_W || conv_pairs(g, tr, compact)) return false;
+    int64_t K = 0, depth = INT64_MAX;   /* every phase's taps; the shallowest phase with any */
+    for (int p = 0; p < n; p++) {
+        K += ph[p].K;
+        if (ph[p].ntaps && ph[p].K < depth) depth = ph[p].K;
+    }
+    if (depth == INT64_MAX || depth < CONV_UNROLL_MIN_K || K * VEC_W > CONV_UNROLL_PANEL) return false;
+    int64_t lines = conv_unroll_blocks(g, tr, ph, n, NULL, NULL, NULL);
     return lines >= 0 && lines <= CONV_UNROLL_MAX;
 }
 

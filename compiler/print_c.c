@@ -1617,78 +1617,75 @@ static void emit_load_t16(Emitter *w, const char *row) {
 
 /* ---- the region path (see ConvRegion) ---- */
 
-/* Wt: every phase's weights tap-major, row (j, ci) of phase p at pack + poff[p] + (j *
- * Cg + ci) * ldb, its output channels contiguous. */
-static void emit_region_pack(Ctx *c, const ConvCall *cc, const ConvRegionPlan *rp) {
+/* The weights tap-major for the region and unrolled paths: weight (co, ci) of tap j of
+ * phase p, g = j plus the taps of the phases before p, at pack + g ts + ci cs + co / 16
+ * ps + co % 16 (the region path's Wt: ts = Cg ldb, cs = ldb, ps = 16, so that row (g,
+ * ci) holds the output channels side by side; the unrolled path's: each panel of 16
+ * output channels whole, its every tap of an input channel together).  The vector
+ * path moves 16 output channels' weights 16 at a time in the order they lie (a
+ * convolution's w[co][ci][taps], a transposed one's w[ci][co][taps]: each (ci, co)
+ * row of taps), transposed in registers into one store per tap, the last block of a
+ * row masked. */
+static void emit_tap_pack(Ctx *c, const ConvCall *cc, int64_t ts, int64_t cs, int64_t ps) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
-    int64_t Fg = g->cout, Cg = g->cin, kvol = 1, poff = 0;
+    int64_t Fg = g->cout, Cg = g->cin, kvol = 1, gt = 0;
     for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
-    emit(w, "/* the weights tap-major, each row (tap, ci) the output channels side by side */");
-    /* on the vector path, a kernel of 16 taps (k4 in 2-D): 16 output channels' taps at
-     * a time, transposed in registers into 16 rows of 16 channels, each stored at its
-     * tap's place (to); a convolution's other kernels: 16 output channels' weights
-     * 16 at a time in the order they lie (ci, tap), the last block masked, the same */
-    bool tvec = Fg % 16 == 0 && (kvol == 16 || !cc->tr);
-    if (tvec) {
-        int64_t *to = arena_alloc(c->a, sizeof(int64_t) * (size_t)kvol), po = 0, E = Cg * kvol;
-        for (int p = 0; p < cc->nphases; p++) {
-            const Phase *ph = &cc->phases[p];
-            for (int j = 0; j < ph->ntaps; j++) to[ph->taps[j].index] = po + j * Cg * rp->ldb;
-            po += ph->K * rp->ldb;
-        }
+    int64_t *to = arena_alloc(c->a, sizeof(int64_t) * (size_t)kvol);   /* each kernel tap's place, -1: no phase's */
+    for (int64_t t = 0; t < kvol; t++) to[t] = -1;
+    for (int p = 0; p < cc->nphases; p++)
+        for (int j = 0; j < cc->phases[p].ntaps; j++) to[cc->phases[p].taps[j].index] = gt++ * ts;
+    const char *some = gt < kvol ? "if (to[t] >= 0) " : "";   /* (the taps of a phase no output falls in) */
+    const char *cop = ps == 16 ? "co" : arena_printf(c->a, "co / 16 * %lld + co %% 16", LL(ps));
+    emit(w, "/* the weights tap-major, 16 output channels side by side */");
+    emit(w, "{");
+    emit_int_table(w, "to", to, kvol, 16);
+    bool vec = Fg % 16 == 0;
+    if (vec) {
+        /* rows of E floats: a convolution's w[co] (ci, tap), a transposed one's w[ci][co] (taps) */
+        int64_t E = cc->tr ? kvol : Cg * kvol, full = E / 16 * 16;
         emit_raw(w, "#if NETC_VEC\n");
-        emit(w, "{");
-        emit_int_table(w, "to", to, kvol, 16);
         if (!cc->par && threaded(Fg * Cg * kvol)) emit(w, "NETC_PARALLEL_FOR");
-        if (kvol != 16) {   /* w[co][ci][taps]: E floats a row */
-            emit(w, "for (int co = 0; co < %lld; co += 16) {", LL(Fg));
-            for (int tail = 0; tail < 2; tail++) {
-                int64_t full = E / 16 * 16, rem = tail ? E - full : 16;
-                if (rem == 0 || (!tail && full == 0)) continue;
-                if (tail) emit(w, "{");
-                else emit(w, "for (int e0 = 0; e0 < %lld; e0 += 16) {", LL(full));
-                if (tail) emit(w, "const int e0 = %lld;", LL(full));
-                emit(w, "netc_vf r[16];");
-                if (tail) emit(w, "for (int j = 0; j < 16; j++) r[j] = NETC_LOADM(w + (co + j) * %lld + e0, 0x%xu);", LL(E), (1u << rem) - 1);
-                else emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(w + (co + j) * %lld + e0);", LL(E));
-                emit(w, "netc_t16(r);");
-                emit(w, "for (int t = 0; t < %lld; t++) *(netc_vf *)(pack + to[(e0 + t) %% %lld] + (e0 + t) / %lld * %lld + co) = r[t];",
-                     LL(rem), LL(kvol), LL(kvol), LL(rp->ldb));
-                emit(w, "}");
-            }
-        } else {
-            emit(w, "for (int ci = 0; ci < %lld; ci++)", LL(Cg));
-            emit(w, "for (int co = 0; co < %lld; co += 16) {", LL(Fg));
-            char row[128];
-            if (cc->tr) snprintf(row, sizeof row, "w + (ci * %lld + co + j) * 16", LL(Fg));
-            else snprintf(row, sizeof row, "w + ((co + j) * %lld + ci) * 16", LL(Cg));
-            emit_load_t16(w, row);
-            emit(w, "for (int t = 0; t < 16; t++) *(netc_vf *)(pack + to[t] + ci * %lld + co) = r[t];", LL(rp->ldb));
+        if (cc->tr) emit(w, "for (int u = 0; u < %lld; u++) {", LL(Cg * Fg / 16));
+        else emit(w, "for (int u = 0; u < %lld; u++) {", LL(Fg / 16));
+        if (cc->tr) emit(w, "const int ci = u / %lld, co = u %% %lld * 16;", LL(Fg / 16), LL(Fg / 16));
+        else emit(w, "const int co = u * 16;");
+        const char *row = cc->tr ? arena_printf(c->a, "w + (ci * %lld + co + j) * %lld + e0", LL(Fg), LL(E))
+                                 : arena_printf(c->a, "w + (co + j) * %lld + e0", LL(E));
+        const char *dst = cc->tr ? arena_printf(c->a, "to[e0 + t] + ci * %lld + co / 16 * %lld", LL(cs), LL(ps))
+                                 : arena_printf(c->a, "to[(e0 + t) %% %lld] + (e0 + t) / %lld * %lld + co / 16 * %lld", LL(kvol), LL(kvol), LL(cs), LL(ps));
+        for (int tail = 0; tail < 2; tail++) {
+            int64_t rem = tail ? E - full : 16;
+            if (rem == 0 || (!tail && full == 0)) continue;
+            if (tail) emit(w, "{");
+            else emit(w, "for (int e0 = 0; e0 < %lld; e0 += 16) {", LL(full));
+            if (tail) emit(w, "const int e0 = %lld;", LL(full));
+            emit(w, "netc_vf r[16];");
+            if (tail) emit(w, "for (int j = 0; j < 16; j++) r[j] = NETC_LOADM(%s, 0x%xu);", row, (1u << rem) - 1);
+            else emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(%s);", row);
+            emit(w, "netc_t16(r);");
+            emit(w, "for (int t = 0; t < %lld; t++)", LL(rem));
+            if (*some) emit(w, "if (to[%s] >= 0)", cc->tr ? "e0 + t" : arena_printf(c->a, "(e0 + t) %% %lld", LL(kvol)));
+            emit(w, "*(netc_vf *)(pack + %s) = r[t];", dst);
+            emit(w, "}");
         }
-        emit(w, "}");
         emit(w, "}");
         emit_raw(w, "#else\n");
     }
     if (!cc->par && threaded(Fg * Cg * kvol)) emit(w, "NETC_PARALLEL_FOR");
     if (cc->tr) {   /* w[ci][co][taps] */
-        emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
+        emit(w, "for (int ci = 0; ci < %lld; ci++)", LL(Cg));
         emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
         emit(w, "const float *restrict ws = w + (ci * %lld + co) * %lld;", LL(Fg), LL(kvol));
     } else {        /* w[co][ci][taps] */
-        emit(w, "for (int co = 0; co < %lld; co++) {", LL(Fg));
+        emit(w, "for (int co = 0; co < %lld; co++)", LL(Fg));
         emit(w, "for (int ci = 0; ci < %lld; ci++) {", LL(Cg));
         emit(w, "const float *restrict ws = w + (co * %lld + ci) * %lld;", LL(Cg), LL(kvol));
     }
-    for (int p = 0; p < cc->nphases; p++) {
-        const Phase *ph = &cc->phases[p];
-        for (int j = 0; j < ph->ntaps; j++)
-            emit(w, "pack[%lld + ci * %lld + co] = ws[%lld];", LL(poff + j * Cg * rp->ldb), LL(rp->ldb), LL(ph->taps[j].index));
-        poff += ph->K * rp->ldb;
-    }
+    emit(w, "for (int t = 0; t < %lld; t++) %spack[to[t] + ci * %lld + %s] = ws[t];", LL(kvol), some, LL(cs), cop);
     emit(w, "}");
+    if (vec) emit_raw(w, "#endif\n");
     emit(w, "}");
-    if (tvec) emit_raw(w, "#endif\n");
 }
 
 /* The strides of xt's padded box (positions; see ConvRegionPlan). */
@@ -1968,7 +1965,7 @@ static void emit_region_call(Ctx *c, const ConvCall *cc, const ConvScratch *cs, 
     const ConvGeom *g = &cc->g;
     int64_t Cg = g->cin, NB = cc->nb, nbk = rp->nbk, nch = NB / nbk, invol = 1;
     for (int i = 0; i < g->nsp; i++) invol *= g->in[i];
-    emit_region_pack(c, cc, rp);
+    emit_tap_pack(c, cc, g->cin * rp->ldb, rp->ldb, 16);
     ConvCall pc = *cc;
     pc.par = cs->slots > 1;
     if (pc.par) {
@@ -2216,12 +2213,11 @@ static void emit_pairs_call(Ctx *c, const ConvCall *cc, int64_t K) {
  * offsets), 16 floats a position, and store them one by one: printed, their loops of
  * 16 cost GCC seconds a body.  A bias (bp) joins the store, an activation passes over
  * the block after it.  Returns its name. */
-static const char *unroll_fn(Ctx *c, const ConvCall *cc, const Phase *ph, int64_t r, const int64_t *rel) {
+static const char *unroll_fn(Ctx *c, const ConvCall *cc, int T, int64_t r, const int64_t *rel) {
     Emitter *w = c->g;
     const ConvGeom *g = &cc->g;
-    int64_t Fg = g->cout, Cg = g->cin, Q = ph->qtot, invol = 1;
-    int T = ph->ntaps;
-    for (int i = 0; i < g->nsp; i++) invol *= g->in[i];
+    int64_t Cg = g->cin, Q = 1, invol = 1;
+    for (int i = 0; i < g->nsp; i++) invol *= g->in[i], Q *= g->out[i];
     const char *name = arena_printf(c->a, "ublock_%d", c->ndw++);
     const char *bv = cc->b >= 0 ? " + bp[f]" : "";
     emit(w, "/* 16 output channels of %lld positions, from %lld input channels by %d taps */", LL(r), LL(Cg), T);
@@ -2231,12 +2227,12 @@ static const char *unroll_fn(Ctx *c, const ConvCall *cc, const Phase *ph, int64_
     emit(w, "const float *restrict xp = xb, *restrict wp = wb;");
     emit_raw(w, "#if NETC_VEC\n");
     for (int64_t p = 0; p < r; p++) emit(w, "netc_vf c%lld = {0};", LL(p));
-    emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %lld) {", LL(Cg), LL(invol), LL(Fg));
+    emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %d) {", LL(Cg), LL(invol), 16 * T);
     for (int t = 0; t < T; t++) {
         bool any = false;
         for (int64_t p = 0; p < r; p++) any |= rel[p * T + t] != INT64_MIN;
         if (!any) continue;
-        emit(w, "const netc_vf a%d = *(const netc_vf *)(wp + %lld);", t, LL(t * Cg * Fg));
+        emit(w, "const netc_vf a%d = *(const netc_vf *)(wp + %d);", t, 16 * t);
         for (int64_t p = 0; p < r; p++)
             if (rel[p * T + t] != INT64_MIN) emit(w, "NETC_UFMA(c%lld, xp[%lld], a%d);", LL(p), LL(rel[p * T + t]), t);
     }
@@ -2270,9 +2266,9 @@ static const char *unroll_fn(Ctx *c, const ConvCall *cc, const Phase *ph, int64_
     emit_int_table(w, "rp", rp, 16 * (int64_t)T, 16);
     emit_int_table(w, "ro", ro, 16 * (int64_t)T, 16);
     emit(w, "float cs[%lld][16] = {{0}};", LL(r));
-    emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %lld)", LL(Cg), LL(invol), LL(Fg));
+    emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %d)", LL(Cg), LL(invol), 16 * T);
     emit(w, "for (int t = 0; t < %d; t++) {", T);
-    emit(w, "const float *restrict a = wp + t * %lld;", LL(Cg * Fg));
+    emit(w, "const float *restrict a = wp + t * 16;");
     emit(w, "for (int j = 0; j < rn[t]; j++) {");
     emit(w, "const float v = xp[ro[t * 16 + j]];");
     emit(w, "float *restrict cp = cs[rp[t * 16 + j]];");
@@ -2304,29 +2300,30 @@ static const char *unroll_fn(Ctx *c, const ConvCall *cc, const Phase *ph, int64_
 static void emit_unrolled_call(Ctx *c, const ConvCall *cc) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
-    const Phase *ph = &cc->phases[0];
-    int T = ph->ntaps;
-    int64_t Fg = g->cout, Cg = g->cin, Q = ph->qtot, np = Fg / VEC_W, invol = 1, nblk = (Q + VEC_W - 1) / VEC_W;
-    for (int i = 0; i < g->nsp; i++) invol *= g->in[i];
+    int T = 0;
+    int64_t Fg = g->cout, Cg = g->cin, Q = 1, np = Fg / VEC_W, invol = 1;
+    for (int i = 0; i < g->nsp; i++) invol *= g->in[i], Q *= g->out[i];
+    int64_t macs = 0;   /* (a sample's, per output channel) */
+    for (int p = 0; p < cc->nphases; p++) T += cc->phases[p].ntaps, macs += cc->phases[p].K * cc->phases[p].qtot;
+    int64_t nblk = (Q + VEC_W - 1) / VEC_W;
     int *kind = arena_alloc(c->a, sizeof(int) * (size_t)nblk);
     int64_t S = 1 + VEC_W * T, *xoff = arena_alloc(c->a, sizeof(int64_t) * (size_t)nblk), *kk = arena_alloc(c->a, sizeof(int64_t) * (size_t)nblk),
             *sig = arena_alloc(c->a, sizeof(int64_t) * (size_t)(S * (CONV_UNROLL_KINDS + 1)));
-    conv_unroll_blocks(g, ph, kind, xoff, sig);
+    conv_unroll_blocks(g, cc->tr, cc->phases, cc->nphases, kind, xoff, sig);
     int nk = 0;
     for (int64_t b = 0; b < nblk; b++)
         if ((kk[b] = kind[b]) >= nk) nk = kind[b] + 1;
     const char *fn[CONV_UNROLL_KINDS];   /* each kind's body */
-    for (int k = 0; k < nk; k++) fn[k] = unroll_fn(c, cc, ph, sig[k * S], sig + k * S + 1);
+    for (int k = 0; k < nk; k++) fn[k] = unroll_fn(c, cc, T, sig[k * S], sig + k * S + 1);
     emit(w, "/* the unrolled path: 16 output channels by 16 positions in registers, each tap's multiply-adds printed for the positions it reaches */");
-    ConvRegionPlan rp = {.ldb = Fg};
-    emit_region_pack(c, cc, &rp);
+    emit_tap_pack(c, cc, 16, T * 16, Cg * T * 16);
     emit(w, "{");
     emit_int_table(w, "ux", xoff, nblk, 16);
     if (nk > 1) emit_int_table(w, "uk", kk, nblk, 32);
-    if (!cc->par && threaded(cc->nb * Fg * Cg * T * Q)) emit(w, "NETC_PARALLEL_FOR");
+    if (!cc->par && threaded(cc->nb * Fg * macs)) emit(w, "NETC_PARALLEL_FOR");
     emit(w, "for (int u = 0; u < %lld; u++) {", LL(cc->nb * np * nblk));
-    emit(w, "const int n = u / %lld, cp = u / %lld %% %lld * 16, b = u %% %lld;", LL(np * nblk), LL(nblk), LL(np), LL(nblk));
-    emit(w, "const float *restrict xb = x + n * %lld + ux[b], *restrict wb = pack + cp;", LL(Cg * invol));
+    emit(w, "const int cp = u / %lld * 16, n = u / %lld %% %lld, b = u %% %lld;", LL(cc->nb * nblk), LL(nblk), LL(cc->nb), LL(nblk));
+    emit(w, "const float *restrict xb = x + n * %lld + ux[b], *restrict wb = pack + cp * %lld;", LL(Cg * invol), LL(Cg * T));
     emit(w, "float *restrict yb = y + (n * %lld + cp) * %lld + b * 16;", LL(Fg), LL(Q));
     const char *bp = cc->b >= 0 ? arena_printf(c->a, "s->params + %lld + cp", LL(cc->b)) : "0";
     if (nk == 1) emit(w, "%s(xb, wb, yb, %s);", fn[0], bp);

@@ -241,8 +241,10 @@ ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int
  * gradient (6%, 1024 deep) 0.93; against them, at 6% saved, 64 output channels:
  * a 16 -> 64 k4 s2 transposed one (64 deep) 1.15, 32 -> 64 (128 deep) 1.03, a k4 s2
  * convolution 8 -> 64 (128 deep) 1.08, 16 -> 64 (256 deep) 0.99, 32 -> 64 (512
- * deep) 0.96; DCGAN 64->3's input gradient (48 deep) 3.6.  (Convolutions up to 4096
- * deep, DCGAN's input gradients among them, now take the unrolled path first.)
+ * deep) 0.96; DCGAN 64->3's input gradient (48 deep) 3.6.  (Calls up to 8192 deep
+ * over their taps, every DCGAN layer's forward and input gradient among them, now
+ * take the unrolled path first: the region path serves phases too shallow for it,
+ * under 16 deep, and deeper GEMMs.)
  * Chunks: the most samples whose xt and results fit
  * CONV_REGION_CHUNK_FLOATS (DCGAN 4x4: 32 samples forward, 16 for the input
  * gradient; chunks of 2-8 samples measured 1.3-1.6 of im2col's time there, too few
@@ -315,32 +317,40 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
 enum { CONV_PAIRS_MIN_FG = 16, CONV_PAIRS_MAX_K = 1024 };
 int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact);
 
-/* The unrolled path (host schedules): a convolution whose taps, and output positions in
- * blocks of 16, are unrolled in the code.  Its vectors run over 16 output channels (a
- * panel of the weights, packed tap-major as on the region path), and a block of 16
- * consecutive output positions holds one vector of sums each, in registers, over the
- * input channels (a loop) and the taps (unrolled): each multiply-add broadcasts one
- * input from where it lies in x, at an offset from the block's first input known when
- * the code is printed (an FMA with a memory operand: left to itself GCC keeps the
- * inputs neighbouring taps share in registers, spills, and ran 16 -> 64 at 14 x 14,
- * k3 s2, at 1.5 of im2col's time), and a tap that reads a position's padding is never
- * printed for it: no im2col, no padded copy, no extra columns, no border regions.  A
- * block's sums are transposed in registers (netc_t16) into 16 outputs of each channel,
- * one store each (masked for a last block of fewer positions).  Blocks of the same
- * kind (the same positions' taps at the same offsets: the interior of an image, its
+/* The unrolled path (host schedules): a convolution or transposed convolution whose
+ * taps, and output positions in blocks of 16, are unrolled in the code.  Its vectors
+ * run over 16 output channels (a panel of the weights, packed whole: an input
+ * channel's every tap together, 16 output channels a tap; emit_tap_pack), and a
+ * block of 16 consecutive output positions holds one vector of sums each, in
+ * registers, over the input channels (a loop) and the taps (unrolled): each
+ * multiply-add broadcasts one input from where it lies in x, at an offset from the
+ * block's first input known when the code is printed (an FMA with a memory operand:
+ * left to itself GCC keeps the inputs neighbouring taps share in registers, spills,
+ * and ran 16 -> 64 at 14 x 14, k3 s2, at 1.5 of im2col's time), and a tap that reads
+ * a position's padding is never printed for it: no im2col, no padded copy, no extra
+ * columns, no border regions.  A transposed convolution's position takes only the
+ * taps of its stride phase (no inserted zero multiplied), so a block of 16 positions
+ * mixes the phases and stores them where they lie, with no interleaving.  A block's
+ * sums are transposed in registers (netc_t16) into 16 outputs of each channel, one
+ * store each (masked for a last block of fewer positions).  Blocks of the same kind
+ * (the same positions' taps at the same offsets: the interior of an image, its
  * edges) share one printed body; a table gives each block its kind and first input
- * (conv_unroll_blocks).  The samples, panels and blocks share out over the threads.
- * Taken by a convolution (one phase: so also the input gradient of a transposed one)
- * with one group, a multiple of 16 output channels and no pair path; a GEMM at least
- * CONV_UNROLL_MIN_K deep (input channels times taps: a block's transposes and stores
- * cost as much as 16 multiply-adds a position: the upsampler1d example's first layer,
- * 1 -> 16 k5 in 1-D, took its forward to 1.09) and a panel's weights at most
- * CONV_UNROLL_PANEL floats (they serve every block of the panel from the caches; the
- * DCGAN input gradients, 1024 to 4096 deep, 64-256 KB a panel, run faster than on the
- * region path: 32 KB a panel was the first limit); at most
+ * (conv_unroll_blocks).  The panels, then the samples and blocks, share out over the
+ * threads: a panel's weights serve every sample from L2 (the DCGAN 4x4 forward, 512
+ * KB a panel, took 2.1 times as long sample by sample).
+ * Taken by a call (so also an input gradient) with one group, a multiple of 16 output
+ * channels and no pair path; each stride phase with taps a GEMM at least
+ * CONV_UNROLL_MIN_K deep (input channels times its taps: a block's transposes and
+ * stores cost as much as 16 multiply-adds a position: the upsampler1d example's
+ * first layer, 1 -> 16 k5 in 1-D, took its forward to 1.09) and a panel's weights
+ * at most CONV_UNROLL_PANEL floats (8192 input channels times taps: the DCGAN 4x4
+ * forward, 512 channels by 16 taps, runs at 0.95 of the region path's time, a
+ * convolution 512 -> 256 k4 s2 at 8 x 8 at 0.87); at most
  * CONV_UNROLL_KINDS kinds of block and CONV_UNROLL_MAX multiply-adds printed over their
  * bodies (a panel, per input channel).  It comes before the region and implicit
  * paths.  Paired timings against the path each took before, one thread (two):
+ * - the DCGAN forwards, from the region path: 4x4 0.95 (0.94), 8x8 0.97, 16x16 0.92
+ *   (0.91); U-Net k3's forward (implicit GEMM) 0.91 (0.88);
  * - the firmware 8 x 8 k4 anchor's input gradient (implicit GEMM, 80 columns for 64
  *   outputs) 0.69 (0.69), its training step 0.90;
  * - U-Net k3's input gradient (implicit GEMM in row blocks, its copy of dY 18%)
@@ -357,17 +367,19 @@ int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact);
  *   1-D k5 anchor's input gradient (implicit, rows of 128: no extra columns) 0.98;
  * - against it, short 1-D signals on the implicit GEMM: 8 or 16 -> 16 over 32 outputs,
  *   k5 s2, 1.07 and 1.09 (over 128 outputs 0.98 and 0.96). */
-enum { CONV_UNROLL_MIN_K = 16, CONV_UNROLL_PANEL = 1 << 16, CONV_UNROLL_KINDS = 32, CONV_UNROLL_MAX = 4096 };
+enum { CONV_UNROLL_MIN_K = 16, CONV_UNROLL_PANEL = 1 << 17, CONV_UNROLL_KINDS = 32, CONV_UNROLL_MAX = 4096 };
 bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact);
-/* The unrolled path's blocks of a convolution's phase: kind[b] and xoff[b] (unless
- * NULL), block b's kind (numbered as they first appear) and its first input's offset
- * in a sample's channel (the position of the block's first output times the
- * strides); sigs (unless NULL: room for CONV_UNROLL_KINDS + 1 of them) each kind's
- * signature, 1 + 16 ntaps values: its positions r, then for position p and tap t the
- * offset of the input read from the block's first (INT64_MIN: none, the padding or
- * past r).  Returns the multiply-adds printed over the kinds' bodies (a panel, per
- * input channel), -1 past CONV_UNROLL_KINDS kinds. */
-int64_t conv_unroll_blocks(const ConvGeom *g, const Phase *ph, int *kind, int64_t *xoff, int64_t *sigs);
+/* The unrolled path's blocks of a call's n phases: kind[b] and xoff[b] (unless NULL),
+ * block b's kind (numbered as they first appear) and its first input's offset in a
+ * sample's channel (a convolution's: the position of the block's first output times
+ * the strides; a transposed one's: the least input its block reads); sigs (unless
+ * NULL: room for CONV_UNROLL_KINDS + 1 of them) each kind's signature, 1 + 16 T values
+ * (T: the phases' taps, in order, as the pack holds them): its positions r, then for
+ * position p and tap t the offset of the input read from the block's first
+ * (INT64_MIN: none, another phase's tap, the padding or past r).  Returns the
+ * multiply-adds printed over the kinds' bodies (a panel, per input channel), -1 past
+ * CONV_UNROLL_KINDS kinds. */
+int64_t conv_unroll_blocks(const ConvGeom *g, bool tr, const Phase *ph, int n, int *kind, int64_t *xoff, int64_t *sigs);
 
 /* Weight-gradient chunks (see conv_dw): a chunk's transposed im2col fits
  * CONV_DW_CHUNK_FLOATS, and a GEMM over it is at least CONV_DW_MIN_DEPTH deep

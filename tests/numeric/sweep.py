@@ -166,48 +166,77 @@ def conv_out(c):
     return o
 
 
+def tconv_phases(c):
+    """Transposed convolution c's stride phases (geom_phases): for each phase with
+    outputs (o + pb = s q on each axis, o in range), the kernel taps reaching them
+    (t d = the phase mod s on each axis), phases and taps in row-major order."""
+    nsp, out = c["nsp"], conv_out(c)
+    phases = []
+    for ph in itertools.product(*[range(s) for s in c["s"]]):
+        if all(any((o + c["pads"][i][0]) % c["s"][i] == ph[i] for o in range(out[i])) for i in range(nsp)):
+            phases.append([t for t in itertools.product(*[range(k) for k in c["k"]])
+                           if all(t[i] * c["d"][i] % c["s"][i] == ph[i] for i in range(nsp))])
+    return phases
+
+
 def unroll_blocks(c):
-    """conv_unroll_blocks for convolution c: (kinds of block, multiply-adds printed over
-    their bodies per input channel).  A block is 16 consecutive output positions; its
-    kind, how many positions it has and each position's taps that read inside x, at
-    their offsets from the block's first output times the strides."""
-    nsp, out, size = c["nsp"], conv_out(c), c["size"]
+    """conv_unroll_blocks for layer c: (kinds of block, multiply-adds printed over their
+    bodies per input channel).  A block is 16 consecutive output positions; its kind,
+    how many positions it has and each position's taps that read inside x, at their
+    offsets from the block's first input: a convolution's first output times the
+    strides, a transposed one's first input read."""
+    nsp, out, size, tr = c["nsp"], conv_out(c), c["size"], c["kind"] == "tconv"
     xst = [int(np.prod(size[i + 1:])) for i in range(nsp)]
     taps = list(itertools.product(*[range(k) for k in c["k"]]))
     Q = int(np.prod(out))
     kinds = {}
     for b0 in range(0, Q, 16):
-        q0 = np.unravel_index(b0, out)
-        base = sum(int(q0[i]) * c["s"][i] * xst[i] for i in range(nsp))
-        sig = [min(16, Q - b0)]
+        reads = []   # (position, tap, input offset)
         for p in range(b0, min(b0 + 16, Q)):
             q = np.unravel_index(p, out)
             for t in taps:
-                xi = [int(q[i]) * c["s"][i] + t[i] * c["d"][i] - c["pads"][i][0] for i in range(nsp)]
-                ok = all(0 <= xi[i] < size[i] for i in range(nsp))
-                sig.append(sum(xi[i] * xst[i] for i in range(nsp)) - base if ok else None)
-        kinds.setdefault(tuple(sig), sum(v is not None for v in sig[1:]))
+                if tr:
+                    v = [int(q[i]) + c["pads"][i][0] - t[i] * c["d"][i] for i in range(nsp)]
+                    if any(v[i] % c["s"][i] for i in range(nsp)):
+                        continue   # (a tap of another phase)
+                    xi = [v[i] // c["s"][i] for i in range(nsp)]
+                else:
+                    xi = [int(q[i]) * c["s"][i] + t[i] * c["d"][i] - c["pads"][i][0] for i in range(nsp)]
+                if all(0 <= xi[i] < size[i] for i in range(nsp)):
+                    reads.append((p - b0, t, sum(xi[i] * xst[i] for i in range(nsp))))
+        if tr:
+            base = min((o for _, _, o in reads), default=0)
+        else:
+            q0 = np.unravel_index(b0, out)
+            base = sum(int(q0[i]) * c["s"][i] * xst[i] for i in range(nsp))
+        sig = (min(16, Q - b0),) + tuple((p, t, o - base) for p, t, o in reads)
+        kinds.setdefault(sig, len(reads))
     return len(kinds), sum(kinds.values())
 
 
 def unrolled_eligible(c):
-    """Whether conv_unrolled admits layer c in a host build (schedule.h): a convolution
-    with one group, a multiple of 16 output channels, not on the pair path, a GEMM 16
-    to 4096 deep (input channels times taps), at most 32 kinds of block and 4096
+    """Whether conv_unrolled admits layer c in a host build (schedule.h): one group, a
+    multiple of 16 output channels, not on the pair path, every phase with taps a GEMM
+    at least 16 deep (input channels times its taps; a convolution: one phase of every
+    tap) and at most 8192 over them all, at most 32 kinds of block and 4096
     multiply-adds printed over their bodies."""
-    kvol = int(np.prod(c["k"]))
-    if not (c["kind"] == "conv" and c["groups"] == 1 and c["cout"] % 16 == 0 and not pairs_eligible(c) and 16 <= c["cin"] * kvol <= 4096):
+    phases = tconv_phases(c) if c["kind"] == "tconv" else [list(itertools.product(*[range(k) for k in c["k"]]))]
+    depths = [c["cin"] * len(p) for p in phases if p]
+    if not (c["groups"] == 1 and c["cout"] % 16 == 0 and not pairs_eligible(c) and depths and min(depths) >= 16
+            and sum(depths) <= 8192):
         return False
     kinds, lines = unroll_blocks(c)
     return kinds <= 32 and lines <= 4096
 
 
 def draw_unrolled(rng, kind):
-    """A small convolution for the unrolled path (conv_unrolled): 16, 32 or 48 output
-    channels (one to three panels), 1-D to 3-D, any stride, dilation and padding
-    (positions whose taps read padding lose those taps), output positions not a
-    multiple of 16 (a masked last block), every activation and bias; some too large
-    (positions times taps, or weights) and transposed ones, which must not take it."""
+    """A small convolution or transposed one for the unrolled path (conv_unrolled): 16,
+    32 or 48 output channels (one to three panels), 1-D to 3-D, any stride, dilation
+    and padding (positions whose taps read padding lose those taps; a transposed
+    one's positions take only their phase's taps, and outputs no tap reaches only the
+    bias), output positions not a multiple of 16 (a masked last block), every
+    activation and bias; some too large (positions times taps) or too shallow, which
+    must not take it."""
     nsp = int(rng.integers(1, 4))
     k = [int(rng.integers(1, 5 if nsp < 3 else 4)) for _ in range(nsp)]
     s = [int(rng.integers(1, 4)) for _ in range(nsp)]
@@ -406,8 +435,9 @@ def main():
         if c and a.regions and not cfgs:
             # the first layer is a decoder's (k4 s2 p1 over 4 x 8, rows of 16), whose
             # phases pair on the region path however few the draws (the draws after it
-            # are the same)
-            c.update(nsp=2, groups=1, cin=16, cout=32, k=[4, 4], s=[2, 2], d=[1, 1], size=[4, 8], pads=[[1, 1], [1, 1]], op=[0, 0])
+            # are the same; 3 input channels: phases 12 deep, too shallow for the
+            # unrolled path)
+            c.update(nsp=2, groups=1, cin=3, cout=32, k=[4, 4], s=[2, 2], d=[1, 1], size=[4, 8], pads=[[1, 1], [1, 1]], op=[0, 0])
         if c and a.large and len(cfgs) == 1:
             # the second layer has more output channels (40, not a multiple of 16: not
             # the unrolled path) than the implicit GEMM's 32, but a GEMM 288 deep and
@@ -416,13 +446,13 @@ def main():
             c.update(nsp=2, groups=1, cin=32, cout=40, k=[3, 3], s=[2, 2], d=[1, 1], size=[64, 128], pads=[[1, 1], [1, 1]], op=[0, 0])
         if c and a.regions and len(cfgs) in (1, 2):
             # then a convolution and a transposed one whose padding taps are few (6%
-            # and 9% of their multiply-adds) but whose GEMMs are 512 deep or more (the
-            # convolution's 4352, past the unrolled path's 4096): the region path's deep
+            # and 9% of their multiply-adds) but whose GEMMs are 512 deep or more (8320
+            # over their taps, past the unrolled path's 8192): the region path's deep
             # rule (CONV_REGION_DEEP), checked below
             if kind == "conv":
-                c.update(nsp=2, groups=1, cin=272, cout=32, k=[4, 4], s=[2, 2], d=[1, 1], size=[32, 32], pads=[[1, 1], [1, 1]], op=[0, 0])
+                c.update(nsp=2, groups=1, cin=520, cout=32, k=[4, 4], s=[2, 2], d=[1, 1], size=[32, 32], pads=[[1, 1], [1, 1]], op=[0, 0])
             else:
-                c.update(nsp=2, groups=1, cin=128, cout=32, k=[4, 4], s=[2, 2], d=[1, 1], size=[8, 16], pads=[[1, 1], [1, 1]], op=[0, 0])
+                c.update(nsp=2, groups=1, cin=520, cout=32, k=[4, 4], s=[2, 2], d=[1, 1], size=[8, 16], pads=[[1, 1], [1, 1]], op=[0, 0])
         if c:
             cfgs.append(c)
     os.makedirs(a.work, exist_ok=True)
@@ -591,13 +621,13 @@ def main():
         if deep != 2:
             print("FAIL %d of the 2 layers with few padding taps and 512-deep GEMMs took the region path (--regions)" % deep)
             failed += 1
-        if 4 * regs < ntr:
-            print("FAIL only %d of %d transposed convolutions took the region path (--regions)" % (regs, ntr))
+        # (layers up to 8192 deep take the unrolled path first)
+        off = [c["kind"] for c in cfgs if not unrolled_eligible(c)]
+        if 4 * regs < off.count("tconv"):
+            print("FAIL only %d of %d transposed convolutions off the unrolled path took the region path (--regions)" % (regs, off.count("tconv")))
             failed += 1
-        # (convolutions up to 4096 deep take the unrolled path first)
-        others = len(cfgs) - ntr - layers_with(lambda f: "/* the unrolled path" in f)
-        if 8 * cregs < others:
-            print("FAIL only %d of %d convolutions off the unrolled path took the region path (--regions)" % (cregs, others))
+        if 8 * cregs < off.count("conv"):
+            print("FAIL only %d of %d convolutions off the unrolled path took the region path (--regions)" % (cregs, off.count("conv")))
             failed += 1
     if a.large:
         if not any("static const int bo[" in f and "row blocks" in f for f in first_net_layer(1)):

@@ -26,8 +26,8 @@ run "$root/tests/train/nets.net" "$work/rows-threads" --network rows,rowswide --
 # the region path (GEMMs over each region's taps, forward and input gradient) as a
 # host build with OpenMP, its chunks on 1 and 2 threads (the same bits)
 run "$root/tests/train/nets.net" "$work/regions-threads" --network regions,regionpairs,regiondeep --steps "$steps" --threads 1,2
-# the unrolled path (small convolutions' forward and input gradients, in 2-D and 1-D,
-# adding and not), its samples and panels on 1 and 2 threads (the same bits)
+# the unrolled path (convolutions' and transposed ones' forwards and input gradients,
+# in 2-D and 1-D, adding and not), its samples and panels on 1 and 2 threads (the same bits)
 run "$root/tests/train/nets.net" "$work/unrolled-threads" --network unrolled,unrolled1d --steps "$steps" --threads 1,2
 # the broadcast weight gradient (the vector path's: 2-D, 1-D and 3-D convolutions and
 # transposed ones, in units of samples and in row blocks, tiles of 32 and of 16 of R) on 1 and 2 threads (the same bits)
