@@ -839,7 +839,7 @@ int64_t conv_unroll_blocks(const ConvGeom *g, bool tr, const Phase *ph, int n, i
 }
 
 bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact) {
-    if (compact || g->groups != 1 || g->cout % VEC_W || conv_pairs(g, tr, compact)) return false;
+    if (compact || g->groups != 1 || g->cout % VEC_W || (tr && conv_pairs(g, tr, compact))) return false;
     int64_t K = 0, depth = INT64_MAX;   /* every phase's taps; the shallowest phase with any */
     for (int p = 0; p < n; p++) {
         K += ph[p].K;

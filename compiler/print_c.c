@@ -2293,10 +2293,9 @@ static const char *unroll_fn(Ctx *c, const ConvCall *cc, int T, int64_t r, const
     return name;
 }
 
-/* The unrolled path (conv_unrolled): the weights packed tap-major (emit_region_pack,
- * rows Fg floats), then per sample, panel of 16 output channels and block of 16
- * output positions, its kind's body (unroll_fn) from a table of the blocks' kinds
- * and first inputs. */
+/* The unrolled path (conv_unrolled): the weights packed a panel whole (emit_tap_pack),
+ * then per panel of 16 output channels, sample and block of 16 output positions, its
+ * kind's body (unroll_fn) from a table of the blocks' kinds and first inputs. */
 static void emit_unrolled_call(Ctx *c, const ConvCall *cc) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
@@ -2360,14 +2359,14 @@ static void emit_conv_call(Ctx *c, const ConvCall *cc) {
     emit(w, "(void)col%s; (void)tmp%s; (void)w;", sl, sl);
     emit(w, "float *restrict pack = s->arena + %lld;", LL(cc->pack));
     emit(w, "(void)pack;");
-    int64_t kp = conv_pairs(g, cc->tr, c->s->compact);
-    if (kp) {
-        emit_pairs_call(c, cc, kp);
+    if (conv_unrolled(g, cc->tr, cc->phases, cc->nphases, c->s->compact)) {
+        emit_unrolled_call(c, cc);
         emit(w, "}");
         return;
     }
-    if (conv_unrolled(g, cc->tr, cc->phases, cc->nphases, c->s->compact)) {
-        emit_unrolled_call(c, cc);
+    int64_t kp = conv_pairs(g, cc->tr, c->s->compact);
+    if (kp) {
+        emit_pairs_call(c, cc, kp);
         emit(w, "}");
         return;
     }

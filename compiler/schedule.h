@@ -299,8 +299,10 @@ ConvRegionPlan conv_region_plan(const ConvGeom *g, bool tr, const Phase *ph, int
  * Taken by calls with one group, no padding, every tap inside x, unit dilation on
  * the last axis, an output row of whole vectors (Wo % 16 == 0), at least
  * CONV_PAIRS_MIN_FG output channels and pair rows K (Cin times the kernel volume
- * / 2) at most CONV_PAIRS_MAX_K (a panel of B, K rows of 64 lanes, stays within L2);
- * a bias and an activation apply to each row of outputs after its GEMM.
+ * / 2) at most CONV_PAIRS_MAX_K (a panel of B, K rows of 64 lanes, stays within L2),
+ * that the unrolled path (first) does not take: output channels not a multiple of
+ * 16, or too many kinds of block; a bias and an activation apply to each row of
+ * outputs after its GEMM.
  * A transposed convolution whose kernel equals its stride on every axis (no
  * padding, output padding or dilation), 2 on the last, with rows of x of whole
  * vectors (W % 16 == 0) takes the path the other way round (the U-Net
@@ -339,7 +341,10 @@ int64_t conv_pairs(const ConvGeom *g, bool tr, bool compact);
  * threads: a panel's weights serve every sample from L2 (the DCGAN 4x4 forward, 512
  * KB a panel, took 2.1 times as long sample by sample).
  * Taken by a call (so also an input gradient) with one group, a multiple of 16 output
- * channels and no pair path; each stride phase with taps a GEMM at least
+ * channels and, for a transposed convolution, no pair path (U-Net k2's forward: 1.01
+ * of the pair path's time; a convolution takes the unrolled path first: U-Net k2's
+ * input gradient 0.92, 16 -> 32 k2 s2 at 128 x 128 0.96, 64 -> 16 k [3, 2] s [1, 2]
+ * 0.96, 32 -> 64 k4 s2 p0 1.00); each stride phase with taps a GEMM at least
  * CONV_UNROLL_MIN_K deep (input channels times its taps: a block's transposes and
  * stores cost as much as 16 multiply-adds a position: the upsampler1d example's
  * first layer, 1 -> 16 k5 in 1-D, took its forward to 1.09) and a panel's weights

@@ -102,14 +102,16 @@ def draw_zip(rng):
 def pairs_eligible(c):
     """Whether conv_pairs admits layer c in a host build (schedule.h): one group; a
     convolution with stride 2, an even kernel and unit dilation on the last axis, no
-    padding, rows of whole vectors of outputs, 16 output channels or more and at most
-    1024 pair rows; a transposed one with kernel = stride (2 on the last axis), no
+    padding, rows of whole vectors of outputs, 16 output channels or more, at most
+    1024 pair rows and not on the unrolled path; a transposed one with kernel = stride (2 on the last axis), no
     padding, output padding or dilation, rows of x of whole vectors, at least 16
     GEMM rows (output channels x kernel volume / 2) and at most 1024 input channels."""
     nsp, k, s, d = c["nsp"], c["k"], c["s"], c["d"]
     kvol = int(np.prod(k))
     if c["groups"] != 1 or s[-1] != 2 or any(p != [0, 0] for p in c["pads"]):
         return False
+    if c["kind"] == "conv" and unrolled_eligible(c):
+        return False   # (the unrolled path comes first)
     if c["kind"] == "tconv":
         return (all(k[i] == s[i] and d[i] == 1 and c["op"][i] == 0 for i in range(nsp)) and c["size"][-1] % 16 == 0
                 and c["cin"] <= 1024 and c["cout"] * kvol // 2 >= 16)
@@ -216,13 +218,13 @@ def unroll_blocks(c):
 
 def unrolled_eligible(c):
     """Whether conv_unrolled admits layer c in a host build (schedule.h): one group, a
-    multiple of 16 output channels, not on the pair path, every phase with taps a GEMM
+    multiple of 16 output channels, not a transposed one on the pair path, every phase with taps a GEMM
     at least 16 deep (input channels times its taps; a convolution: one phase of every
     tap) and at most 8192 over them all, at most 32 kinds of block and 4096
     multiply-adds printed over their bodies."""
     phases = tconv_phases(c) if c["kind"] == "tconv" else [list(itertools.product(*[range(k) for k in c["k"]]))]
     depths = [c["cin"] * len(p) for p in phases if p]
-    if not (c["groups"] == 1 and c["cout"] % 16 == 0 and not pairs_eligible(c) and depths and min(depths) >= 16
+    if not (c["groups"] == 1 and c["cout"] % 16 == 0 and not (c["kind"] == "tconv" and pairs_eligible(c)) and depths and min(depths) >= 16
             and sum(depths) <= 8192):
         return False
     kinds, lines = unroll_blocks(c)
