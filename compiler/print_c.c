@@ -2299,10 +2299,9 @@ static const char *unroll_fn(Ctx *c, const ConvCall *cc, int T, int64_t r, const
 static void emit_unrolled_call(Ctx *c, const ConvCall *cc) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
-    int T = 0;
-    int64_t Fg = g->cout, Cg = g->cin, Q = 1, np = Fg / VEC_W, invol = 1;
+    int T = 0;   /* every phase's taps */
+    int64_t Fg = g->cout, Cg = g->cin, Q = 1, np = Fg / VEC_W, invol = 1, macs = 0;   /* macs: a sample's, an output channel's */
     for (int i = 0; i < g->nsp; i++) invol *= g->in[i], Q *= g->out[i];
-    int64_t macs = 0;   /* (a sample's, per output channel) */
     for (int p = 0; p < cc->nphases; p++) T += cc->phases[p].ntaps, macs += cc->phases[p].K * cc->phases[p].qtot;
     int64_t nblk = (Q + VEC_W - 1) / VEC_W;
     int *kind = arena_alloc(c->a, sizeof(int) * (size_t)nblk);

@@ -52,21 +52,25 @@ run stream-portable --count 4 --seed 9 --layout nchw --stream --per-net 4 --cfla
 # keep or take the plain store), on 1 and 2 threads, with GCC and Clang
 run zip --count 16 --seed 16 --layout nchw --zip --per-net 4 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 CC=clang run zip-clang --count 4 --seed 17 --layout nchw --zip --per-net 4 --cflags "-O1 -march=native"
-# transposed convolutions on the region path (one group, 32-64 output channels,
-# small images, padded kernels wider than the stride, at batch 16): border taps
-# skipped, GEMMs reading a padded channels-last copy through row tables, regions of
-# few rows merged and outputs no tap reaches; on 1 and 2 threads, and portable
+# layers with few border-free taps (one group, 32-64 output channels, small images,
+# padded kernels wider than the stride, at batch 16): the unrolled path takes most;
+# those too shallow for it (phases under 16 deep) and two forced ones past its 8192
+# take the region path: border taps skipped, GEMMs reading a padded channels-last
+# copy through row tables, regions of few rows merged and outputs no tap reaches;
+# on 1 and 2 threads, and portable
 run regions --count "$((count_wide / 4))" --seed 11 --layout nchw --regions --per-net 10 --batch 16 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 run regions-portable --count "$((count_wide / 10))" --seed 12 --layout nchw --regions --per-net 10 --batch 16 --cflags "-O1 -DNETC_PORTABLE"
 # convolutions on the pair path (stride 2 and an even kernel on the last axis, no
-# padding, rows of 16 outputs or more): GEMMs reading x in place, two lanes an
-# output, bias and activation after each row; on 1 and 2 threads, portable, Clang
+# padding, rows of 16 outputs or more; those the unrolled path does not take first)
+# and up-convolutions: GEMMs reading x in place, two lanes an output, bias and
+# activation after each row; on 1 and 2 threads, portable, Clang
 run pairs --count "$((count_wide / 5))" --seed 21 --layout nchw --pairs --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 run pairs-portable --count "$((count_wide / 10))" --seed 22 --layout nchw --pairs --per-net 10 --batch 3 --cflags "-O1 -DNETC_PORTABLE"
 CC=clang run pairs-clang --count "$((count_wide / 10))" --seed 23 --layout nchw --pairs --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
-# small convolutions on the unrolled path (16-48 output channels, positions and taps
-# unrolled, padding taps left out, masked last blocks), and those just over its
-# limits, which must not take it: on 1 and 2 threads, portable, Clang
+# small convolutions and transposed ones on the unrolled path (16-48 output channels,
+# positions and taps unrolled, padding taps left out, a transposed one's positions
+# their phase's taps, masked last blocks), and those over its limits, which must not
+# take it: on 1 and 2 threads, portable, Clang
 run unrolled --count "$((count_wide * 2 / 5))" --seed 31 --layout nchw --unrolled --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 run unrolled-portable --count "$((count_wide * 3 / 10))" --seed 32 --layout nchw --unrolled --per-net 10 --batch 3 --cflags "-O1 -DNETC_PORTABLE"
 CC=clang run unrolled-clang --count "$((count_wide / 5))" --seed 33 --layout nchw --unrolled --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
