@@ -839,7 +839,7 @@ int64_t conv_unroll_blocks(const ConvGeom *g, bool tr, const Phase *ph, int n, i
 }
 
 bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact) {
-    if (compact || g->groups != 1 || g->cout % VEC_W || (tr && conv_pairs(g, tr, compact))) return false;
+    if (g->groups != 1 || g->cout % VEC_W || (tr && conv_pairs(g, tr, compact))) return false;
     int64_t K = 0, depth = INT64_MAX;   /* every phase's taps; the shallowest phase with any */
     for (int p = 0; p < n; p++) {
         K += ph[p].K;
@@ -852,10 +852,11 @@ bool conv_unrolled(const ConvGeom *g, bool tr, const Phase *ph, int n, bool comp
 
 ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int64_t nb, bool compact) {
     if (conv_pairs(g, tr, compact) || conv_unrolled(g, tr, ph, n, compact)) {
-        /* the pair path and the unrolled path: their packed weights, every weight once */
+        /* the pair path and the unrolled path: their packed weights, every weight once
+         * (a compact schedule's unrolled path reads them where they lie: no scratch) */
         int64_t kvol = 1;
         for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
-        return (ConvScratch){0, 0, g->cin * g->cout * kvol, 1, 0, 0, nb, 0};
+        return (ConvScratch){0, 0, compact ? 0 : g->cin * g->cout * kvol, 1, 0, 0, nb, 0};
     }
     int64_t fg = g->cout / g->groups, nbk = conv_nbk(ph, n, nb, fg, compact), R = conv_rows(g, tr, ph, n, nbk, compact);
     ConvScratch s = {0, 0, conv_pack_floats(g, ph, n, nbk < nb || R), 1, 0, 0, nbk, R};

@@ -2211,13 +2211,16 @@ static void emit_pairs_call(Ctx *c, const ConvCall *cc, int64_t K) {
  * transposes the sums into 16 outputs of each channel (one store, masked for a short
  * block).  Portable builds run the same sums from tables (each tap's positions and
  * offsets), 16 floats a position, and store them one by one: printed, their loops of
- * 16 cost GCC seconds a body.  A bias (bp) joins the store, an activation passes over
- * the block after it.  Returns its name. */
+ * 16 cost GCC seconds a body.  A compact schedule prints only a portable body, which
+ * reads the weights where they lie (wb: the panel's first, no pack) and sums one
+ * position at a time in 16 scalars.  A bias (bp) joins the store, an activation
+ * passes over the block after it.  Returns its name. */
 static const char *unroll_fn(Ctx *c, const ConvCall *cc, int T, int64_t r, const int64_t *rel) {
     Emitter *w = c->g;
     const ConvGeom *g = &cc->g;
-    int64_t Cg = g->cin, Q = 1, invol = 1;
-    for (int i = 0; i < g->nsp; i++) invol *= g->in[i], Q *= g->out[i];
+    bool compact = c->s->compact;
+    int64_t Fg = g->cout, Cg = g->cin, Q = 1, invol = 1, kvol = 1;
+    for (int i = 0; i < g->nsp; i++) invol *= g->in[i], Q *= g->out[i], kvol *= g->k[i];
     const char *name = arena_printf(c->a, "ublock_%d", c->ndw++);
     const char *bv = cc->b >= 0 ? " + bp[f]" : "";
     emit(w, "/* 16 output channels of %lld positions, from %lld input channels by %d taps */", LL(r), LL(Cg), T);
@@ -2225,61 +2228,93 @@ static const char *unroll_fn(Ctx *c, const ConvCall *cc, int T, int64_t r, const
     emit(w, "{");
     emit(w, "(void)bp;");
     emit(w, "const float *restrict xp = xb, *restrict wp = wb;");
-    emit_raw(w, "#if NETC_VEC\n");
-    for (int64_t p = 0; p < r; p++) emit(w, "netc_vf c%lld = {0};", LL(p));
-    emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %d) {", LL(Cg), LL(invol), 16 * T);
-    for (int t = 0; t < T; t++) {
-        bool any = false;
-        for (int64_t p = 0; p < r; p++) any |= rel[p * T + t] != INT64_MIN;
-        if (!any) continue;
-        emit(w, "const netc_vf a%d = *(const netc_vf *)(wp + %d);", t, 16 * t);
-        for (int64_t p = 0; p < r; p++)
-            if (rel[p * T + t] != INT64_MIN) emit(w, "NETC_UFMA(c%lld, xp[%lld], a%d);", LL(p), LL(rel[p * T + t]), t);
+    if (!compact) emit_raw(w, "#if NETC_VEC\n");
+    for (int64_t p = 0; p < r && !compact; p++) emit(w, "netc_vf c%lld = {0};", LL(p));
+    if (!compact) {
+        emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %d) {", LL(Cg), LL(invol), 16 * T);
+        for (int t = 0; t < T; t++) {
+            bool any = false;
+            for (int64_t p = 0; p < r; p++) any |= rel[p * T + t] != INT64_MIN;
+            if (!any) continue;
+            emit(w, "const netc_vf a%d = *(const netc_vf *)(wp + %d);", t, 16 * t);
+            for (int64_t p = 0; p < r; p++)
+                if (rel[p * T + t] != INT64_MIN) emit(w, "NETC_UFMA(c%lld, xp[%lld], a%d);", LL(p), LL(rel[p * T + t]), t);
+        }
+        emit(w, "}");
+        char init[16 * 8] = "";
+        for (int64_t p = 0; p < r; p++) snprintf(init + strlen(init), sizeof init - strlen(init), "%sc%lld", p ? ", " : "", LL(p));
+        emit(w, "netc_vf r[16] = {%s};   /* (the positions past the last: zero) */", init);
+        emit(w, "netc_t16(r);");
+        emit(w, "for (int f = 0; f < 16; f++) {");
+        emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
+        if (r == VEC_W) {
+            if (cc->accumulate) emit(w, "*(netc_vf *)yr += r[f];");
+            else emit(w, "*(netc_vf *)yr = r[f]%s;", bv);
+        } else {
+            unsigned m = (1u << r) - 1;
+            if (cc->accumulate) emit(w, "NETC_STOREM(yr, NETC_LOADM(yr, 0x%xu) + r[f], 0x%xu);", m, m);
+            else emit(w, "NETC_STOREM(yr, r[f]%s, 0x%xu);", bv, m);
+        }
+        emit(w, "}");
     }
-    emit(w, "}");
-    char init[16 * 8] = "";
-    for (int64_t p = 0; p < r; p++) snprintf(init + strlen(init), sizeof init - strlen(init), "%sc%lld", p ? ", " : "", LL(p));
-    emit(w, "netc_vf r[16] = {%s};   /* (the positions past the last: zero) */", init);
-    emit(w, "netc_t16(r);");
-    emit(w, "for (int f = 0; f < 16; f++) {");
-    emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
-    if (r == VEC_W) {
-        if (cc->accumulate) emit(w, "*(netc_vf *)yr += r[f];");
-        else emit(w, "*(netc_vf *)yr = r[f]%s;", bv);
+    if (compact) {
+        /* a compact schedule (the firmware profile): the weights read where they lie
+         * (no pack, no RAM): tap t of output channel f at wp + pk[] + f ls, wp stepping
+         * one input channel's weights; position by position, its 16 sums in registers
+         * (named scalars) over its taps, pn[p] of them at input offsets po[] */
+        int64_t ls = cc->tr ? kvol : Cg * kvol, *ki = arena_alloc(c->a, sizeof(int64_t) * (size_t)T), gt = 0;
+        for (int p = 0; p < cc->nphases; p++)
+            for (int j = 0; j < cc->phases[p].ntaps; j++) ki[gt++] = cc->phases[p].taps[j].index;
+        int64_t *pn = arena_alloc(c->a, sizeof(int64_t) * (size_t)r), *pk = arena_alloc(c->a, sizeof(int64_t) * (size_t)(r * T)),
+                *po = arena_alloc(c->a, sizeof(int64_t) * (size_t)(r * T));
+        for (int64_t p = 0; p < r; p++)
+            for (int t = 0; t < T; t++)
+                if (rel[p * T + t] != INT64_MIN) pk[p * T + pn[p]] = ki[t], po[p * T + pn[p]++] = rel[p * T + t];
+        emit_int_table(w, "pn", pn, r, 16);
+        emit_int_table(w, "pk", pk, r * T, 16);
+        emit_int_table(w, "po", po, r * T, 16);
+        emit(w, "for (int p = 0; p < %lld; p++) {", LL(r));
+        char sums[256] = "";
+        for (int f = 0; f < 16; f++) snprintf(sums + strlen(sums), sizeof sums - strlen(sums), "%ss%d = 0", f ? ", " : "", f);
+        emit(w, "float %s;", sums);
+        emit(w, "xp = xb, wp = wb;");
+        emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %lld)", LL(Cg), LL(invol), LL(cc->tr ? Fg * kvol : kvol));
+        emit(w, "for (int j = 0; j < pn[p]; j++) {");
+        emit(w, "const float v = xp[po[p * %d + j]], *restrict a = wp + pk[p * %d + j];", T, T);
+        for (int f = 0; f < 16; f++) emit(w, "s%d += v * a[%lld];", f, LL(f * ls));
+        emit(w, "}");
+        for (int f = 0; f < 16; f++) emit(w, "yb[%lld + p] %s s%d%s;", LL(f * Q), cc->accumulate ? "+=" : "=", f, cc->b >= 0 ? arena_printf(c->a, " + bp[%d]", f) : "");
+        emit(w, "}");
     } else {
-        unsigned m = (1u << r) - 1;
-        if (cc->accumulate) emit(w, "NETC_STOREM(yr, NETC_LOADM(yr, 0x%xu) + r[f], 0x%xu);", m, m);
-        else emit(w, "NETC_STOREM(yr, r[f]%s, 0x%xu);", bv, m);
+        emit_raw(w, "#else\n");
+        /* tap t's positions rp and input offsets ro, rn[t] of them */
+        int64_t *rn = arena_alloc(c->a, sizeof(int64_t) * (size_t)T), *rp = arena_alloc(c->a, sizeof(int64_t) * 16 * (size_t)T),
+                *ro = arena_alloc(c->a, sizeof(int64_t) * 16 * (size_t)T);
+        for (int t = 0; t < T; t++) {
+            rn[t] = 0;
+            for (int64_t p = 0; p < 16; p++) rp[t * 16 + p] = ro[t * 16 + p] = 0;
+            for (int64_t p = 0; p < r; p++)
+                if (rel[p * T + t] != INT64_MIN) rp[t * 16 + rn[t]] = p, ro[t * 16 + rn[t]++] = rel[p * T + t];
+        }
+        emit_int_table(w, "rn", rn, T, 16);
+        emit_int_table(w, "rp", rp, 16 * (int64_t)T, 16);
+        emit_int_table(w, "ro", ro, 16 * (int64_t)T, 16);
+        emit(w, "float cs[%lld][16] = {{0}};", LL(r));
+        emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %d)", LL(Cg), LL(invol), 16 * T);
+        emit(w, "for (int t = 0; t < %d; t++) {", T);
+        emit(w, "const float *restrict a = wp + t * 16;");
+        emit(w, "for (int j = 0; j < rn[t]; j++) {");
+        emit(w, "const float v = xp[ro[t * 16 + j]];");
+        emit(w, "float *restrict cp = cs[rp[t * 16 + j]];");
+        emit(w, "for (int l = 0; l < 16; l++) cp[l] += v * a[l];");
+        emit(w, "}");
+        emit(w, "}");
+        emit(w, "for (int f = 0; f < 16; f++) {");
+        emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
+        emit(w, "for (int p = 0; p < %lld; p++) yr[p] %s cs[p][f]%s;", LL(r), cc->accumulate ? "+=" : "=", bv);
+        emit(w, "}");
+        emit_raw(w, "#endif\n");
     }
-    emit(w, "}");
-    emit_raw(w, "#else\n");
-    /* tap t's positions rp and input offsets ro, rn[t] of them */
-    int64_t *rn = arena_alloc(c->a, sizeof(int64_t) * (size_t)T), *rp = arena_alloc(c->a, sizeof(int64_t) * 16 * (size_t)T),
-            *ro = arena_alloc(c->a, sizeof(int64_t) * 16 * (size_t)T);
-    for (int t = 0; t < T; t++) {
-        rn[t] = 0;
-        for (int64_t p = 0; p < 16; p++) rp[t * 16 + p] = ro[t * 16 + p] = 0;
-        for (int64_t p = 0; p < r; p++)
-            if (rel[p * T + t] != INT64_MIN) rp[t * 16 + rn[t]] = p, ro[t * 16 + rn[t]++] = rel[p * T + t];
-    }
-    emit_int_table(w, "rn", rn, T, 16);
-    emit_int_table(w, "rp", rp, 16 * (int64_t)T, 16);
-    emit_int_table(w, "ro", ro, 16 * (int64_t)T, 16);
-    emit(w, "float cs[%lld][16] = {{0}};", LL(r));
-    emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %d)", LL(Cg), LL(invol), 16 * T);
-    emit(w, "for (int t = 0; t < %d; t++) {", T);
-    emit(w, "const float *restrict a = wp + t * 16;");
-    emit(w, "for (int j = 0; j < rn[t]; j++) {");
-    emit(w, "const float v = xp[ro[t * 16 + j]];");
-    emit(w, "float *restrict cp = cs[rp[t * 16 + j]];");
-    emit(w, "for (int l = 0; l < 16; l++) cp[l] += v * a[l];");
-    emit(w, "}");
-    emit(w, "}");
-    emit(w, "for (int f = 0; f < 16; f++) {");
-    emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
-    emit(w, "for (int p = 0; p < %lld; p++) yr[p] %s cs[p][f]%s;", LL(r), cc->accumulate ? "+=" : "=", bv);
-    emit(w, "}");
-    emit_raw(w, "#endif\n");
     if (cc->act.kind != ACT_IDENTITY) {
         char e[256];
         act_expr(e, sizeof e, cc->act, "yr[l]");
@@ -2314,14 +2349,18 @@ static void emit_unrolled_call(Ctx *c, const ConvCall *cc) {
     const char *fn[CONV_UNROLL_KINDS];   /* each kind's body */
     for (int k = 0; k < nk; k++) fn[k] = unroll_fn(c, cc, T, sig[k * S], sig + k * S + 1);
     emit(w, "/* the unrolled path: 16 output channels by 16 positions in registers, each tap's multiply-adds printed for the positions it reaches */");
-    emit_tap_pack(c, cc, 16, T * 16, Cg * T * 16);
+    if (!c->s->compact) emit_tap_pack(c, cc, 16, T * 16, Cg * T * 16);
     emit(w, "{");
     emit_int_table(w, "ux", xoff, nblk, 16);
     if (nk > 1) emit_int_table(w, "uk", kk, nblk, 32);
     if (!cc->par && threaded(cc->nb * Fg * macs)) emit(w, "NETC_PARALLEL_FOR");
     emit(w, "for (int u = 0; u < %lld; u++) {", LL(cc->nb * np * nblk));
     emit(w, "const int cp = u / %lld * 16, n = u / %lld %% %lld, b = u %% %lld;", LL(cc->nb * nblk), LL(nblk), LL(cc->nb), LL(nblk));
-    emit(w, "const float *restrict xb = x + n * %lld + ux[b], *restrict wb = pack + cp * %lld;", LL(Cg * invol), LL(Cg * T));
+    if (c->s->compact) {   /* (the weights where they lie: see unroll_fn) */
+        int64_t kvol = 1;
+        for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
+        emit(w, "const float *restrict xb = x + n * %lld + ux[b], *restrict wb = w + cp * %lld;", LL(Cg * invol), LL(cc->tr ? kvol : Cg * kvol));
+    } else emit(w, "const float *restrict xb = x + n * %lld + ux[b], *restrict wb = pack + cp * %lld;", LL(Cg * invol), LL(Cg * T));
     emit(w, "float *restrict yb = y + (n * %lld + cp) * %lld + b * 16;", LL(Fg), LL(Q));
     const char *bp = cc->b >= 0 ? arena_printf(c->a, "s->params + %lld + cp", LL(cc->b)) : "0";
     if (nk == 1) emit(w, "%s(xb, wb, yb, %s);", fn[0], bp);

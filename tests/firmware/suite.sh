@@ -351,6 +351,26 @@ profile_fsrcnn() {
     else bad "fsrcnn+weights: no fsrcnn_weights.m4f.o"; fi
 }
 
+# ---- the firmware profile's unrolled path, against PyTorch -------------------
+# The decoder of examples/autoencoder.net: its first layer (a k3 s2 tconv 32 -> 16)
+# takes the unrolled path, which in a compact schedule reads the weights where they
+# lie (the const decoder_weights, flash) and needs no scratch; decoder_torch.py is
+# its PyTorch twin, and the Cortex-M4F's output must match it.
+profile_decoder() {
+    local d=$tmp/pdec
+    mkdir -p "$d"
+    if ! quiet /usr/bin/python3 "$here/decoder_torch.py" "$d"; then bad "decoder: PyTorch twin failed"; return; fi
+    build_verified "$root/examples/autoencoder.net" "$d/const" "decoder+weights" --network decoder --weights "$d/w.safetensors" || return
+    if grep -q '/\* the unrolled path' "$d/const/decoder.c" && ! grep -q 'pack\[' "$d/const/decoder.c"; then
+        ok "decoder firmware: d1 takes the unrolled path, its weights read in place (no pack)"
+    else bad "decoder firmware: d1 is not on the unrolled path, or packs its weights"; fi
+    check_net "$d/const" decoder "decoder+weights"
+    local out=$tmp/decoder+weights
+    if [ -f "$out/m4f.txt" ] && compare "$out/m4f.txt" "$d/torch.txt"; then
+        ok "decoder+weights m4f compare: matches PyTorch within 1e-5 rel / 1e-6 abs, 1e-5 normwise"
+    else bad "decoder+weights m4f compare: differs from PyTorch's output (or did not run)"; fi
+}
+
 # --profile firmware --train keeps on-device training: two training steps of
 # FSRCNN at batch 1 on the Cortex-M4F (main.c -DNET_TRAIN_STEPS=2) give the host
 # twin's losses, and the state holds what the default output's does.
@@ -380,6 +400,31 @@ profile_train() {
     else bad "fsrcnn@batch1 --train m4f: losses differ from the host's"; grep '^train\|^error' "$out/m4f.txt" "$out/host.txt" | sed 's/^/     | /'; fi
 }
 
+# --profile firmware --train on the unrolled path: tests/train's `unrolled` network
+# (forwards, and input gradients adding, on the path: in the compact schedule with
+# the weights read in place) takes two training steps on the host twin with the
+# same losses as the default output's host build (which tests/train checks against
+# PyTorch), within 1e-5.
+profile_train_unrolled() {
+    local d=$tmp/ptrainu
+    mkdir -p "$d/out-fw" "$d/out-def"
+    build_verified "$root/tests/train/nets.net" "$d/gen" "unrolled --train" --network unrolled --train || return
+    quiet "$netc" build "$root/tests/train/nets.net" --network unrolled -o "$d/def" || { bad "unrolled: default build"; return; }
+    grep -q 'static void ublock_' "$d/gen/unrolled.c" || { bad "unrolled firmware --train: no layer on the unrolled path"; return; }
+    if ! quiet env HOSTOPT=-O0 "$fw/build.sh" -t host -D NET_TRAIN_STEPS=2 "$d/gen" unrolled "$d/out-fw" ||
+       ! quiet env HOSTOPT=-O0 "$fw/build.sh" -t host -D NET_TRAIN_STEPS=2 "$d/def" unrolled "$d/out-def"; then
+        bad "unrolled --train: host builds failed"; return
+    fi
+    if "$d/out-fw/unrolled.host" >"$d/fw.txt" 2>&1 && "$d/out-def/unrolled.host" >"$d/def.txt" 2>&1 &&
+       awk 'FNR == 1 { f++ } /^train step / { l[f, $3] = $5; n[f]++ }
+            END { if (n[1] != 2 || n[2] != 2) exit 1
+                  for (s = 1; s <= 2; s++) { a = l[1, s]; b = l[2, s]; d = a - b; if (d < 0) d = -d
+                      printf "     step %d loss: firmware %s default %s\n", s, a, b
+                      if (!(b > 0) || d > 1e-5 * b) exit 1 } }' "$d/fw.txt" "$d/def.txt"; then
+        ok "unrolled firmware --train: two training steps on the unrolled path without packs, losses match the default output's"
+    else bad "unrolled firmware --train: losses differ from the default output's (or a run failed)"; grep '^train\|^error' "$d/fw.txt" "$d/def.txt" | sed 's/^/     | /'; fi
+}
+
 # The profile against the default output, on the fixture's network (no train
 # block, no weights): the same C except that every restrict is NETC_RESTRICT,
 # defined in the header's one extra block; the macros can be overridden.
@@ -403,7 +448,9 @@ profile_macros() {
 if [ -x "$netc" ] && [[ $("$netc" build --help 2>&1) == *"--profile"* ]]; then
     profile_macros
     profile_fsrcnn
+    profile_decoder
     profile_train
+    profile_train_unrolled
 fi
 
 if [ ! -x "$netc" ]; then
