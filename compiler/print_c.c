@@ -2203,116 +2203,131 @@ static void emit_pairs_call(Ctx *c, const ConvCall *cc, int64_t K) {
     emit(w, "}");
 }
 
-/* One kind of block of the unrolled path (see conv_unroll_blocks): the block of r
- * positions whose first output is at yb (channel rows Q apart) and first input at xb,
- * its sums over the input channels (xp and wp stepping over x's channels and the
- * pack's rows) and the taps.  The vector path prints them: a tap's weights once, then
- * its multiply-add for each position it reads inside x, at rel[p][t]; then it
- * transposes the sums into 16 outputs of each channel (one store, masked for a short
- * block).  Portable builds run the same sums from tables (each tap's positions and
- * offsets), 16 floats a position, and store them one by one: printed, their loops of
- * 16 cost GCC seconds a body.  A compact schedule prints only a portable body, which
- * reads the weights where they lie (wb: the panel's first, no pack) and sums one
- * position at a time in 16 scalars.  A bias (bp) joins the store, an activation
- * passes over the block after it.  Returns its name. */
+/* The unrolled path's bodies (see unroll_fn) print a block of r positions whose first
+ * output is at yb (channel rows Q apart) and first input at xb: its sums over the
+ * input channels (xp and wp stepping over x's channels, invol floats, and over the
+ * weights) and the taps, rel[p * T + t] the offset of the input that position p
+ * reads through tap t (INT64_MIN: none).  A bias (bp) joins the store. */
+
+/* The vector path: a tap's weights (the pack's row) once, then its multiply-add for
+ * each position it reads inside x; then the sums transposed into 16 outputs of each
+ * channel, one store each (masked for a short block). */
+static void unroll_vec_body(Ctx *c, const ConvCall *cc, int T, int64_t r, const int64_t *rel, int64_t invol, int64_t Q) {
+    Emitter *w = c->g;
+    const char *bv = cc->b >= 0 ? " + bp[f]" : "";
+    for (int64_t p = 0; p < r; p++) emit(w, "netc_vf c%lld = {0};", LL(p));
+    emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %d) {", LL(cc->g.cin), LL(invol), 16 * T);
+    for (int t = 0; t < T; t++) {
+        bool any = false;
+        for (int64_t p = 0; p < r; p++) any |= rel[p * T + t] != INT64_MIN;
+        if (!any) continue;
+        emit(w, "const netc_vf a%d = *(const netc_vf *)(wp + %d);", t, 16 * t);
+        for (int64_t p = 0; p < r; p++)
+            if (rel[p * T + t] != INT64_MIN) emit(w, "NETC_UFMA(c%lld, xp[%lld], a%d);", LL(p), LL(rel[p * T + t]), t);
+    }
+    emit(w, "}");
+    char init[16 * 8] = "";
+    for (int64_t p = 0; p < r; p++) snprintf(init + strlen(init), sizeof init - strlen(init), "%sc%lld", p ? ", " : "", LL(p));
+    emit(w, "netc_vf r[16] = {%s};   /* (the positions past the last: zero) */", init);
+    emit(w, "netc_t16(r);");
+    emit(w, "for (int f = 0; f < 16; f++) {");
+    emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
+    if (r == VEC_W) {
+        if (cc->accumulate) emit(w, "*(netc_vf *)yr += r[f];");
+        else emit(w, "*(netc_vf *)yr = r[f]%s;", bv);
+    } else {
+        unsigned m = (1u << r) - 1;
+        if (cc->accumulate) emit(w, "NETC_STOREM(yr, NETC_LOADM(yr, 0x%xu) + r[f], 0x%xu);", m, m);
+        else emit(w, "NETC_STOREM(yr, r[f]%s, 0x%xu);", bv, m);
+    }
+    emit(w, "}");
+}
+
+/* Portable host builds: the same sums from tables (each tap's positions rp and input
+ * offsets ro, rn[t] of them), 16 floats a position that GCC vectorises, stored one by
+ * one (printed, their loops of 16 cost GCC seconds a body). */
+static void unroll_table_body(Ctx *c, const ConvCall *cc, int T, int64_t r, const int64_t *rel, int64_t invol, int64_t Q) {
+    Emitter *w = c->g;
+    int64_t *rn = arena_alloc(c->a, sizeof(int64_t) * (size_t)T), *rp = arena_alloc(c->a, sizeof(int64_t) * 16 * (size_t)T),
+            *ro = arena_alloc(c->a, sizeof(int64_t) * 16 * (size_t)T);
+    for (int t = 0; t < T; t++)
+        for (int64_t p = 0; p < r; p++)
+            if (rel[p * T + t] != INT64_MIN) rp[t * 16 + rn[t]] = p, ro[t * 16 + rn[t]++] = rel[p * T + t];
+    emit_int_table(w, "rn", rn, T, 16);
+    emit_int_table(w, "rp", rp, 16 * (int64_t)T, 16);
+    emit_int_table(w, "ro", ro, 16 * (int64_t)T, 16);
+    emit(w, "float cs[%lld][16] = {{0}};", LL(r));
+    emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %d)", LL(cc->g.cin), LL(invol), 16 * T);
+    emit(w, "for (int t = 0; t < %d; t++) {", T);
+    emit(w, "const float *restrict a = wp + t * 16;");
+    emit(w, "for (int j = 0; j < rn[t]; j++) {");
+    emit(w, "const float v = xp[ro[t * 16 + j]];");
+    emit(w, "float *restrict cp = cs[rp[t * 16 + j]];");
+    emit(w, "for (int l = 0; l < 16; l++) cp[l] += v * a[l];");
+    emit(w, "}");
+    emit(w, "}");
+    emit(w, "for (int f = 0; f < 16; f++) {");
+    emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
+    emit(w, "for (int p = 0; p < %lld; p++) yr[p] %s cs[p][f]%s;", LL(r), cc->accumulate ? "+=" : "=", cc->b >= 0 ? " + bp[f]" : "");
+    emit(w, "}");
+}
+
+/* A compact schedule (the firmware profile): the weights read where they lie (wb: the
+ * panel's first; no pack, no RAM), tap t of output channel f at wp + pk[] + f ls (pk:
+ * the tap's kernel index; wp stepping one input channel's weights); position by
+ * position, its 16 sums in registers (named scalars) over its taps, pn[p] of them at
+ * input offsets po[].  The table body's loads and stores of its sums cost the M4F
+ * more than the im2col GEMM saved. */
+static void unroll_compact_body(Ctx *c, const ConvCall *cc, int T, int64_t r, const int64_t *rel, int64_t invol, int64_t Q) {
+    Emitter *w = c->g;
+    const ConvGeom *g = &cc->g;
+    int64_t kvol = 1, gt = 0;
+    for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
+    int64_t ls = cc->tr ? kvol : g->cin * kvol, *ki = arena_alloc(c->a, sizeof(int64_t) * (size_t)T);
+    for (int p = 0; p < cc->nphases; p++)
+        for (int j = 0; j < cc->phases[p].ntaps; j++) ki[gt++] = cc->phases[p].taps[j].index;
+    int64_t *pn = arena_alloc(c->a, sizeof(int64_t) * (size_t)r), *pk = arena_alloc(c->a, sizeof(int64_t) * (size_t)(r * T)),
+            *po = arena_alloc(c->a, sizeof(int64_t) * (size_t)(r * T));
+    for (int64_t p = 0; p < r; p++)
+        for (int t = 0; t < T; t++)
+            if (rel[p * T + t] != INT64_MIN) pk[p * T + pn[p]] = ki[t], po[p * T + pn[p]++] = rel[p * T + t];
+    emit_int_table(w, "pn", pn, r, 16);
+    emit_int_table(w, "pk", pk, r * T, 16);
+    emit_int_table(w, "po", po, r * T, 16);
+    emit(w, "for (int p = 0; p < %lld; p++) {", LL(r));
+    char sums[256] = "";
+    for (int f = 0; f < 16; f++) snprintf(sums + strlen(sums), sizeof sums - strlen(sums), "%ss%d = 0", f ? ", " : "", f);
+    emit(w, "float %s;", sums);
+    emit(w, "xp = xb, wp = wb;");
+    emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %lld)", LL(g->cin), LL(invol), LL(cc->tr ? g->cout * kvol : kvol));
+    emit(w, "for (int j = 0; j < pn[p]; j++) {");
+    emit(w, "const float v = xp[po[p * %d + j]], *restrict a = wp + pk[p * %d + j];", T, T);
+    for (int f = 0; f < 16; f++) emit(w, "s%d += v * a[%lld];", f, LL(f * ls));
+    emit(w, "}");
+    for (int f = 0; f < 16; f++) emit(w, "yb[%lld + p] %s s%d%s;", LL(f * Q), cc->accumulate ? "+=" : "=", f, cc->b >= 0 ? arena_printf(c->a, " + bp[%d]", f) : "");
+    emit(w, "}");
+}
+
+/* One kind of block of the unrolled path (see conv_unroll_blocks) as a function: the
+ * vector and table bodies (host builds) or the compact one, then an activation passes
+ * over the block.  Returns its name. */
 static const char *unroll_fn(Ctx *c, const ConvCall *cc, int T, int64_t r, const int64_t *rel) {
     Emitter *w = c->g;
     const ConvGeom *g = &cc->g;
-    bool compact = c->s->compact;
-    int64_t Fg = g->cout, Cg = g->cin, Q = 1, invol = 1, kvol = 1;
-    for (int i = 0; i < g->nsp; i++) invol *= g->in[i], Q *= g->out[i], kvol *= g->k[i];
+    int64_t Q = 1, invol = 1;
+    for (int i = 0; i < g->nsp; i++) invol *= g->in[i], Q *= g->out[i];
     const char *name = arena_printf(c->a, "ublock_%d", c->ndw++);
-    const char *bv = cc->b >= 0 ? " + bp[f]" : "";
-    emit(w, "/* 16 output channels of %lld positions, from %lld input channels by %d taps */", LL(r), LL(Cg), T);
+    emit(w, "/* 16 output channels of %lld positions, from %lld input channels by %d taps */", LL(r), LL(g->cin), T);
     emit(w, "static void %s(const float *restrict xb, const float *restrict wb, float *restrict yb, const float *restrict bp)", name);
     emit(w, "{");
     emit(w, "(void)bp;");
     emit(w, "const float *restrict xp = xb, *restrict wp = wb;");
-    if (!compact) emit_raw(w, "#if NETC_VEC\n");
-    for (int64_t p = 0; p < r && !compact; p++) emit(w, "netc_vf c%lld = {0};", LL(p));
-    if (!compact) {
-        emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %d) {", LL(Cg), LL(invol), 16 * T);
-        for (int t = 0; t < T; t++) {
-            bool any = false;
-            for (int64_t p = 0; p < r; p++) any |= rel[p * T + t] != INT64_MIN;
-            if (!any) continue;
-            emit(w, "const netc_vf a%d = *(const netc_vf *)(wp + %d);", t, 16 * t);
-            for (int64_t p = 0; p < r; p++)
-                if (rel[p * T + t] != INT64_MIN) emit(w, "NETC_UFMA(c%lld, xp[%lld], a%d);", LL(p), LL(rel[p * T + t]), t);
-        }
-        emit(w, "}");
-        char init[16 * 8] = "";
-        for (int64_t p = 0; p < r; p++) snprintf(init + strlen(init), sizeof init - strlen(init), "%sc%lld", p ? ", " : "", LL(p));
-        emit(w, "netc_vf r[16] = {%s};   /* (the positions past the last: zero) */", init);
-        emit(w, "netc_t16(r);");
-        emit(w, "for (int f = 0; f < 16; f++) {");
-        emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
-        if (r == VEC_W) {
-            if (cc->accumulate) emit(w, "*(netc_vf *)yr += r[f];");
-            else emit(w, "*(netc_vf *)yr = r[f]%s;", bv);
-        } else {
-            unsigned m = (1u << r) - 1;
-            if (cc->accumulate) emit(w, "NETC_STOREM(yr, NETC_LOADM(yr, 0x%xu) + r[f], 0x%xu);", m, m);
-            else emit(w, "NETC_STOREM(yr, r[f]%s, 0x%xu);", bv, m);
-        }
-        emit(w, "}");
-    }
-    if (compact) {
-        /* a compact schedule (the firmware profile): the weights read where they lie
-         * (no pack, no RAM): tap t of output channel f at wp + pk[] + f ls, wp stepping
-         * one input channel's weights; position by position, its 16 sums in registers
-         * (named scalars) over its taps, pn[p] of them at input offsets po[] */
-        int64_t ls = cc->tr ? kvol : Cg * kvol, *ki = arena_alloc(c->a, sizeof(int64_t) * (size_t)T), gt = 0;
-        for (int p = 0; p < cc->nphases; p++)
-            for (int j = 0; j < cc->phases[p].ntaps; j++) ki[gt++] = cc->phases[p].taps[j].index;
-        int64_t *pn = arena_alloc(c->a, sizeof(int64_t) * (size_t)r), *pk = arena_alloc(c->a, sizeof(int64_t) * (size_t)(r * T)),
-                *po = arena_alloc(c->a, sizeof(int64_t) * (size_t)(r * T));
-        for (int64_t p = 0; p < r; p++)
-            for (int t = 0; t < T; t++)
-                if (rel[p * T + t] != INT64_MIN) pk[p * T + pn[p]] = ki[t], po[p * T + pn[p]++] = rel[p * T + t];
-        emit_int_table(w, "pn", pn, r, 16);
-        emit_int_table(w, "pk", pk, r * T, 16);
-        emit_int_table(w, "po", po, r * T, 16);
-        emit(w, "for (int p = 0; p < %lld; p++) {", LL(r));
-        char sums[256] = "";
-        for (int f = 0; f < 16; f++) snprintf(sums + strlen(sums), sizeof sums - strlen(sums), "%ss%d = 0", f ? ", " : "", f);
-        emit(w, "float %s;", sums);
-        emit(w, "xp = xb, wp = wb;");
-        emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %lld)", LL(Cg), LL(invol), LL(cc->tr ? Fg * kvol : kvol));
-        emit(w, "for (int j = 0; j < pn[p]; j++) {");
-        emit(w, "const float v = xp[po[p * %d + j]], *restrict a = wp + pk[p * %d + j];", T, T);
-        for (int f = 0; f < 16; f++) emit(w, "s%d += v * a[%lld];", f, LL(f * ls));
-        emit(w, "}");
-        for (int f = 0; f < 16; f++) emit(w, "yb[%lld + p] %s s%d%s;", LL(f * Q), cc->accumulate ? "+=" : "=", f, cc->b >= 0 ? arena_printf(c->a, " + bp[%d]", f) : "");
-        emit(w, "}");
-    } else {
+    if (c->s->compact) unroll_compact_body(c, cc, T, r, rel, invol, Q);
+    else {
+        emit_raw(w, "#if NETC_VEC\n");
+        unroll_vec_body(c, cc, T, r, rel, invol, Q);
         emit_raw(w, "#else\n");
-        /* tap t's positions rp and input offsets ro, rn[t] of them */
-        int64_t *rn = arena_alloc(c->a, sizeof(int64_t) * (size_t)T), *rp = arena_alloc(c->a, sizeof(int64_t) * 16 * (size_t)T),
-                *ro = arena_alloc(c->a, sizeof(int64_t) * 16 * (size_t)T);
-        for (int t = 0; t < T; t++) {
-            rn[t] = 0;
-            for (int64_t p = 0; p < 16; p++) rp[t * 16 + p] = ro[t * 16 + p] = 0;
-            for (int64_t p = 0; p < r; p++)
-                if (rel[p * T + t] != INT64_MIN) rp[t * 16 + rn[t]] = p, ro[t * 16 + rn[t]++] = rel[p * T + t];
-        }
-        emit_int_table(w, "rn", rn, T, 16);
-        emit_int_table(w, "rp", rp, 16 * (int64_t)T, 16);
-        emit_int_table(w, "ro", ro, 16 * (int64_t)T, 16);
-        emit(w, "float cs[%lld][16] = {{0}};", LL(r));
-        emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %d)", LL(Cg), LL(invol), 16 * T);
-        emit(w, "for (int t = 0; t < %d; t++) {", T);
-        emit(w, "const float *restrict a = wp + t * 16;");
-        emit(w, "for (int j = 0; j < rn[t]; j++) {");
-        emit(w, "const float v = xp[ro[t * 16 + j]];");
-        emit(w, "float *restrict cp = cs[rp[t * 16 + j]];");
-        emit(w, "for (int l = 0; l < 16; l++) cp[l] += v * a[l];");
-        emit(w, "}");
-        emit(w, "}");
-        emit(w, "for (int f = 0; f < 16; f++) {");
-        emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
-        emit(w, "for (int p = 0; p < %lld; p++) yr[p] %s cs[p][f]%s;", LL(r), cc->accumulate ? "+=" : "=", bv);
-        emit(w, "}");
+        unroll_table_body(c, cc, T, r, rel, invol, Q);
         emit_raw(w, "#endif\n");
     }
     if (cc->act.kind != ACT_IDENTITY) {

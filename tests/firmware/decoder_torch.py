@@ -10,14 +10,13 @@ PyTorch in double from main.c's fixed input (as fsrcnn_torch.py does).  Its firs
 layer (a k3 s2 tconv 32 -> 16) takes the unrolled path in a compact schedule,
 reading the weights where they lie.
 """
-import struct
 import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from fsrcnn_torch import fnv1a, save_safetensors
+from fsrcnn_torch import main_input, save_safetensors, write_torch_txt
 
 
 def main():
@@ -31,22 +30,12 @@ def main():
         params[name + ".bias"] = m.bias.detach().numpy()
     save_safetensors(out + "/w.safetensors", params)
 
-    # main.c's input: element k is ((k * 7919 + 13) mod 2001) / 1000 - 1 in float32
-    k = np.arange(32 * 7 * 7, dtype=np.int64)
-    x = ((((k % 2001) * 7919 + 13) % 2001).astype(np.float32) / np.float32(1000) - np.float32(1)).astype(np.float32)
+    x = main_input(32 * 7 * 7)
     with torch.no_grad():
         h = torch.from_numpy(x.reshape(1, 32, 7, 7)).double()
         h = F.relu(F.conv_transpose2d(h, d1.weight.double(), d1.bias.double(), stride=2, padding=1, output_padding=1))
         y = torch.sigmoid(F.conv_transpose2d(h, rec.weight.double(), rec.bias.double(), stride=2, padding=1, output_padding=1))
-    y = y.numpy().astype(np.float32).reshape(-1)
-    with open(out + "/torch.txt", "w") as f:
-        f.write("net decoder batch 1 layout nchw state 0\n")
-        f.write("input code [1,32,7,7] %d fnv1a 0x%08x\n" % (x.size, fnv1a(x)))
-        f.write("output rec [1,1,28,28] %d\n" % y.size)
-        for i, v in enumerate(y):
-            f.write("rec[%d] = %.9g 0x%08x\n" % (i, v, struct.unpack("<I", struct.pack("<f", v))[0]))
-        f.write("checksum %d values sum %.9g abs %.9g fnv1a 0x%08x\n"
-                % (y.size, float(y.astype(np.float64).sum()), float(np.abs(y.astype(np.float64)).sum()), fnv1a(y)))
+    write_torch_txt(out + "/torch.txt", "decoder", 1, "code", [1, 32, 7, 7], x, "rec", [1, 1, 28, 28], y)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,28 @@ def fnv1a(values):
     return h
 
 
+def main_input(n):
+    """main.c's input: element k is ((k * 7919 + 13) mod 2001) / 1000 - 1 in float32."""
+    k = np.arange(n, dtype=np.int64)
+    return ((((k % 2001) * 7919 + 13) % 2001).astype(np.float32) / np.float32(1000) - np.float32(1)).astype(np.float32)
+
+
+def write_torch_txt(path, net, batch, iname, ishape, x, oname, oshape, y):
+    """What examples/firmware/main.c prints for network `net` with input x (iname,
+    ishape) and output y (a torch tensor; oname, oshape): header lines, every value
+    with its bits, the checksum."""
+    y = y.numpy().astype(np.float32).reshape(-1)
+    shape = lambda v: "[" + ",".join(map(str, v)) + "]"
+    with open(path, "w") as f:
+        f.write("net %s batch %d layout nchw state 0\n" % (net, batch))
+        f.write("input %s %s %d fnv1a 0x%08x\n" % (iname, shape(ishape), x.size, fnv1a(x)))
+        f.write("output %s %s %d\n" % (oname, shape(oshape), y.size))
+        for i, v in enumerate(y):
+            f.write("%s[%d] = %.9g 0x%08x\n" % (oname, i, v, struct.unpack("<I", struct.pack("<f", v))[0]))
+        f.write("checksum %d values sum %.9g abs %.9g fnv1a 0x%08x\n"
+                % (y.size, float(y.astype(np.float64).sum()), float(np.abs(y.astype(np.float64)).sum()), fnv1a(y)))
+
+
 def main():
     batch, out = int(sys.argv[1]), sys.argv[2]
     torch.manual_seed(0)
@@ -61,25 +83,14 @@ def main():
         params[name + ".bias"] = m.bias.detach().numpy()
     save_safetensors(out + "/w.safetensors", params)
 
-    # main.c's input: element k is ((k * 7919 + 13) mod 2001) / 1000 - 1 in float32
-    k = np.arange(batch * 14 * 14, dtype=np.int64)
-    x = (((k % 2001) * 7919 + 13) % 2001).astype(np.float32) / np.float32(1000) - np.float32(1)
-    x = x.astype(np.float32)
+    x = main_input(batch * 14 * 14)
     with torch.no_grad():
         h = torch.from_numpy(x.reshape(batch, 1, 14, 14)).double()
         for name, *_ in LAYERS:
             c = convs[name]
             h = F.leaky_relu(F.conv2d(h, c.weight.double(), c.bias.double(), padding=c.padding), 0.25)
         y = F.conv_transpose2d(h, sr.weight.double(), sr.bias.double(), stride=2, padding=4, output_padding=1)
-    y = y.numpy().astype(np.float32).reshape(-1)
-    with open(out + "/torch.txt", "w") as f:
-        f.write("net fsrcnn batch %d layout nchw state 0\n" % batch)
-        f.write("input lr [%d,1,14,14] %d fnv1a 0x%08x\n" % (batch, x.size, fnv1a(x)))
-        f.write("output sr [%d,1,28,28] %d\n" % (batch, y.size))
-        for i, v in enumerate(y):
-            f.write("sr[%d] = %.9g 0x%08x\n" % (i, v, struct.unpack("<I", struct.pack("<f", v))[0]))
-        f.write("checksum %d values sum %.9g abs %.9g fnv1a 0x%08x\n"
-                % (y.size, float(y.astype(np.float64).sum()), float(np.abs(y.astype(np.float64)).sum()), fnv1a(y)))
+    write_torch_txt(out + "/torch.txt", "fsrcnn", batch, "lr", [batch, 1, 14, 14], x, "sr", [batch, 1, 28, 28], y)
 
 
 if __name__ == "__main__":

@@ -302,6 +302,15 @@ ram_saved() {
     else bad "$4 RAM: firmware $fw bytes, default $def, for a network that does not train"; fi
 }
 
+# check_against_torch DIR NAME LABEL: check_net on DIR/const, then the Cortex-M4F's
+# output against PyTorch's (DIR/torch.txt, written by a *_torch.py twin)
+check_against_torch() {
+    check_net "$1/const" "$2" "$3"
+    if [ -f "$tmp/$3/m4f.txt" ] && compare "$tmp/$3/m4f.txt" "$1/torch.txt"; then
+        ok "$3 m4f compare: matches PyTorch within 1e-5 rel / 1e-6 abs, 1e-5 normwise"
+    else bad "$3 m4f compare: differs from PyTorch's output (or did not run)"; fi
+}
+
 # ---- the firmware profile on the FSRCNN example, against PyTorch -------------
 # fsrcnn_torch.py, PyTorch's twin of examples/fsrcnn.net, initialises its
 # parameters (seed 0), saves them as safetensors and computes the output for
@@ -337,11 +346,8 @@ profile_fsrcnn() {
     if [ -n "$sc" ] && [ -n "$sf" ] && [ $((sf - sc)) -eq "$want" ] && [ "$sf" -lt "$sd" ]; then
         ok "fsrcnn RAM: default $sd bytes, firmware $sf, firmware --weights $sc ($np parameters = $want bytes moved to flash)"
     else bad "fsrcnn RAM: default $sd, firmware $sf, firmware --weights $sc; expected a drop of $want"; fi
-    check_net "$d/const" fsrcnn "fsrcnn+weights"
+    check_against_torch "$d" fsrcnn "fsrcnn+weights"
     local out=$tmp/fsrcnn+weights
-    if [ -f "$out/m4f.txt" ] && compare "$out/m4f.txt" "$d/torch.txt"; then
-        ok "fsrcnn+weights m4f compare: matches PyTorch within 1e-5 rel / 1e-6 abs, 1e-5 normwise"
-    else bad "fsrcnn+weights m4f compare: differs from PyTorch's output (or did not run)"; fi
     if [ -f "$out/fsrcnn_weights.m4f.o" ]; then
         local sz; sz=$(arm-none-eabi-size "$out/fsrcnn_weights.m4f.o" | awk 'NR == 2 { print $1, $2, $3 }')
         read -r wt wd wb <<<"$sz"
@@ -364,11 +370,7 @@ profile_decoder() {
     if grep -q '/\* the unrolled path' "$d/const/decoder.c" && ! grep -q 'pack\[' "$d/const/decoder.c"; then
         ok "decoder firmware: d1 takes the unrolled path, its weights read in place (no pack)"
     else bad "decoder firmware: d1 is not on the unrolled path, or packs its weights"; fi
-    check_net "$d/const" decoder "decoder+weights"
-    local out=$tmp/decoder+weights
-    if [ -f "$out/m4f.txt" ] && compare "$out/m4f.txt" "$d/torch.txt"; then
-        ok "decoder+weights m4f compare: matches PyTorch within 1e-5 rel / 1e-6 abs, 1e-5 normwise"
-    else bad "decoder+weights m4f compare: differs from PyTorch's output (or did not run)"; fi
+    check_against_torch "$d" decoder "decoder+weights"
 }
 
 # --profile firmware --train keeps on-device training: two training steps of
