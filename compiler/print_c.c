@@ -2344,8 +2344,9 @@ static const char *unroll_fn(Ctx *c, const ConvCall *cc, int T, int64_t r, const
 }
 
 /* The unrolled path (conv_unrolled): the weights packed a panel whole (emit_tap_pack),
- * then per panel of 16 output channels, sample and block of 16 output positions, its
- * kind's body (unroll_fn) from a table of the blocks' kinds and first inputs. */
+ * then per sample, panel of 16 output channels (or panel, then sample: see
+ * schedule.h) and block of 16 output positions, its kind's body (unroll_fn) from a
+ * table of the blocks' kinds and first inputs. */
 static void emit_unrolled_call(Ctx *c, const ConvCall *cc) {
     Emitter *w = c->w;
     const ConvGeom *g = &cc->g;
@@ -2370,7 +2371,9 @@ static void emit_unrolled_call(Ctx *c, const ConvCall *cc) {
     if (nk > 1) emit_int_table(w, "uk", kk, nblk, 32);
     if (!cc->par && threaded(cc->nb * Fg * macs)) emit(w, "NETC_PARALLEL_FOR");
     emit(w, "for (int u = 0; u < %lld; u++) {", LL(cc->nb * np * nblk));
-    emit(w, "const int cp = u / %lld * 16, n = u / %lld %% %lld, b = u %% %lld;", LL(cc->nb * nblk), LL(nblk), LL(cc->nb), LL(nblk));
+    if (16 * T > 2 * invol)   /* a panel's weights over twice a sample's x: panels outermost */
+        emit(w, "const int cp = u / %lld * 16, n = u / %lld %% %lld, b = u %% %lld;", LL(cc->nb * nblk), LL(nblk), LL(cc->nb), LL(nblk));
+    else emit(w, "const int n = u / %lld, cp = u / %lld %% %lld * 16, b = u %% %lld;", LL(np * nblk), LL(nblk), LL(np), LL(nblk));
     if (c->s->compact) {   /* (the weights where they lie: see unroll_fn) */
         int64_t kvol = 1;
         for (int i = 0; i < g->nsp; i++) kvol *= g->k[i];
