@@ -373,6 +373,17 @@ profile_decoder() {
     check_against_torch "$d" decoder "decoder+weights"
 }
 
+# losses_match A B NAME_A NAME_B FALL: the two training steps' losses that main.c
+# printed in files A and B agree within 1e-5 (relative); FALL 1: and A's fall
+losses_match() {
+    awk -v na="$3" -v nb="$4" -v fall="$5" 'FNR == 1 { f++ } /^train step / { l[f, $3] = $5; n[f]++ }
+        END { if (n[1] != 2 || n[2] != 2) exit 1
+              for (s = 1; s <= 2; s++) { a = l[1, s]; b = l[2, s]; d = a - b; if (d < 0) d = -d
+                  printf "     step %d loss: %s %s %s %s\n", s, na, a, nb, b
+                  if (!(b > 0) || d > 1e-5 * b) exit 1 }
+              if (fall && !(l[1, 2] < l[1, 1])) { print "     the loss did not fall"; exit 1 } }' "$1" "$2"
+}
+
 # --profile firmware --train keeps on-device training: two training steps of
 # FSRCNN at batch 1 on the Cortex-M4F (main.c -DNET_TRAIN_STEPS=2) give the host
 # twin's losses, and the state holds what the default output's does.
@@ -392,12 +403,7 @@ profile_train() {
     "$fw/run.sh" -t "$(left)" "$out/fsrcnn.m4f.elf" >"$out/m4f.txt" 2>&1; rc=$?
     "$out/fsrcnn.host" >"$out/host.txt" 2>&1 || rc=$((rc + 100))
     if [ "$rc" -ne 0 ]; then bad "fsrcnn@batch1 --train: runs exited $rc"; tail -n 3 "$out/m4f.txt" "$out/host.txt" | sed 's/^/     | /'; return; fi
-    if awk 'FNR == 1 { f++ } /^train step / { l[f, $3] = $5; n[f]++ }
-            END { if (n[1] != 2 || n[2] != 2) exit 1
-                  for (s = 1; s <= 2; s++) { a = l[1, s]; b = l[2, s]; d = a - b; if (d < 0) d = -d
-                      printf "     step %d loss: m4f %s host %s\n", s, a, b
-                      if (!(b > 0) || d > 1e-5 * b) exit 1 }
-                  if (!(l[1, 2] < l[1, 1])) { print "     the loss did not fall"; exit 1 } }' "$out/m4f.txt" "$out/host.txt"; then
+    if losses_match "$out/m4f.txt" "$out/host.txt" m4f host 1; then
         ok "fsrcnn@batch1 --train m4f: two training steps on the Cortex-M4F, losses match the host's within 1e-5 and fall"
     else bad "fsrcnn@batch1 --train m4f: losses differ from the host's"; grep '^train\|^error' "$out/m4f.txt" "$out/host.txt" | sed 's/^/     | /'; fi
 }
@@ -418,11 +424,7 @@ profile_train_unrolled() {
         bad "unrolled --train: host builds failed"; return
     fi
     if "$d/out-fw/unrolled.host" >"$d/fw.txt" 2>&1 && "$d/out-def/unrolled.host" >"$d/def.txt" 2>&1 &&
-       awk 'FNR == 1 { f++ } /^train step / { l[f, $3] = $5; n[f]++ }
-            END { if (n[1] != 2 || n[2] != 2) exit 1
-                  for (s = 1; s <= 2; s++) { a = l[1, s]; b = l[2, s]; d = a - b; if (d < 0) d = -d
-                      printf "     step %d loss: firmware %s default %s\n", s, a, b
-                      if (!(b > 0) || d > 1e-5 * b) exit 1 } }' "$d/fw.txt" "$d/def.txt"; then
+       losses_match "$d/fw.txt" "$d/def.txt" firmware default 0; then
         ok "unrolled firmware --train: two training steps on the unrolled path without packs, losses match the default output's"
     else bad "unrolled firmware --train: losses differ from the default output's (or a run failed)"; grep '^train\|^error' "$d/fw.txt" "$d/def.txt" | sed 's/^/     | /'; fi
 }
