@@ -458,6 +458,17 @@ bool conv_phase_pairs(const ConvGeom *g, const Phase *ph, int n, int *pair) {
     return true;
 }
 
+bool conv_direct_pairs(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact, int *pair) {
+    int64_t fg = g->cout / g->groups;
+    if (!conv_direct_pad(g, tr, ph, n, compact).vol) return false;
+    for (int p = 0; p < n; p++)
+        if (ph[p].ntaps == 0 || !is_direct(&ph[p], fg)) return false;
+    if (!conv_phase_pairs(g, ph, n, pair)) return false;
+    for (int p = 0; p < n; p++)
+        if (pair[p] >= 0 && pair[p] != p + 1 && pair[p] != p - 1) return false;   /* (tmp holds one pair at a time) */
+    return true;
+}
+
 /* Threads of a call (see ConvScratch). */
 static int conv_slots(const ConvGeom *g, const Phase *ph, int n, int64_t nb, int64_t nbk, int64_t R, bool compact) {
     int64_t fg = g->cout / g->groups, macs = 0, units = 1;
@@ -881,6 +892,8 @@ ConvScratch conv_scratch(const ConvGeom *g, bool tr, const Phase *ph, int n, int
         if (conv_interleaved(g, ph, n, compact)) s.tmp *= n;
         DirectPad dp = conv_direct_pad(g, tr, ph, n, compact);
         if (dp.vol * (g->cin / g->groups) > s.col) s.col = dp.vol * (g->cin / g->groups);
+        int pair[CONV_INTERLEAVE_MAX];
+        if (conv_direct_pairs(g, tr, ph, n, compact, pair)) s.tmp *= 2;
         s.slots = conv_slots(g, ph, n, nb, nbk, R, compact);
     }
     s.col_slot = (s.col + 15) / 16 * 16;

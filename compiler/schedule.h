@@ -189,6 +189,13 @@ bool conv_interleaved(const ConvGeom *g, const Phase *ph, int n, bool compact);
  * the same outputs on the other axes), pair[p] = -1 for the second of a pair; false
  * unless every phase is the first or the second of one pair. */
 bool conv_phase_pairs(const ConvGeom *g, const Phase *ph, int n, int *pair);
+/* Whether the direct phases from a zero-padded copy (conv_direct_pad: every phase
+ * direct) store in pairs: the phases pair up (conv_phase_pairs), each next to its
+ * pair, and `tmp` holds both of a pair's results (twice a phase's), written to y
+ * at once, each position's two phases side by side, a loop GCC vectorises, where
+ * each phase alone stores every second float (the to-RGB layer of DCGAN, k4 s2 p1:
+ * 0.95 of the time).  Never in a compact schedule (twice the scratch). */
+bool conv_direct_pairs(const ConvGeom *g, bool tr, const Phase *ph, int n, bool compact, int *pair);
 /* How one call runs and the scratch floats it needs (the memory plans and the
  * printer share it):
  * - col, tmp, pack: the largest im2col chunk, the GEMM results (all phases' when

@@ -544,9 +544,14 @@ def main():
                 yield from open(path).read().split("static void layer_")[1:]
     implicit = sum("static const int bo[" in f for f in layer_functions())
     direct_vec = sum(" wv = wc[" in f for f in layer_functions())
-    print("%d layers on the implicit GEMM, %d with direct phases on vectors" % (implicit, direct_vec))
+    # (and those storing two direct phases at once, conv_direct_pairs: the decoder shape)
+    direct_pairs = sum("the pair's two phases, side by side" in f for f in layer_functions())
+    print("%d layers on the implicit GEMM, %d with direct phases on vectors, %d storing them in pairs" % (implicit, direct_vec, direct_pairs))
     if a.expect_direct_vec and direct_vec == 0:
         print("FAIL no layer ran a direct phase on vectors (--expect-direct-vec)")
+        failed += 1
+    if a.expect_direct_vec and direct_pairs == 0:
+        print("FAIL no layer stored its direct phases in pairs (--expect-direct-vec)")
         failed += 1
     def first_net_layer(j):
         """The generated functions of layer y<j> of the first network (one per build of it)."""
