@@ -189,6 +189,22 @@ else ok "bench/ab with a revision: skipped, $root is not a git checkout"; fi
 out=$("$root/bench/ab" "$root/build/netc" "$work/no-netc" fw2dk3 2>&1); rc=$?
 if [ $rc -eq 2 ] && grep -q "neither a netc binary nor a git revision" <<<"$out"; then ok "bench/ab: a B that is no binary and no revision: exit 2"
 else bad "bench/ab bad B: rc $rc, '$out'"; fi
+# bench/run --check-only on one anchor: netc's forward and step, oneDNN and the naive
+# loop against PyTorch, natively and as on a host without AVX-512 (--isa avx2: netc's
+# portable path, -mno-avx512f; oneDNN's AVX2 kernels, which every cell must then report)
+for isa in native avx2; do
+    out=$("$root/bench/run" --check-only --anchors fw2dk3 --threads 1 --isa $isa --json "$work/bench_$isa.json" 2>&1); rc=$?
+    if [ $rc -eq 0 ] && grep -q "^9 passed, 0 failed$" <<<"$out" \
+       && /usr/bin/python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1])); isa = sys.argv[2]
+impls = {x["impls"]["onednn"].get("impl") for x in r["rows"]}
+avx2 = "-mno-avx512f" in r["meta"]["netc_cflags"].split()
+sys.exit(not (r["meta"]["isa"] == isa and avx2 == (isa == "avx2") and len(r["rows"]) == 4
+              and (impls == {"jit:avx2"} or isa == "native")))' "$work/bench_$isa.json" $isa
+    then ok "bench/run --check-only --isa $isa: 9 of 9 checks against PyTorch"
+    else bad "bench/run --check-only --isa $isa: rc $rc, '$(tail -3 <<<"$out")'"; fi
+done
 # a gradient through a saturated sigmoid is flushed to zero, not left subnormal (every
 # later multiply-add meeting a subnormal takes a microcode assist on x86)
 out=""
