@@ -134,6 +134,25 @@ static void range_loop(Emitter *w, const GemmOpt *o, const char *n) {
     emit(w, "for (int k = kr[(%s) / %lld][2 * kj]; k < kr[(%s) / %lld][2 * kj + 1]; k++) {", n, LL(o->rtap), n, LL(o->rtap));
 }
 
+/* A block's loops over k (over taps and k, or k's ranges) and its row of B, b;
+ * returns how many braces they opened. */
+static int gemm_k_loops(Emitter *w, const GemmOpt *o, const char *k0, int64_t kc, const char *n) {
+    if (o->ntap) emit(w, "for (int t = 0; t < %lld; t++) {", LL(o->ntap));
+    if (o->rtap) range_loop(w, o, n);
+    else emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
+    if (o->boff) emit(w, "const float *restrict b = B + bo[%s + k] + %s;", k0, n);
+    else if (o->ntap) emit(w, "const float *restrict b = B + bo[t] + k * %lld + %s;", LL(o->ldb), n);
+    else if (o->dup) emit(w, "const float *restrict b = B + (%s + k) * %lld + (%s) / 2;", k0, LL(o->ldb), n);
+    else emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(o->ldb), n);
+    return 1 + (o->ntap > 0) + (o->rtap > 0);
+}
+/* Row i's element k of A, as `a`. */
+static void gemm_a(Emitter *w, const GemmOpt *o, int64_t mr, int64_t K, const char *k0, const char *m) {
+    if (o->ntap) emit(w, "const float a = A[ra[%s + i] + ao[t] + k];", m);
+    else if (o->ars) emit(w, "const float a = A[ao[%s + k] + (%s + i) * %lld];", k0, m, LL(o->ars));
+    else if (o->packed) emit(w, "const float a = A[%s * %lld + (%s + k) * %lld + i];", m, LL(K), k0, LL(mr));
+    else emit(w, "const float a = A[(%s + i) * %lld + %s + k];", m, LL(o->lda), k0);
+}
 static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K,
                        const char *m, const char *n, const char *first) {
     emit(w, "{");
@@ -143,13 +162,7 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
     else
         emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) c[i][j] = %s ? 0.0f : C[(%s + i) * %lld + %s + j];",
              LL(mr), LL(nr), first, m, LL(o->ldc), n);
-    if (o->ntap) emit(w, "for (int t = 0; t < %lld; t++) {", LL(o->ntap));
-    if (o->rtap) range_loop(w, o, n);
-    else emit(w, "for (int k = 0; k < %lld; k++) {", LL(kc));
-    if (o->boff) emit(w, "const float *restrict b = B + bo[%s + k] + %s;", k0, n);
-    else if (o->ntap) emit(w, "const float *restrict b = B + bo[t] + k * %lld + %s;", LL(o->ldb), n);
-    else if (o->dup) emit(w, "const float *restrict b = B + (%s + k) * %lld + (%s) / 2;", k0, LL(o->ldb), n);
-    else emit(w, "const float *restrict b = B + (%s + k) * %lld + %s;", k0, LL(o->ldb), n);
+    gemm_k_loops(w, o, k0, kc, n);
     emit(w, "for (int i = 0; i < %lld; i++) {", LL(mr));
     if (o->pair) {
         emit(w, "const float a0 = A[(%s * %lld + (%s + k) * %lld + i) * 2], a1 = A[(%s * %lld + (%s + k) * %lld + i) * 2 + 1];", m, LL(K), k0, LL(mr),
@@ -169,10 +182,7 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
         emit(w, "}");
         return;
     }
-    if (o->ntap) emit(w, "const float a = A[ra[%s + i] + ao[t] + k];", m);
-    else if (o->ars) emit(w, "const float a = A[ao[%s + k] + (%s + i) * %lld];", k0, m, LL(o->ars));
-    else if (o->packed) emit(w, "const float a = A[%s * %lld + (%s + k) * %lld + i];", m, LL(K), k0, LL(mr));
-    else emit(w, "const float a = A[(%s + i) * %lld + %s + k];", m, LL(o->lda), k0);
+    gemm_a(w, o, mr, K, k0, m);
     emit(w, "for (int j = 0; j < %lld; j++) c[i][j] += a * b[j];", LL(nr));
     emit(w, "}");
     emit(w, "}");
@@ -180,6 +190,55 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
     emit(w, "for (int i = 0; i < %lld; i++) for (int j = 0; j < %lld; j++) C[(%s + i) * %lld + %s + j] = c[i][j];",
          LL(mr), LL(nr), m, LL(o->ldc), n);
     emit(w, "}");
+}
+
+/* AVX2 hosts (NETC_VEC8): a block of 16 columns in groups of at most 6 rows, each
+ * group's sums in two vectors of 8 a row (12 of the 16 registers) over all of k,
+ * B's two vectors loaded once a step for the group's rows; the same sums in the
+ * same order as gemm_block's. */
+static void gemm_block8(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K,
+                        const char *m, const char *n, const char *first) {
+    (void)nr;   /* (16) */
+    int64_t ng = (mr + 5) / 6, gs = (mr + ng - 1) / ng;
+    emit(w, "{");   /* (one statement: the body of gemm_rows's loop) */
+    for (int64_t i0 = 0; i0 < mr; i0 += gs) {
+        int64_t i1 = i0 + gs < mr ? i0 + gs : mr;
+        emit(w, "{");
+        for (int64_t i = i0; i < i1; i++) {
+            emit(w, "netc_v8 c%lld_0 = {0}, c%lld_1 = {0};", LL(i), LL(i));
+            if (strcmp(first, "1"))
+                emit(w, "if (!(%s)) c%lld_0 = *(const netc_v8 *)(C + (%s + %lld) * %lld + %s), c%lld_1 = *(const netc_v8 *)(C + (%s + %lld) * %lld + %s + 8);",
+                     first, LL(i), m, LL(i), LL(o->ldc), n, LL(i), m, LL(i), LL(o->ldc), n);
+        }
+        int close = gemm_k_loops(w, o, k0, kc, n);
+        emit(w, "const netc_v8 b0 = *(const netc_v8 *)b, b1 = *(const netc_v8 *)(b + 8);");
+        for (int64_t i = i0; i < i1; i++) {
+            emit(w, "{");
+            emit(w, "const int i = %lld;", LL(i));
+            gemm_a(w, o, mr, K, k0, m);
+            emit(w, "c%lld_0 += a * b0;", LL(i));
+            emit(w, "c%lld_1 += a * b1;", LL(i));
+            emit(w, "}");
+        }
+        for (int j = 0; j < close; j++) emit(w, "}");
+        for (int64_t i = i0; i < i1; i++)
+            emit(w, "*(netc_v8 *)(C + (%s + %lld) * %lld + %s) = c%lld_0, *(netc_v8 *)(C + (%s + %lld) * %lld + %s + 8) = c%lld_1;", m, LL(i),
+                 LL(o->ldc), n, LL(i), m, LL(i), LL(o->ldc), n, LL(i));
+        emit(w, "}");
+    }
+    emit(w, "}");
+}
+static void gemm_block_any(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K,
+                           const char *m, const char *n, const char *first) {
+    if (nr != 16 || o->pair) {   /* (the pair GEMM and the columns after the panels: scalars) */
+        gemm_block(w, o, mr, nr, k0, kc, K, m, n, first);
+        return;
+    }
+    emit_raw(w, "#if NETC_VEC8\n");
+    gemm_block8(w, o, mr, nr, k0, kc, K, m, n, first);
+    emit_raw(w, "#else\n");
+    gemm_block(w, o, mr, nr, k0, kc, K, m, n, first);
+    emit_raw(w, "#endif\n");
 }
 
 /* The row blocks of one panel of columns (n, nc wide): blocks of `mb` rows (a
@@ -208,7 +267,7 @@ static void gemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64
     if (Nb) {
         emit_panels(w, o);
         emit(w, "for (int n = 0; n < %lld; n += %d) {", LL(Nb), GEMM_NR);
-        gemm_rows(w, o, gemm_block, o->mr, M, K, GEMM_NR, "n", k0, kc, first);
+        gemm_rows(w, o, gemm_block_any, o->mr, M, K, GEMM_NR, "n", k0, kc, first);
         emit(w, "}");
     }
     if (N - Nb) {
@@ -2285,6 +2344,48 @@ static void unroll_vec_body(Ctx *c, const ConvCall *cc, int T, int64_t r, const 
     emit(w, "}");
 }
 
+/* AVX2 hosts (NETC_VEC8: 16 vector registers of 8): the block's positions in runs of
+ * up to 6, each run's 16 output channels' sums in two vectors a position (12
+ * registers) over every input channel and tap, the tap's weights in two more, each
+ * input broadcast from where it lies; the runs' sums then leave through cs, one
+ * channel's positions at a time, as the table body's do.  The same sums in the same
+ * order (channel, then tap) as the other bodies. */
+enum { VEC8_RUN = 6 };
+static void unroll_vec8_body(Ctx *c, const ConvCall *cc, int T, int64_t r, const int64_t *rel, int64_t invol, int64_t Q) {
+    Emitter *w = c->g;
+    emit(w, "float cs[%lld][16];", LL(r));
+    for (int64_t p0 = 0; p0 < r; p0 += VEC8_RUN) {
+        int64_t p1 = p0 + VEC8_RUN < r ? p0 + VEC8_RUN : r;
+        emit(w, "{");
+        for (int64_t p = p0; p < p1; p++) emit(w, "netc_v8 c%lld_0 = {0}, c%lld_1 = {0};", LL(p), LL(p));
+        emit(w, "xp = xb, wp = wb;");
+        emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %d) {", LL(cc->g.cin), LL(invol), 16 * T);
+        for (int t = 0; t < T; t++) {
+            bool any = false;
+            for (int64_t p = p0; p < p1; p++) any |= rel[p * T + t] != INT64_MIN;
+            if (!any) continue;
+            emit(w, "{");
+            emit(w, "const netc_v8 a0 = *(const netc_v8 *)(wp + %d), a1 = *(const netc_v8 *)(wp + %d);", 16 * t, 16 * t + 8);
+            for (int64_t p = p0; p < p1; p++)
+                if (rel[p * T + t] != INT64_MIN) {
+                    emit(w, "{");
+                    emit(w, "const float v = xp[%lld];", LL(rel[p * T + t]));
+                    emit(w, "c%lld_0 += v * a0;", LL(p));
+                    emit(w, "c%lld_1 += v * a1;", LL(p));
+                    emit(w, "}");
+                }
+            emit(w, "}");
+        }
+        emit(w, "}");
+        for (int64_t p = p0; p < p1; p++) emit(w, "*(netc_v8 *)cs[%lld] = c%lld_0, *(netc_v8 *)(cs[%lld] + 8) = c%lld_1;", LL(p), LL(p), LL(p), LL(p));
+        emit(w, "}");
+    }
+    emit(w, "for (int f = 0; f < 16; f++) {");
+    emit(w, "float *restrict yr = yb + f * %lld;", LL(Q));
+    emit(w, "for (int p = 0; p < %lld; p++) yr[p] %s cs[p][f]%s;", LL(r), cc->accumulate ? "+=" : "=", cc->b >= 0 ? " + bp[f]" : "");
+    emit(w, "}");
+}
+
 /* Portable host builds: the same sums from tables (each tap's positions rp and input
  * offsets ro, rn[t] of them), 16 floats a position that GCC vectorises, stored one by
  * one (printed, their loops of 16 cost GCC seconds a body). */
@@ -2368,6 +2469,8 @@ static const char *unroll_fn(Ctx *c, const ConvCall *cc, int T, int64_t r, const
     else {
         emit_raw(w, "#if NETC_VEC\n");
         unroll_vec_body(c, cc, T, r, rel, invol, Q);
+        emit_raw(w, "#elif NETC_VEC8\n");
+        unroll_vec8_body(c, cc, T, r, rel, invol, Q);
         emit_raw(w, "#else\n");
         unroll_table_body(c, cc, T, r, rel, invol, Q);
         emit_raw(w, "#endif\n");
@@ -4384,6 +4487,14 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#else");
     emit(w, "#define NETC_VEC 0");
     emit(w, "#endif");
+    emit(w, "/* NETC_VEC8: hosts with AVX2 and FMA but not AVX-512 (most laptops) run the unrolled");
+    emit(w, " * path's blocks on vectors of 8 (unroll_vec8_body); the rest portable loops. */");
+    emit(w, "#if !NETC_VEC && !defined(NETC_PORTABLE) && defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__)");
+    emit(w, "#define NETC_VEC8 1");
+    emit(w, "typedef float netc_v8 __attribute__((vector_size(8 * sizeof(float)), aligned(sizeof(float)), may_alias));");
+    emit(w, "#else");
+    emit(w, "#define NETC_VEC8 0");
+    emit(w, "#endif");
     emit(w, "/* NETC_IVDEP: the next loop's iterations are independent where GCC cannot see it");
     emit(w, " * (two scratch areas of one arena), so that it vectorises the loop. */");
     emit(w, "#if defined(__GNUC__) && !defined(__clang__)");
@@ -4432,24 +4543,28 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#endif");
     emit_raw(w, "\n");
     emit(w, "/* GCC contracts a * b + c into one FMA only when told (ISO C modes say off). */");
-    emit(w, "#if NETC_VEC && !defined(__clang__)");
+    emit(w, "#if (NETC_VEC || NETC_VEC8) && !defined(__clang__)");
     emit(w, "#pragma GCC push_options");
     emit(w, "#pragma GCC optimize (\"fp-contract=fast\")");
     emit(w, "#endif");
     emit_raw(w, "\n");
     emit_raw(w, gem.buf ? gem.buf : "");
-    emit(w, "#if NETC_VEC && !defined(__clang__)");
+    emit(w, "#if (NETC_VEC || NETC_VEC8) && !defined(__clang__)");
     emit(w, "#pragma GCC pop_options");
     emit(w, "#endif");
     emit_raw(w, "\n");
     emit(w, "/* GCC's -O2 vectorises only loops that need no epilogue; the kernels' copies and");
-    emit(w, " * stores run over literal counts that seldom divide by the vector width. */");
+    emit(w, " * stores run over literal counts that seldom divide by the vector width.  (Not on");
+    emit(w, " * AVX2 hosts: there GCC 12 fails, an internal compiler error, on a loss's loops.) */");
     emit(w, "#if NETC_VEC && !defined(__clang__)");
     emit(w, "#pragma GCC push_options");
     emit(w, "#pragma GCC optimize (\"tree-vectorize\", \"vect-cost-model=dynamic\", \"fp-contract=fast\")");
+    emit(w, "#elif NETC_VEC8 && !defined(__clang__)");
+    emit(w, "#pragma GCC push_options");
+    emit(w, "#pragma GCC optimize (\"fp-contract=fast\")");
     emit(w, "#endif");
     emit_raw(w, kern.buf ? kern.buf : "");
-    emit(w, "#if NETC_VEC && !defined(__clang__)");
+    emit(w, "#if (NETC_VEC || NETC_VEC8) && !defined(__clang__)");
     emit(w, "#pragma GCC pop_options");
     emit(w, "#endif");
     c.w = w;

@@ -25,6 +25,9 @@ run nhwc --count "$count_nhwc" --seed 2 --layout nhwc
 # the same layers
 run wide --count "$count_wide" --seed 3 --layout nchw --wide --per-net 20 --expect-implicit --cflags "-O2 -march=native"
 run wide-portable --count "$((count_wide / 4))" --seed 4 --layout nchw --wide --per-net 25 --cflags "-O1 -DNETC_PORTABLE"
+# (an AVX2 host without AVX-512: the GEMMs' blocks of 16 columns and the unrolled
+# blocks on vectors of 8, NETC_VEC8, the rest portable loops)
+run wide-avx2 --count "$((count_wide / 2))" --seed 41 --layout nchw --wide --per-net 20 --threads 1,2 --cflags "-O2 -march=native -mno-avx512f -fopenmp"
 # the same vector path compiled by Clang (its own branches of the prelude's macros)
 CC=clang run wide-clang --count "$((count_wide / 4))" --seed 13 --layout nchw --wide --per-net 20 --threads 1,2 --expect-implicit --cflags "-O1 -march=native -fopenmp"
 # host builds with OpenMP at batch 8: convolutions that run their chunks (or samples)
@@ -73,6 +76,8 @@ CC=clang run pairs-clang --count "$((count_wide / 10))" --seed 23 --layout nchw 
 # take it: on 1 and 2 threads, portable, Clang
 run unrolled --count "$((count_wide * 2 / 5))" --seed 31 --layout nchw --unrolled --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 run unrolled-portable --count "$((count_wide * 3 / 10))" --seed 32 --layout nchw --unrolled --per-net 10 --batch 3 --cflags "-O1 -DNETC_PORTABLE"
+# (an AVX2 host without AVX-512: the blocks on vectors of 8, NETC_VEC8)
+run unrolled-avx2 --count "$((count_wide * 3 / 10))" --seed 34 --layout nchw --unrolled --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -mno-avx512f -fopenmp"
 CC=clang run unrolled-clang --count "$((count_wide / 5))" --seed 33 --layout nchw --unrolled --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -29,6 +29,9 @@ run "$root/tests/train/nets.net" "$work/regions-threads" --network regions,regio
 # the unrolled path (convolutions' and transposed ones' forwards and input gradients,
 # in 2-D and 1-D, adding and not), its samples and panels on 1 and 2 threads (the same bits)
 run "$root/tests/train/nets.net" "$work/unrolled-threads" --network unrolled,unrolled1d --steps "$steps" --threads 1,2
+# the same on an AVX2 host without AVX-512 (the blocks on vectors of 8, NETC_VEC8),
+# with the deep nets' tconvs on the unrolled path too
+run "$root/tests/train/nets.net" "$work/unrolled-avx2" --network unrolled,unrolled1d,regiondeep --steps "$steps" --threads 1,2 --cflags=-mno-avx512f
 # the broadcast weight gradient (the vector path's: 2-D, 1-D and 3-D convolutions and
 # transposed ones, in units of samples and in row blocks, tiles of 32 and of 16 of R) on 1 and 2 threads (the same bits)
 run "$root/tests/train/nets.net" "$work/dwbcast-threads" --network dwbcast,dwbcast1d,dwbcast3d,dwbcastrows,dwbcast16 --steps "$steps" --threads 1,2

@@ -185,6 +185,8 @@ def main():
     ap.add_argument("--sgd", action="store_true", help="replace each train block's optimizer by sgd { lr = 0.01, momentum = 0.9 }")
     ap.add_argument("--threads", default="", help="comma-separated OMP_NUM_THREADS values: compile with -fopenmp, "
                     "step once per value and require the same losses and weights, bit for bit")
+    ap.add_argument("--cflags", default="", help="more flags for cc after the defaults (-march=native -mno-avx512f: "
+                    "the code an AVX2 host without AVX-512 runs)")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     if a.sgd:
@@ -210,7 +212,7 @@ def main():
         open(os.path.join(d, name + "_main.c"), "w").write('#include "%s.h"\nconst netc_model *const netc_program_model = &%s_model;\n' % (name, name))
         exe = os.path.join(d, "step_driver")
         threads = [int(t) for t in a.threads.split(",") if t]
-        cmd = ["cc", "-O2", "-std=c99"] + (["-march=native", "-fopenmp"] if threads else []) + ["-I" + d, "-I" + os.path.join(ROOT, "runtime"), os.path.join(d, name + ".c"),
+        cmd = ["cc", "-O2", "-std=c99"] + (["-march=native", "-fopenmp"] if threads else []) + a.cflags.split() + ["-I" + d, "-I" + os.path.join(ROOT, "runtime"), os.path.join(d, name + ".c"),
                os.path.join(d, name + "_main.c"), os.path.join(ROOT, "tests/train/step_driver.c"),
                os.path.join(ROOT, "build/libnetcfiles.a"), "-o", exe, "-lz", "-lm"]
         r = subprocess.run(cmd, capture_output=True, text=True)
