@@ -4488,7 +4488,8 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#define NETC_VEC 0");
     emit(w, "#endif");
     emit(w, "/* NETC_VEC8: hosts with AVX2 and FMA but not AVX-512 (most laptops) run the unrolled");
-    emit(w, " * path's blocks on vectors of 8 (unroll_vec8_body); the rest portable loops. */");
+    emit(w, " * path's blocks and the GEMMs' 16-column blocks on vectors of 8 (unroll_vec8_body,");
+    emit(w, " * gemm_block8); the rest portable loops. */");
     emit(w, "#if !NETC_VEC && !defined(NETC_PORTABLE) && defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__)");
     emit(w, "#define NETC_VEC8 1");
     emit(w, "typedef float netc_v8 __attribute__((vector_size(8 * sizeof(float)), aligned(sizeof(float)), may_alias));");
