@@ -211,7 +211,8 @@ static void gemm_block8(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, co
                      first, LL(i), m, LL(i), LL(o->ldc), n, LL(i), m, LL(i), LL(o->ldc), n);
         }
         int close = gemm_k_loops(w, o, k0, kc, n);
-        emit(w, "const netc_v8 b0 = *(const netc_v8 *)b, b1 = *(const netc_v8 *)(b + 8);");
+        emit(w, "netc_v8 b0 = *(const netc_v8 *)b, b1 = *(const netc_v8 *)(b + 8);");
+        emit(w, "NETC_KEEP(b0);"), emit(w, "NETC_KEEP(b1);");
         for (int64_t i = i0; i < i1; i++) {
             emit(w, "{");
             emit(w, "const int i = %lld;", LL(i));
@@ -2365,7 +2366,8 @@ static void unroll_vec8_body(Ctx *c, const ConvCall *cc, int T, int64_t r, const
             for (int64_t p = p0; p < p1; p++) any |= rel[p * T + t] != INT64_MIN;
             if (!any) continue;
             emit(w, "{");
-            emit(w, "const netc_v8 a0 = *(const netc_v8 *)(wp + %d), a1 = *(const netc_v8 *)(wp + %d);", 16 * t, 16 * t + 8);
+            emit(w, "netc_v8 a0 = *(const netc_v8 *)(wp + %d), a1 = *(const netc_v8 *)(wp + %d);", 16 * t, 16 * t + 8);
+            emit(w, "NETC_KEEP(a0);"), emit(w, "NETC_KEEP(a1);");
             for (int64_t p = p0; p < p1; p++)
                 if (rel[p * T + t] != INT64_MIN) {
                     emit(w, "{");
@@ -4493,6 +4495,9 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#if !NETC_VEC && !defined(NETC_PORTABLE) && defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__)");
     emit(w, "#define NETC_VEC8 1");
     emit(w, "typedef float netc_v8 __attribute__((vector_size(8 * sizeof(float)), aligned(sizeof(float)), may_alias));");
+    emit(w, "/* (GCC tuned for AMD's cores, -march=native on Zen 2 to 4, folds a loaded vector's");
+    emit(w, " * load into each of its multiply-adds: three loads a step for two FMAs.) */");
+    emit(w, "#define NETC_KEEP(v) __asm__(\"\" : \"+x\"(v))");
     emit(w, "#else");
     emit(w, "#define NETC_VEC8 0");
     emit(w, "#endif");
