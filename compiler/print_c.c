@@ -206,23 +206,35 @@ static void gemm_block8(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, co
         emit(w, "{");
         for (int64_t i = i0; i < i1; i++) {
             emit(w, "netc_v8 c%lld_0 = {0}, c%lld_1 = {0};", LL(i), LL(i));
-            if (strcmp(first, "1"))
+            if (strcmp(first, "1") && !o->dup)
                 emit(w, "if (!(%s)) c%lld_0 = *(const netc_v8 *)(C + (%s + %lld) * %lld + %s), c%lld_1 = *(const netc_v8 *)(C + (%s + %lld) * %lld + %s + 8);",
                      first, LL(i), m, LL(i), LL(o->ldc), n, LL(i), m, LL(i), LL(o->ldc), n);
         }
         int close = gemm_k_loops(w, o, k0, kc, n);
-        emit(w, "netc_v8 b0 = *(const netc_v8 *)b, b1 = *(const netc_v8 *)(b + 8);");
+        if (o->dup) {   /* B's 8 elements, each in two lanes */
+            emit(w, "const netc_v8 l = *(const netc_v8 *)b;");
+            emit(w, "netc_v8 b0 = NETC_DUP8LO(l), b1 = NETC_DUP8HI(l);");
+        } else {
+            emit(w, "netc_v8 b0 = *(const netc_v8 *)b, b1 = *(const netc_v8 *)(b + 8);");
+        }
         emit(w, "NETC_KEEP(b0);"), emit(w, "NETC_KEEP(b1);");
         for (int64_t i = i0; i < i1; i++) {
             emit(w, "{");
             emit(w, "const int i = %lld;", LL(i));
-            gemm_a(w, o, mr, K, k0, m);
+            if (o->dup) emit(w, "const netc_v8 a = netc_pair8(A + (%s * %lld + (%s + k) * %lld + i) * 2);", m, LL(K), k0, LL(mr));
+            else gemm_a(w, o, mr, K, k0, m);
             emit(w, "c%lld_0 += a * b0;", LL(i));
             emit(w, "c%lld_1 += a * b1;", LL(i));
             emit(w, "}");
         }
         for (int j = 0; j < close; j++) emit(w, "}");
-        for (int64_t i = i0; i < i1; i++)
+        for (int64_t i = i0; i < i1 && o->dup; i++) {   /* row i at C + yo[i] */
+            char bias[64] = "";
+            if (o->bdiv) snprintf(bias, sizeof bias, " + bias[(%s + %lld) / %lld]", m, LL(i), LL(o->bdiv));
+            emit(w, "*(netc_v8 *)(C + yo[%s + %lld] + %s) %s= c%lld_0%s, *(netc_v8 *)(C + yo[%s + %lld] + %s + 8) %s= c%lld_1%s;", m, LL(i), n,
+                 o->acc ? "+" : "", LL(i), bias, m, LL(i), n, o->acc ? "+" : "", LL(i), bias);
+        }
+        for (int64_t i = i0; i < i1 && !o->dup; i++)
             emit(w, "*(netc_v8 *)(C + (%s + %lld) * %lld + %s) = c%lld_0, *(netc_v8 *)(C + (%s + %lld) * %lld + %s + 8) = c%lld_1;", m, LL(i),
                  LL(o->ldc), n, LL(i), m, LL(i), LL(o->ldc), n, LL(i));
         emit(w, "}");
@@ -231,7 +243,7 @@ static void gemm_block8(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, co
 }
 static void gemm_block_any(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K,
                            const char *m, const char *n, const char *first) {
-    if (nr != 16 || o->pair) {   /* (the pair GEMM and the columns after the panels: scalars) */
+    if (nr != 16 || (o->pair && !o->dup)) {   /* (a convolution's pair GEMM and the columns after the panels: scalars) */
         gemm_block(w, o, mr, nr, k0, kc, K, m, n, first);
         return;
     }
@@ -4498,6 +4510,23 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "/* (GCC tuned for AMD's cores, -march=native on Zen 2 to 4, folds a loaded vector's");
     emit(w, " * load into each of its multiply-adds: three loads a step for two FMAs.) */");
     emit(w, "#define NETC_KEEP(v) __asm__(\"\" : \"+x\"(v))");
+    emit(w, "/* The pair path's GEMMs: NETC_DUP8LO, NETC_DUP8HI each of the first or last 4 lanes of");
+    emit(w, " * a twice; netc_pair8 the floats p[0], p[1] over the even and the odd lanes. */");
+    emit(w, "#if defined(__clang__) || __GNUC__ >= 12");
+    emit(w, "#define NETC_DUP8LO(a) __builtin_shufflevector((a), (a), 0, 0, 1, 1, 2, 2, 3, 3)");
+    emit(w, "#define NETC_DUP8HI(a) __builtin_shufflevector((a), (a), 4, 4, 5, 5, 6, 6, 7, 7)");
+    emit(w, "#else");
+    emit(w, "typedef int netc_vi8 __attribute__((vector_size(8 * sizeof(int))));");
+    emit(w, "#define NETC_DUP8LO(a) __builtin_shuffle((a), (netc_vi8){0, 0, 1, 1, 2, 2, 3, 3})");
+    emit(w, "#define NETC_DUP8HI(a) __builtin_shuffle((a), (netc_vi8){4, 4, 5, 5, 6, 6, 7, 7})");
+    emit(w, "#endif");
+    emit(w, "typedef double netc_vd8 __attribute__((vector_size(8 * sizeof(float))));");
+    emit(w, "static inline netc_v8 netc_pair8(const float *p)");
+    emit(w, "{");
+    emit(w, "double d;");
+    emit(w, "memcpy(&d, p, sizeof d);");
+    emit(w, "return (netc_v8)(netc_vd8){d, d, d, d};");
+    emit(w, "}");
     emit(w, "#else");
     emit(w, "#define NETC_VEC8 0");
     emit(w, "#endif");

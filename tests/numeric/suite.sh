@@ -69,6 +69,7 @@ run regions-portable --count "$((count_wide / 10))" --seed 12 --layout nchw --re
 # activation after each row; on 1 and 2 threads, portable, Clang
 run pairs --count "$((count_wide / 5))" --seed 21 --layout nchw --pairs --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 run pairs-portable --count "$((count_wide / 10))" --seed 22 --layout nchw --pairs --per-net 10 --batch 3 --cflags "-O1 -DNETC_PORTABLE"
+run pairs-avx2 --count "$((count_wide / 5))" --seed 24 --layout nchw --pairs --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -mno-avx512f -fopenmp"
 CC=clang run pairs-clang --count "$((count_wide / 10))" --seed 23 --layout nchw --pairs --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 # small convolutions and transposed ones on the unrolled path (16-48 output channels,
 # positions and taps unrolled, padding taps left out, a transposed one's positions
