@@ -192,72 +192,99 @@ static void gemm_block(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, con
     emit(w, "}");
 }
 
-/* AVX2 hosts (NETC_VEC8): a block of 16 columns in groups of at most 6 rows, each
- * group's sums in two vectors of 8 a row (12 of the 16 registers) over all of k,
- * B's two vectors loaded once a step for the group's rows; the same sums in the
- * same order as gemm_block's. */
+/* AVX2 hosts (NETC_VEC8): a block of up to 16 columns (nr; one or two vectors of 8,
+ * the last masked when short: NETC_LOADM8, NETC_STOREM8) in groups of at most 6 rows,
+ * each group's sums in registers over all of k, B's vectors loaded once a step for
+ * the group's rows; the same sums in the same order as gemm_block's.  With dup (the
+ * pair path's transposed GEMM, 16 columns) B's 8 elements fill the two vectors, each
+ * in two lanes, and A's pair is broadcast as one 64-bit lane. */
 static void gemm_block8(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K,
                         const char *m, const char *n, const char *first) {
-    (void)nr;   /* (16) */
+    int nv = (int)((nr + 7) / 8), tail = (int)(nr % 8);
     int64_t ng = (mr + 5) / 6, gs = (mr + ng - 1) / ng;
+    char ld[8][96], cp[160];
+    for (int v = 0; v < nv; v++)   /* a load of vector v at pointer p: "%s" the pointer */
+        snprintf(ld[v], sizeof ld[v], v == nv - 1 && tail ? "NETC_LOADM8(%%s + %d, %d)" : "*(const netc_v8 *)(%%s + %d)", 8 * v, tail);
     emit(w, "{");   /* (one statement: the body of gemm_rows's loop) */
     for (int64_t i0 = 0; i0 < mr; i0 += gs) {
         int64_t i1 = i0 + gs < mr ? i0 + gs : mr;
         emit(w, "{");
         for (int64_t i = i0; i < i1; i++) {
-            emit(w, "netc_v8 c%lld_0 = {0}, c%lld_1 = {0};", LL(i), LL(i));
-            if (strcmp(first, "1") && !o->dup)
-                emit(w, "if (!(%s)) c%lld_0 = *(const netc_v8 *)(C + (%s + %lld) * %lld + %s), c%lld_1 = *(const netc_v8 *)(C + (%s + %lld) * %lld + %s + 8);",
-                     first, LL(i), m, LL(i), LL(o->ldc), n, LL(i), m, LL(i), LL(o->ldc), n);
+            for (int v = 0; v < nv; v++) emit(w, "netc_v8 c%lld_%d = {0};", LL(i), v);
+            if (strcmp(first, "1") && !o->dup) {
+                snprintf(cp, sizeof cp, "(C + (%s + %lld) * %lld + %s)", m, LL(i), LL(o->ldc), n);
+                emit(w, "if (!(%s)) {", first);
+                for (int v = 0; v < nv; v++) {
+                    char e[256];
+                    snprintf(e, sizeof e, ld[v], cp);
+                    emit(w, "c%lld_%d = %s;", LL(i), v, e);
+                }
+                emit(w, "}");
+            }
         }
         int close = gemm_k_loops(w, o, k0, kc, n);
         if (o->dup) {   /* B's 8 elements, each in two lanes */
             emit(w, "const netc_v8 l = *(const netc_v8 *)b;");
             emit(w, "netc_v8 b0 = NETC_DUP8LO(l), b1 = NETC_DUP8HI(l);");
         } else {
-            emit(w, "netc_v8 b0 = *(const netc_v8 *)b, b1 = *(const netc_v8 *)(b + 8);");
+            for (int v = 0; v < nv; v++) {
+                char e[256];
+                snprintf(e, sizeof e, ld[v], "b");
+                emit(w, "netc_v8 b%d = %s;", v, e);
+            }
         }
-        emit(w, "NETC_KEEP(b0);"), emit(w, "NETC_KEEP(b1);");
+        for (int v = 0; v < nv; v++) emit(w, "NETC_KEEP(b%d);", v);
         for (int64_t i = i0; i < i1; i++) {
             emit(w, "{");
             emit(w, "const int i = %lld;", LL(i));
             if (o->dup) emit(w, "const netc_v8 a = netc_pair8(A + (%s * %lld + (%s + k) * %lld + i) * 2);", m, LL(K), k0, LL(mr));
             else gemm_a(w, o, mr, K, k0, m);
-            emit(w, "c%lld_0 += a * b0;", LL(i));
-            emit(w, "c%lld_1 += a * b1;", LL(i));
+            for (int v = 0; v < nv; v++) emit(w, "c%lld_%d += a * b%d;", LL(i), v, v);
             emit(w, "}");
         }
         for (int j = 0; j < close; j++) emit(w, "}");
-        for (int64_t i = i0; i < i1 && o->dup; i++) {   /* row i at C + yo[i] */
+        for (int64_t i = i0; i < i1; i++) {
             char bias[64] = "";
-            if (o->bdiv) snprintf(bias, sizeof bias, " + bias[(%s + %lld) / %lld]", m, LL(i), LL(o->bdiv));
-            emit(w, "*(netc_v8 *)(C + yo[%s + %lld] + %s) %s= c%lld_0%s, *(netc_v8 *)(C + yo[%s + %lld] + %s + 8) %s= c%lld_1%s;", m, LL(i), n,
-                 o->acc ? "+" : "", LL(i), bias, m, LL(i), n, o->acc ? "+" : "", LL(i), bias);
+            if (o->dup) {   /* row i at C + yo[i] */
+                if (o->bdiv) snprintf(bias, sizeof bias, " + bias[(%s + %lld) / %lld]", m, LL(i), LL(o->bdiv));
+                snprintf(cp, sizeof cp, "C + yo[%s + %lld] + %s", m, LL(i), n);
+            } else {
+                snprintf(cp, sizeof cp, "C + (%s + %lld) * %lld + %s", m, LL(i), LL(o->ldc), n);
+            }
+            for (int v = 0; v < nv; v++) {
+                if (v == nv - 1 && tail) emit(w, "NETC_STOREM8(%s + %d, c%lld_%d, %d);", cp, 8 * v, LL(i), v, tail);
+                else emit(w, "*(netc_v8 *)(%s + %d) %s= c%lld_%d%s;", cp, 8 * v, o->dup && o->acc ? "+" : "", LL(i), v, bias);
+            }
         }
-        for (int64_t i = i0; i < i1 && !o->dup; i++)
-            emit(w, "*(netc_v8 *)(C + (%s + %lld) * %lld + %s) = c%lld_0, *(netc_v8 *)(C + (%s + %lld) * %lld + %s + 8) = c%lld_1;", m, LL(i),
-                 LL(o->ldc), n, LL(i), m, LL(i), LL(o->ldc), n, LL(i));
         emit(w, "}");
     }
     emit(w, "}");
 }
-static void gemm_block_any(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, const char *k0, int64_t kc, int64_t K,
-                           const char *m, const char *n, const char *first) {
-    if (nr != 16 || (o->pair && !o->dup)) {   /* (a convolution's pair GEMM and the columns after the panels: scalars) */
-        gemm_block(w, o, mr, nr, k0, kc, K, m, n, first);
+
+/* A panel's row blocks (gemm_rows) in both forms: NETC_VEC8's (blocks of 6 rows, or
+ * all of 12 rows or fewer, unless A is packed in panels of mr) and the portable blocks; a convolution's pair
+ * GEMM, the dup GEMM's short columns and fewer than 8 last columns portable only. */
+typedef void (*BlockFn)(Emitter *, const GemmOpt *, int64_t, int64_t, const char *, int64_t, int64_t, const char *, const char *, const char *);
+static void gemm_rows(Emitter *w, const GemmOpt *o, BlockFn block, int64_t mb, int64_t M, int64_t K, int64_t nc, const char *n,
+                      const char *k0, int64_t kc, const char *first);
+static void gemm_rows_any(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64_t nc, const char *n, const char *k0, int64_t kc,
+                          const char *first) {
+    if ((o->pair && !(o->dup && nc == 16)) || nc < 8) {   /* (a masked vector alone: fw2dk3's weight gradient 1.035 of the scalar time) */
+        gemm_rows(w, o, gemm_block, o->mr, M, K, nc, n, k0, kc, first);
         return;
     }
+    GemmOpt o8 = *o;
+    if (!o->packed) o8.mr = M <= 12 ? (int)M : 6;   /* (gemm_block8 splits 7-12 rows into two even groups) */
     emit_raw(w, "#if NETC_VEC8\n");
-    gemm_block8(w, o, mr, nr, k0, kc, K, m, n, first);
+    gemm_rows(w, &o8, gemm_block8, o8.mr, M, K, nc, n, k0, kc, first);
     emit_raw(w, "#else\n");
-    gemm_block(w, o, mr, nr, k0, kc, K, m, n, first);
+    gemm_rows(w, o, gemm_block, o->mr, M, K, nc, n, k0, kc, first);
     emit_raw(w, "#endif\n");
 }
 
 /* The row blocks of one panel of columns (n, nc wide): blocks of `mb` rows (a
  * multiple of mr), the whole mr-row panels left as one block, then the M % mr last
  * rows, each printed by `block` (gemm_block, or vgemm_block with nc in vectors). */
-typedef void (*BlockFn)(Emitter *, const GemmOpt *, int64_t, int64_t, const char *, int64_t, int64_t, const char *, const char *, const char *);
 static void gemm_rows(Emitter *w, const GemmOpt *o, BlockFn block, int64_t mb, int64_t M, int64_t K, int64_t nc, const char *n,
                       const char *k0, int64_t kc, const char *first) {
     int64_t Mb = M / mb * mb, Mp = M / o->mr * o->mr;
@@ -280,12 +307,12 @@ static void gemm_slice(Emitter *w, const GemmOpt *o, int64_t M, int64_t K, int64
     if (Nb) {
         emit_panels(w, o);
         emit(w, "for (int n = 0; n < %lld; n += %d) {", LL(Nb), GEMM_NR);
-        gemm_rows(w, o, gemm_block_any, o->mr, M, K, GEMM_NR, "n", k0, kc, first);
+        gemm_rows_any(w, o, M, K, GEMM_NR, "n", k0, kc, first);
         emit(w, "}");
     }
     if (N - Nb) {
         emit_tail(w, o, true);
-        gemm_rows(w, o, gemm_block, o->mr, M, K, N - Nb, nlit, k0, kc, first);
+        gemm_rows_any(w, o, M, K, N - Nb, nlit, k0, kc, first);
         emit_tail(w, o, false);
     }
 }
@@ -4520,6 +4547,13 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "/* (GCC tuned for AMD's cores, -march=native on Zen 2 to 4, folds a loaded vector's");
     emit(w, " * load into each of its multiply-adds: three loads a step for two FMAs.) */");
     emit(w, "#define NETC_KEEP(v) __asm__(\"\" : \"+x\"(v))");
+    emit(w, "/* NETC_LOADM8, NETC_STOREM8: the first n lanes of a vector at p (a GEMM's last");
+    emit(w, " * columns; the other lanes touch no memory). */");
+    emit(w, "typedef float netc_v8a __attribute__((vector_size(8 * sizeof(float))));");
+    emit(w, "typedef int netc_m8 __attribute__((vector_size(8 * sizeof(int))));");
+    emit(w, "static inline netc_m8 netc_mask8(int n) { return (netc_m8){0, 1, 2, 3, 4, 5, 6, 7} < n; }");
+    emit(w, "#define NETC_LOADM8(p, n) ((netc_v8)__builtin_ia32_maskloadps256((const netc_v8a *)(const void *)(p), netc_mask8(n)))");
+    emit(w, "#define NETC_STOREM8(p, v, n) __builtin_ia32_maskstoreps256((netc_v8a *)(void *)(p), netc_mask8(n), (v))");
     emit(w, "/* The pair path's GEMMs: NETC_DUP8LO, NETC_DUP8HI each of the first or last 4 lanes of");
     emit(w, " * a twice; netc_pair8 the floats p[0], p[1] over the even and the odd lanes. */");
     emit(w, "#if defined(__clang__) || __GNUC__ >= 12");
