@@ -2394,25 +2394,43 @@ enum { VEC8_RUN = 6 };
 static void unroll_vec8_body(Ctx *c, const ConvCall *cc, int T, int64_t r, const int64_t *rel, int64_t invol, int64_t Q) {
     Emitter *w = c->g;
     emit(w, "float cs[%lld][16];", LL(r));
+    /* the positions in runs of those that read through the same taps (a stride's
+     * phases: each tap's weights loaded once for the whole run), stably */
+    int64_t *ord = arena_alloc(c->a, sizeof(int64_t) * (size_t)r);
+    int64_t no = 0;
+    for (int64_t p = 0; p < r; p++) {
+        bool seen = false;
+        for (int64_t j = 0; j < no && !seen; j++) seen = ord[j] == p;
+        for (int64_t q = p; q < r && !seen; q++) {
+            bool same = true;
+            for (int t = 0; t < T && same; t++) same = (rel[p * T + t] != INT64_MIN) == (rel[q * T + t] != INT64_MIN);
+            bool taken = false;
+            for (int64_t j = 0; j < no && !taken; j++) taken = ord[j] == q;
+            if (same && !taken) ord[no++] = q;
+        }
+    }
     for (int64_t p0 = 0; p0 < r; p0 += VEC8_RUN) {
         int64_t p1 = p0 + VEC8_RUN < r ? p0 + VEC8_RUN : r;
         emit(w, "{");
-        for (int64_t p = p0; p < p1; p++) emit(w, "netc_v8 c%lld_0 = {0}, c%lld_1 = {0};", LL(p), LL(p));
+        for (int64_t j = p0; j < p1; j++) emit(w, "netc_v8 c%lld_0 = {0}, c%lld_1 = {0};", LL(ord[j]), LL(ord[j]));
         emit(w, "xp = xb, wp = wb;");
         emit(w, "for (int ci = 0; ci < %lld; ci++, xp += %lld, wp += %d) {", LL(cc->g.cin), LL(invol), 16 * T);
         for (int t = 0; t < T; t++) {
             bool any = false;
-            for (int64_t p = p0; p < p1; p++) any |= rel[p * T + t] != INT64_MIN;
+            for (int64_t j = p0; j < p1; j++) any |= rel[ord[j] * T + t] != INT64_MIN;
             if (!any) continue;
             emit(w, "{");
             emit(w, "netc_v8 a0 = *(const netc_v8 *)(wp + %d), a1 = *(const netc_v8 *)(wp + %d);", 16 * t, 16 * t + 8);
             emit(w, "NETC_KEEP(a0);"), emit(w, "NETC_KEEP(a1);");
-            for (int64_t p = p0; p < p1; p++)
+            for (int64_t j = p0; j < p1; j++) {
+                int64_t p = ord[j];
                 if (rel[p * T + t] != INT64_MIN) emit(w, "NETC_UFMA8(c%lld_0, c%lld_1, xp[%lld], a0, a1);", LL(p), LL(p), LL(rel[p * T + t]));
+            }
             emit(w, "}");
         }
         emit(w, "}");
-        for (int64_t p = p0; p < p1; p++) emit(w, "*(netc_v8 *)cs[%lld] = c%lld_0, *(netc_v8 *)(cs[%lld] + 8) = c%lld_1;", LL(p), LL(p), LL(p), LL(p));
+        for (int64_t j = p0; j < p1; j++)
+            emit(w, "*(netc_v8 *)cs[%lld] = c%lld_0, *(netc_v8 *)(cs[%lld] + 8) = c%lld_1;", LL(ord[j]), LL(ord[j]), LL(ord[j]), LL(ord[j]));
         emit(w, "NETC_STORED(cs);");
         emit(w, "}");
     }
