@@ -262,8 +262,9 @@ static void gemm_block8(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, co
 }
 
 /* A panel's row blocks (gemm_rows) in both forms: NETC_VEC8's (blocks of 6 rows, or
- * all of 12 rows or fewer, unless A is packed in panels of mr) and the portable blocks; a convolution's pair
- * GEMM, the dup GEMM's short columns and fewer than 8 last columns portable only. */
+ * all of 12 rows or fewer, unless A is packed in panels of mr) and the portable
+ * blocks; a convolution's pair GEMM, the dup GEMM's short columns and fewer than 8
+ * last columns portable only. */
 typedef void (*BlockFn)(Emitter *, const GemmOpt *, int64_t, int64_t, const char *, int64_t, int64_t, const char *, const char *, const char *);
 static void gemm_rows(Emitter *w, const GemmOpt *o, BlockFn block, int64_t mb, int64_t M, int64_t K, int64_t nc, const char *n,
                       const char *k0, int64_t kc, const char *first);
@@ -2396,17 +2397,14 @@ static void unroll_vec8_body(Ctx *c, const ConvCall *cc, int T, int64_t r, const
     emit(w, "float cs[%lld][16];", LL(r));
     /* the positions in runs of those that read through the same taps (a stride's
      * phases: each tap's weights loaded once for the whole run), stably */
-    int64_t *ord = arena_alloc(c->a, sizeof(int64_t) * (size_t)r);
-    int64_t no = 0;
+    int64_t *ord = arena_alloc(c->a, sizeof(int64_t) * (size_t)r), no = 0;
+    bool *done = arena_alloc(c->a, sizeof(bool) * (size_t)r);
     for (int64_t p = 0; p < r; p++) {
-        bool seen = false;
-        for (int64_t j = 0; j < no && !seen; j++) seen = ord[j] == p;
-        for (int64_t q = p; q < r && !seen; q++) {
-            bool same = true;
+        if (done[p]) continue;
+        for (int64_t q = p; q < r; q++) {   /* p and the rest of its kind */
+            bool same = !done[q];
             for (int t = 0; t < T && same; t++) same = (rel[p * T + t] != INT64_MIN) == (rel[q * T + t] != INT64_MIN);
-            bool taken = false;
-            for (int64_t j = 0; j < no && !taken; j++) taken = ord[j] == q;
-            if (same && !taken) ord[no++] = q;
+            if (same) ord[no++] = q, done[q] = true;
         }
     }
     for (int64_t p0 = 0; p0 < r; p0 += VEC8_RUN) {
@@ -4557,8 +4555,8 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "#define NETC_VEC 0");
     emit(w, "#endif");
     emit(w, "/* NETC_VEC8: hosts with AVX2 and FMA but not AVX-512 (most laptops) run the unrolled");
-    emit(w, " * path's blocks and the GEMMs' 16-column blocks on vectors of 8 (unroll_vec8_body,");
-    emit(w, " * gemm_block8); the rest portable loops. */");
+    emit(w, " * path's blocks and the GEMMs' blocks of 8-16 columns, the pair path's transposed GEMM");
+    emit(w, " * among them, on vectors of 8 (unroll_vec8_body, gemm_block8); the rest portable loops. */");
     emit(w, "#if !NETC_VEC && !defined(NETC_PORTABLE) && defined(__GNUC__) && defined(__AVX2__) && defined(__FMA__)");
     emit(w, "#define NETC_VEC8 1");
     emit(w, "typedef float netc_v8 __attribute__((vector_size(8 * sizeof(float)), aligned(sizeof(float)), may_alias));");
@@ -4602,13 +4600,13 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "for (int h = 0; h < 2; h++) u[j + 2 * h] = NETC_SHUF8(t[j + h], t[j + h + 2], 0, 1, 8, 9, 4, 5, 12, 13), u[j + 2 * h + 1] = NETC_SHUF8(t[j + h], t[j + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);");
     emit(w, "for (int j = 0; j < 4; j++) r[j] = NETC_SHUF8(u[j], u[j + 4], 0, 1, 2, 3, 8, 9, 10, 11), r[j + 4] = NETC_SHUF8(u[j], u[j + 4], 4, 5, 6, 7, 12, 13, 14, 15);");
     emit(w, "}");
-    emit(w, "/* NETC_UFMA8: c0 += x (a float in memory, broadcast) * a0, c1 += x * a1, the broadcast");
-    emit(w, " * its own (GCC would otherwise keep in registers the inputs that neighbouring taps");
-    emit(w, " * share, and spill the sums: 0.74 of the time of DCGAN 64 -> 3's input gradient). */");
     emit(w, "/* NETC_STORED: the stores to p are done, and its later loads read memory (GCC would");
     emit(w, " * otherwise carry a run's sums in registers through the next runs' loops to the");
     emit(w, " * transposed store, and spill them there: DCGAN 8x8's forward 0.88 of the time). */");
     emit(w, "#define NETC_STORED(p) __asm__(\"\" : : \"r\"(p) : \"memory\")");
+    emit(w, "/* NETC_UFMA8: c0 += x (a float in memory, broadcast) * a0, c1 += x * a1, the broadcast");
+    emit(w, " * its own (GCC would otherwise keep in registers the inputs that neighbouring taps");
+    emit(w, " * share, and spill the sums: 0.74 of the time of DCGAN 64 -> 3's input gradient). */");
     emit(w, "#define NETC_UFMA8(c0, c1, x, a0, a1) do { netc_v8 netc_x_; __asm__(\"vbroadcastss %%3, %%2\\n\\tvfmadd231ps %%2, %%4, %%0\\n\\tvfmadd231ps %%2, %%5, %%1\" : \"+x\"(c0), \"+x\"(c1), \"=&x\"(netc_x_) : \"m\"(x), \"x\"(a0), \"x\"(a1)); } while (0)");
     emit(w, "#else");
     emit(w, "#define NETC_VEC8 0");
