@@ -4550,7 +4550,7 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "/* NETC_UFMA: c += x (a float in memory, broadcast) * a, one FMA reading x where it lies");
     emit(w, " * (the unrolled path: GCC would otherwise keep in registers the inputs that");
     emit(w, " * neighbouring taps share, and spill). */");
-    emit(w, "#define NETC_UFMA(c, x, a) __asm__(\"vfmadd231ps %%1%%{1to16%%}, %%2, %%0\" : \"+v\"(c) : \"m\"(x), \"v\"(a))");
+    emit(w, "#define NETC_UFMA(c, x, a) __asm__(\"vfmadd231ps {%%1%%{1to16%%}, %%2, %%0|%%0, %%2, %%1%%{1to16%%}}\" : \"+v\"(c) : \"m\"(x), \"v\"(a))");
     emit(w, "#else");
     emit(w, "#define NETC_VEC 0");
     emit(w, "#endif");
@@ -4607,7 +4607,7 @@ void print_c_opts(const Schedule *s, Arena *a, Emitter *h, Emitter *src, const P
     emit(w, "/* NETC_UFMA8: c0 += x (a float in memory, broadcast) * a0, c1 += x * a1, the broadcast");
     emit(w, " * its own (GCC would otherwise keep in registers the inputs that neighbouring taps");
     emit(w, " * share, and spill the sums: 0.74 of the time of DCGAN 64 -> 3's input gradient). */");
-    emit(w, "#define NETC_UFMA8(c0, c1, x, a0, a1) do { netc_v8 netc_x_; __asm__(\"vbroadcastss %%3, %%2\\n\\tvfmadd231ps %%2, %%4, %%0\\n\\tvfmadd231ps %%2, %%5, %%1\" : \"+x\"(c0), \"+x\"(c1), \"=&x\"(netc_x_) : \"m\"(x), \"x\"(a0), \"x\"(a1)); } while (0)");
+    emit(w, "#define NETC_UFMA8(c0, c1, x, a0, a1) do { netc_v8 netc_x_; __asm__(\"vbroadcastss {%%3, %%2|%%2, %%3}\\n\\tvfmadd231ps {%%2, %%4, %%0|%%0, %%4, %%2}\\n\\tvfmadd231ps {%%2, %%5, %%1|%%1, %%5, %%2}\" : \"+x\"(c0), \"+x\"(c1), \"=&x\"(netc_x_) : \"m\"(x), \"x\"(a0), \"x\"(a1)); } while (0)");
     emit(w, "#else");
     emit(w, "#define NETC_VEC8 0");
     emit(w, "#endif");

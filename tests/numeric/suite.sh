@@ -79,6 +79,9 @@ run unrolled --count "$((count_wide * 2 / 5))" --seed 31 --layout nchw --unrolle
 run unrolled-portable --count "$((count_wide * 3 / 10))" --seed 32 --layout nchw --unrolled --per-net 10 --batch 3 --cflags "-O1 -DNETC_PORTABLE"
 # (an AVX2 host without AVX-512: the blocks on vectors of 8, NETC_VEC8)
 run unrolled-avx2 --count "$((count_wide * 3 / 10))" --seed 34 --layout nchw --unrolled --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -mno-avx512f -fopenmp"
+# the unrolled blocks' inline asm in both of GCC's dialects (a project built with -masm=intel)
+run unrolled-intel --count "$((count_wide / 10))" --seed 36 --layout nchw --unrolled --per-net 10 --batch 3 --cflags "-O1 -march=native -masm=intel"
+run unrolled-avx2-intel --count "$((count_wide / 10))" --seed 37 --layout nchw --unrolled --per-net 10 --batch 3 --cflags "-O1 -march=native -mno-avx512f -masm=intel"
 CC=clang run unrolled-clang --count "$((count_wide / 5))" --seed 33 --layout nchw --unrolled --per-net 10 --batch 3 --threads 1,2 --cflags "-O1 -march=native -fopenmp"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
