@@ -35,6 +35,9 @@ run "$root/tests/train/nets.net" "$work/unrolled-avx2" --network unrolled,unroll
 # the broadcast weight gradient (the vector path's: 2-D, 1-D and 3-D convolutions and
 # transposed ones, in units of samples and in row blocks, tiles of 32 and of 16 of R) on 1 and 2 threads (the same bits)
 run "$root/tests/train/nets.net" "$work/dwbcast-threads" --network dwbcast,dwbcast1d,dwbcast3d,dwbcastrows,dwbcast16 --steps "$steps" --threads 1,2
+# the same on an AVX2 host (NETC_VEC8's tiles: groups of rows on vectors of 8, the
+# transposes 8 by 8)
+run "$root/tests/train/nets.net" "$work/dwbcast-avx2" --network dwbcast,dwbcast1d,dwbcast3d,dwbcastrows,dwbcast16 --steps "$steps" --threads 1,2 --cflags=-mno-avx512f
 # the pair path (a k2 s2 convolution's forward, two up-convolutions' input gradients,
 # the second adding) on the vector path, on 1 and 2 threads (the same bits)
 run "$root/tests/train/nets.net" "$work/pairs-threads" --network pairs --steps "$steps" --threads 1,2
