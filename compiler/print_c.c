@@ -3117,6 +3117,44 @@ static void emit_dact_loop(Emitter *w, int64_t n, const char *dst, const char *o
  * +=) the sum over the unit's nbw samples n and those positions q of S[off + n * sn +
  * r * sv + (q's source index)] (row r of the 8, broadcast) times AT's row (n, q) at
  * B (RW floats: 32, or 16 when R is an odd multiple of 16).  Returns its name. */
+/* The sums of rows r0 .. r1 of a broadcast weight gradient's tile (dw_bcast_fn), in
+ * nvec vectors of vw floats (type vt) a row; keep: B's vectors through NETC_KEEP. */
+typedef struct DwBcastRows {
+    const ConvGeom *g;
+    int64_t R, nbw;
+    const int64_t *lo, *hi, *mul;
+    const char *lead, *qlead;
+    int64_t sv, qv;
+    const char *vt;
+    int vw, nvec;
+    bool keep;
+} DwBcastRows;
+static void dw_bcast_rows(Emitter *w, const DwBcastRows *d, int r0, int r1) {
+    int L = d->g->nsp - 1;
+    for (int r = r0; r < r1; r++)
+        for (int v = 0; v < d->nvec; v++)
+            emit(w, "%s c%d_%d = first ? (%s){0} : *(const %s *)(C + %lld);", d->vt, r, v, d->vt, d->vt, LL(r * d->R + d->vw * v));
+    emit(w, "for (int n = 0; n < %lld; n++)", LL(d->nbw));
+    for (int i = 0; i < L; i++) emit(w, "for (int q%d = %lld; q%d < %lld; q%d++)", i, LL(d->lo[i]), i, LL(d->hi[i]), i);
+    emit(w, "{");
+    emit(w, "const int ai = off + n * %lld%s;", LL(d->g->cin * d->sv), d->lead);
+    emit(w, "const float *restrict bp = B + (n * %lld%s) * %lld;", LL(d->qv), d->qlead, LL(d->R));
+    emit(w, "for (int q%d = %lld; q%d < %lld; q%d++) {", L, LL(d->lo[L]), L, LL(d->hi[L]), L);
+    for (int v = 0; v < d->nvec; v++) {
+        emit(w, "%s%s b%d = *(const %s *)(bp + q%d * %lld + %d);", d->keep ? "" : "const ", d->vt, v, d->vt, L, LL(d->R), d->vw * v);
+        if (d->keep) emit(w, "NETC_KEEP(b%d);", v);
+    }
+    for (int r = r0; r < r1; r++) {
+        char fmas[256] = "";
+        for (int v = 0; v < d->nvec; v++) snprintf(fmas + strlen(fmas), sizeof fmas - strlen(fmas), "c%d_%d += a * b%d; ", r, v, v);
+        emit(w, "{ const float a = S[ai + %lld + q%d * %lld]; %s}", LL(r * d->sv), L, LL(d->mul[L]), fmas);
+    }
+    emit(w, "}");
+    emit(w, "}");
+    for (int r = r0; r < r1; r++)
+        for (int v = 0; v < d->nvec; v++) emit(w, "*(%s *)(C + %lld) = c%d_%d;", d->vt, LL(r * d->R + d->vw * v), r, v);
+}
+
 static const char *dw_bcast_fn(Ctx *c, const ConvGeom *g, const int64_t *nq, int64_t nbw, int64_t R, const int64_t *lo, const int64_t *hi,
                                const int64_t *mul) {
     Emitter *w = c->g;
@@ -3138,62 +3176,25 @@ static const char *dw_bcast_fn(Ctx *c, const ConvGeom *g, const int64_t *nq, int
     emit_raw(w, "#if NETC_VEC\n");
     emit(w, "static void %s(const float *restrict S, const float *restrict B, float *restrict C, const int off, const int first)", name);
     emit(w, "{");
-    for (int r = 0; r < 8; r++)
-        for (int v = 0; v < nv; v++) emit(w, "netc_vf c%d_%d = first ? (netc_vf){0} : *(const netc_vf *)(C + %lld);", r, v, LL(r * R + 16 * v));
-    emit(w, "for (int n = 0; n < %lld; n++)", LL(nbw));
-    for (int i = 0; i < L; i++) emit(w, "for (int q%d = %lld; q%d < %lld; q%d++)", i, LL(lo[i]), i, LL(hi[i]), i);
-    emit(w, "{");
-    emit(w, "const int ai = off + n * %lld%s;", LL(g->cin * sv), lead);
-    emit(w, "const float *restrict bp = B + (n * %lld%s) * %lld;", LL(qv), qlead, LL(R));
-    emit(w, "for (int q%d = %lld; q%d < %lld; q%d++) {", L, LL(lo[L]), L, LL(hi[L]), L);
-    for (int v = 0; v < nv; v++) emit(w, "const netc_vf b%d = *(const netc_vf *)(bp + q%d * %lld + %d);", v, L, LL(R), 16 * v);
-    for (int r = 0; r < 8; r++)
-        emit(w, "{ const float a = S[ai + %lld + q%d * %lld]; %s}", LL(r * sv), L, LL(mul[L]),
-             nv == 2 ? arena_printf(c->a, "c%d_0 += a * b0; c%d_1 += a * b1; ", r, r) : arena_printf(c->a, "c%d_0 += a * b0; ", r));
-    emit(w, "}");
-    emit(w, "}");
-    for (int r = 0; r < 8; r++)
-        for (int v = 0; v < nv; v++) emit(w, "*(netc_vf *)(C + %lld) = c%d_%d;", LL(r * R + 16 * v), r, v);
+    DwBcastRows vr = {g, R, nbw, lo, hi, mul, lead, qlead, sv, qv, "netc_vf", 16, nv, false};
+    dw_bcast_rows(w, &vr, 0, 8);
     emit(w, "}");
     /* AVX2 hosts, tiles of 16 columns (see tb_conv): the same sums in two groups of 4
      * rows, each row's in two vectors of 8, B's two vectors loaded once a step for the
      * group.  (Tiles of 32 in four groups of 2: DCGAN 8x8's weight gradient 1.11 of the
      * ranged GEMM's time, U-Net k3's 1.02; tiles of 16: the firmware 8x8 k4 one 0.81.) */
-    if (nv == 2) {
-        emit_raw(w, "#endif\n\n");
-        return name;
-    }
-    emit_raw(w, "#elif NETC_VEC8\n");
-    emit(w, "static void %s(const float *restrict S, const float *restrict B, float *restrict C, const int off, const int first)", name);
-    emit(w, "{");
-    const int nv8 = 2, gs = 4;
-    for (int r0 = 0; r0 < 8; r0 += gs) {
-        int r1 = r0 + gs < 8 ? r0 + gs : 8;
+    if (nv == 1) {
+        emit_raw(w, "#elif NETC_VEC8\n");
+        emit(w, "static void %s(const float *restrict S, const float *restrict B, float *restrict C, const int off, const int first)", name);
         emit(w, "{");
-        for (int r = r0; r < r1; r++)
-            for (int v = 0; v < nv8; v++) emit(w, "netc_v8 c%d_%d = first ? (netc_v8){0} : *(const netc_v8 *)(C + %lld);", r, v, LL(r * R + 8 * v));
-        emit(w, "for (int n = 0; n < %lld; n++)", LL(nbw));
-        for (int i = 0; i < L; i++) emit(w, "for (int q%d = %lld; q%d < %lld; q%d++)", i, LL(lo[i]), i, LL(hi[i]), i);
-        emit(w, "{");
-        emit(w, "const int ai = off + n * %lld%s;", LL(g->cin * sv), lead);
-        emit(w, "const float *restrict bp = B + (n * %lld%s) * %lld;", LL(qv), qlead, LL(R));
-        emit(w, "for (int q%d = %lld; q%d < %lld; q%d++) {", L, LL(lo[L]), L, LL(hi[L]), L);
-        for (int v = 0; v < nv8; v++) {
-            emit(w, "netc_v8 b%d = *(const netc_v8 *)(bp + q%d * %lld + %d);", v, L, LL(R), 8 * v);
-            emit(w, "NETC_KEEP(b%d);", v);
-        }
-        for (int r = r0; r < r1; r++) {
-            char fmas[256] = "";
-            for (int v = 0; v < nv8; v++) snprintf(fmas + strlen(fmas), sizeof fmas - strlen(fmas), "c%d_%d += a * b%d; ", r, v, v);
-            emit(w, "{ const float a = S[ai + %lld + q%d * %lld]; %s}", LL(r * sv), L, LL(mul[L]), fmas);
+        DwBcastRows v8 = {g, R, nbw, lo, hi, mul, lead, qlead, sv, qv, "netc_v8", 8, 2, true};
+        for (int r0 = 0; r0 < 8; r0 += 4) {
+            emit(w, "{");
+            dw_bcast_rows(w, &v8, r0, r0 + 4);
+            emit(w, "}");
         }
         emit(w, "}");
-        emit(w, "}");
-        for (int r = r0; r < r1; r++)
-            for (int v = 0; v < nv8; v++) emit(w, "*(netc_v8 *)(C + %lld) = c%d_%d;", LL(r * R + 8 * v), r, v);
-        emit(w, "}");
     }
-    emit(w, "}");
     emit_raw(w, "#endif\n\n");
     return name;
 }
