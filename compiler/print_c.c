@@ -202,7 +202,7 @@ static void gemm_block8(Emitter *w, const GemmOpt *o, int64_t mr, int64_t nr, co
                         const char *m, const char *n, const char *first) {
     int nv = (int)((nr + 7) / 8), tail = (int)(nr % 8);
     int64_t ng = (mr + 5) / 6, gs = (mr + ng - 1) / ng;
-    char ld[8][96], cp[160];
+    char ld[2][96], cp[160];
     for (int v = 0; v < nv; v++)   /* a load of vector v at pointer p: "%s" the pointer */
         snprintf(ld[v], sizeof ld[v], v == nv - 1 && tail ? "NETC_LOADM8(%%s + %d, %d)" : "*(const netc_v8 *)(%%s + %d)", 8 * v, tail);
     emit(w, "{");   /* (one statement: the body of gemm_rows's loop) */
@@ -1756,6 +1756,12 @@ static void emit_load_t16(Emitter *w, const char *row) {
     emit(w, "for (int j = 0; j < 16; j++) r[j] = *(const netc_vf *)(%s);", row);
     emit(w, "netc_t16(r);");
 }
+/* The same for AVX2 hosts: 8 rows of 8 (row j at `row`) into t[8], transposed. */
+static void emit_load_t8(Emitter *w, const char *row) {
+    emit(w, "netc_v8 t[8];");
+    emit(w, "for (int j = 0; j < 8; j++) t[j] = *(const netc_v8 *)(%s);", row);
+    emit(w, "netc_t8(t);");
+}
 
 /* ---- the region path (see ConvRegion) ---- */
 
@@ -2439,9 +2445,7 @@ static void unroll_vec8_body(Ctx *c, const ConvCall *cc, int T, int64_t r, const
     if (r8) {
         emit(w, "for (int f0 = 0; f0 < 16; f0 += 8)");
         emit(w, "for (int p0 = 0; p0 < %lld; p0 += 8) {", LL(r8));
-        emit(w, "netc_v8 t[8];");
-        emit(w, "for (int j = 0; j < 8; j++) t[j] = *(const netc_v8 *)(cs[p0 + j] + f0);");
-        emit(w, "netc_t8(t);");
+        emit_load_t8(w, "cs[p0 + j] + f0");
         emit(w, "for (int j = 0; j < 8; j++) *(netc_v8 *)(yb + (f0 + j) * %lld + p0) %s t[j]%s;", LL(Q), op, cc->b >= 0 ? " + bp[f0 + j]" : "");
         emit(w, "}");
     }
@@ -3117,6 +3121,10 @@ static void emit_dact_loop(Emitter *w, int64_t n, const char *dst, const char *o
  * +=) the sum over the unit's nbw samples n and those positions q of S[off + n * sn +
  * r * sv + (q's source index)] (row r of the 8, broadcast) times AT's row (n, q) at
  * B (RW floats: 32, or 16 when R is an odd multiple of 16).  Returns its name. */
+/* Whether AVX2 hosts (NETC_VEC8) take the broadcast weight gradient of R rows: its
+ * tiles are 16 columns wide (R an odd multiple of 16; see dw_bcast_fn). */
+static bool dw_bcast_vec8(int64_t R) { return R % 32 != 0; }
+
 /* The sums of rows r0 .. r1 of a broadcast weight gradient's tile (dw_bcast_fn), in
  * nvec vectors of vw floats (type vt) a row; keep: B's vectors through NETC_KEEP. */
 typedef struct DwBcastRows {
@@ -3183,7 +3191,7 @@ static const char *dw_bcast_fn(Ctx *c, const ConvGeom *g, const int64_t *nq, int
      * rows, each row's in two vectors of 8, B's two vectors loaded once a step for the
      * group.  (Tiles of 32 in four groups of 2: DCGAN 8x8's weight gradient 1.11 of the
      * ranged GEMM's time, U-Net k3's 1.02; tiles of 16: the firmware 8x8 k4 one 0.81.) */
-    if (nv == 1) {
+    if (dw_bcast_vec8(R)) {
         emit_raw(w, "#elif NETC_VEC8\n");
         emit(w, "static void %s(const float *restrict S, const float *restrict B, float *restrict C, const int off, const int first)", name);
         emit(w, "{");
@@ -3252,22 +3260,22 @@ static void emit_dw_bcast(Ctx *c, const ConvCall *wc, const Phase *ph, const Con
     if (thr) emit(w, "NETC_PARALLEL_FOR2");
     emit(w, "for (int n = 0; n < %lld; n++)", LL(nbw));
     if (bq % 16 == 0) {   /* 16 positions by 16 rows at a time, transposed in registers */
-        emit_raw(w, "#if NETC_VEC\n");
+        bool v8 = dw_bcast_vec8(R);   /* (the AVX2 build's too: 8 by 8) */
+        if (v8) emit_raw(w, "#if NETC_VEC\n");
         emit(w, "for (int rb16 = 0; rb16 < %lld; rb16 += 16)", LL(R));
         emit(w, "for (int p = 0; p < %lld; p += 16) {", LL(bq));
         emit_load_t16(w, arena_printf(c->a, "s->arena + %lld + ((n0 + n) * %lld + rb16 + j) * %lld + rb * %lld + p", LL(Rsrc), LL(Rch), LL(Rvol), LL(bq)));
         emit(w, "for (int j = 0; j < 16; j++) *(netc_vf *)(AT + (n * %lld + p + j) * %lld + rb16) = r[j];", LL(bq), LL(R));
         emit(w, "}");
-        emit_raw(w, "#else\n");   /* (AVX2 hosts: 8 by 8) */
-        emit(w, "for (int rb8 = 0; rb8 < %lld; rb8 += 8)", LL(R));
-        emit(w, "for (int p = 0; p < %lld; p += 8) {", LL(bq));
-        emit(w, "netc_v8 t[8];");
-        emit(w, "for (int j = 0; j < 8; j++) t[j] = *(const netc_v8 *)(s->arena + %lld + ((n0 + n) * %lld + rb8 + j) * %lld + rb * %lld + p);", LL(Rsrc),
-             LL(Rch), LL(Rvol), LL(bq));
-        emit(w, "netc_t8(t);");
-        emit(w, "for (int j = 0; j < 8; j++) *(netc_v8 *)(AT + (n * %lld + p + j) * %lld + rb8) = t[j];", LL(bq), LL(R));
-        emit(w, "}");
-        emit_raw(w, "#endif\n");
+        if (v8) {
+            emit_raw(w, "#else\n");
+            emit(w, "for (int rb8 = 0; rb8 < %lld; rb8 += 8)", LL(R));
+            emit(w, "for (int p = 0; p < %lld; p += 8) {", LL(bq));
+            emit_load_t8(w, arena_printf(c->a, "s->arena + %lld + ((n0 + n) * %lld + rb8 + j) * %lld + rb * %lld + p", LL(Rsrc), LL(Rch), LL(Rvol), LL(bq)));
+            emit(w, "for (int j = 0; j < 8; j++) *(netc_v8 *)(AT + (n * %lld + p + j) * %lld + rb8) = t[j];", LL(bq), LL(R));
+            emit(w, "}");
+            emit_raw(w, "#endif\n");
+        }
     } else {
         emit(w, "for (int q = 0; q < %lld; q++)", LL(bq));
         emit(w, "for (int r = 0; r < %lld; r++) AT[(n * %lld + q) * %lld + r] = s->arena[%lld + ((n0 + n) * %lld + r) * %lld + rb * %lld + q];", LL(R), LL(bq),
@@ -3634,7 +3642,7 @@ static void tb_conv(Ctx *c, const TrainStep *st) {
         ConvCall wc = {.tr = false, .g = st->wg, .phases = st->wph, .nphases = 1, .nb = dw.nbw};
         const char *n0 = U > 1 ? "n0" : "0";
         if (dw.direct || dw.bcast) {
-            emit_raw(w, dw.bcast && R % 32 ? "#if NETC_VEC || NETC_VEC8\n" : "#if NETC_VEC\n");   /* (see dw_bcast_fn) */
+            emit_raw(w, dw.bcast && dw_bcast_vec8(R) ? "#if NETC_VEC || NETC_VEC8\n" : "#if NETC_VEC\n");
             if (dw.direct) emit_dw_direct(c, st, R, Rsrc, Rch, src, wp->offset);
             else emit_dw_bcast(c, &wc, ph, &dw, R, src, Rsrc, Rch, Rvol, wp->offset, tp->scratch, NB);
             emit_raw(w, "#else\n");

@@ -191,7 +191,7 @@ if [ $rc -eq 2 ] && grep -q "neither a netc binary nor a git revision" <<<"$out"
 else bad "bench/ab bad B: rc $rc, '$out'"; fi
 # bench/run --check-only on one anchor: netc's forward and step, oneDNN and the naive
 # loop against PyTorch, natively and as on a host without AVX-512 (--isa avx2: netc's
-# portable path, -mno-avx512f; oneDNN's AVX2 kernels, which every cell must then report)
+# NETC_VEC8 path, -mno-avx512f; oneDNN's AVX2 kernels, which every cell must then report)
 for isa in native avx2; do
     if [ -L "$root/build" ]; then   # (tests/sanitize's shadow: its oneDNN program, built with ASan, fails on oneDNN's own leaks)
         ok "bench/run --check-only --isa $isa: skipped on the sanitizer build (run in the release pass)"
